@@ -1,0 +1,30 @@
+# One target per check; CI (.ci/run) and people use the same ones.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck bench install
+
+$(BIN)/catalyst: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/catalyst
+
+demo: install
+	$(BIN)/catalyst demo --config config/
+
+test: install
+	scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check catalyst tests bench
+	$(BIN)/ruff format --check catalyst tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/simulated_day.py

@@ -1,0 +1,3 @@
+"""Catalyst: an autonomous intraday trading daemon for US equities."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Typed, frozen configuration: `models` defines it, `loader` reads and validates it."""

@@ -1,0 +1,183 @@
+"""The configuration schema: frozen pydantic models that reject unknown keys.
+
+Two YAML files feed it: `trading_config.yaml` (trading_session, workflow, schedule, broker,
+database, paths, notifications, simulation, logging) and `risk_parameters.yaml` (risk_limits,
+emergency_actions). Secrets never live in these files: they come from the environment and are held
+as `SecretStr`, which masks itself in every repr.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+PositiveDecimal = Annotated[Decimal, Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class TradingSessionConfig(_Frozen):
+    mode: Literal["paper", "live"] = "paper"
+    auto_close_at_market_close: bool = True
+    max_hold_time_minutes: Annotated[int, Field(gt=0, le=390)] = 180
+
+
+class WorkflowConfig(_Frozen):
+    scan_frequency_minutes: Annotated[int, Field(gt=0, le=390)] = 30
+    execute_top_n: Annotated[int, Field(gt=0, le=50)] = 3
+    min_confidence_score: Annotated[float, Field(ge=0, le=1)] = 0.6
+    most_active_count: Annotated[int, Field(gt=0, le=5000)] = 200
+    min_price: PositiveDecimal = Decimal("2")
+    max_price: PositiveDecimal = Decimal("500")
+    reward_risk_ratio: Annotated[float, Field(ge=1)] = 2.0
+    stop_loss_pct: Annotated[float, Field(gt=0, lt=0.5)] = 0.02
+
+    @model_validator(mode="after")
+    def _price_band(self) -> WorkflowConfig:
+        if self.min_price >= self.max_price:
+            raise ValueError("min_price must be below max_price")
+        return self
+
+
+class ScheduleConfig(_Frozen):
+    """Scan times are exchange-local (America/New_York) wall times on trading days."""
+
+    timezone: Literal["America/New_York"] = "America/New_York"
+    scan_times: tuple[time, ...] = (
+        time(9, 15),
+        time(9, 30),
+        time(10, 30),
+        time(12, 0),
+        time(13, 30),
+        time(15, 0),
+    )
+    entry_cutoff_minutes_before_close: Annotated[int, Field(ge=0, le=390)] = 30
+    flatten_minutes_before_close: Annotated[int, Field(ge=1, le=120)] = 10
+
+    @field_validator("scan_times")
+    @classmethod
+    def _sorted_unique(cls, value: tuple[time, ...]) -> tuple[time, ...]:
+        if not value:
+            raise ValueError("at least one scan time is required")
+        if len(set(value)) != len(value):
+            raise ValueError("scan times must be unique")
+        return tuple(sorted(value))
+
+
+class BrokerConfig(_Frozen):
+    kind: Literal["sim", "alpaca"] = "sim"
+    # Live trading needs this exact phrase here *and* CATALYST_LIVE_TRADING=yes in the environment.
+    live_trading_acknowledgement: str | None = None
+    trading_base_url: str | None = None
+    data_base_url: str | None = None
+    stream_base_url: str | None = None
+    requests_per_minute: Annotated[int, Field(gt=0, le=10_000)] = 190
+
+
+class DatabaseConfig(_Frozen):
+    # None means the embedded default: a SQLite file in the state directory.
+    # CATALYST_DATABASE_URL in the environment overrides this (it may carry a password).
+    url: str | None = None
+    echo: bool = False
+
+
+class PathsConfig(_Frozen):
+    state_dir: Path = Path("var")
+    pause_file: Path | None = None  # default: <state_dir>/PAUSE
+
+    @property
+    def resolved_pause_file(self) -> Path:
+        return self.pause_file if self.pause_file is not None else self.state_dir / "PAUSE"
+
+
+class NotificationsConfig(_Frozen):
+    email_enabled: bool = False
+    smtp_host: str = "localhost"
+    smtp_port: Annotated[int, Field(gt=0, lt=65536)] = 25
+    smtp_starttls: bool = False
+    email_from: str = "catalyst@localhost"
+    email_to: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _recipients_when_enabled(self) -> NotificationsConfig:
+        if self.email_enabled and not self.email_to:
+            raise ValueError("email_to needs at least one address when email_enabled is true")
+        return self
+
+
+class SimulationConfig(_Frozen):
+    seed: int = 7
+    symbols: Annotated[int, Field(ge=10, le=20_000)] = 3000
+    starting_cash: PositiveDecimal = Decimal("100000")
+    history_days: Annotated[int, Field(ge=5, le=250)] = 30
+    catalyst_fraction: Annotated[float, Field(ge=0, le=0.5)] = 0.03
+
+
+class LoggingConfig(_Frozen):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class TradingFile(_Frozen):
+    """Contents of trading_config.yaml."""
+
+    trading_session: TradingSessionConfig = TradingSessionConfig()
+    workflow: WorkflowConfig = WorkflowConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    broker: BrokerConfig = BrokerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    paths: PathsConfig = PathsConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
+    simulation: SimulationConfig = SimulationConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+
+class RiskLimits(_Frozen):
+    max_daily_loss_usd: PositiveDecimal = Decimal("2000")
+    warning_threshold_pct: Annotated[float, Field(gt=0, lt=1)] = 0.75
+    max_positions: Annotated[int, Field(gt=0, le=100)] = 5
+    max_position_size_usd: PositiveDecimal = Decimal("5000")
+    max_sector_exposure_pct: Fraction = 0.40
+    min_reward_risk: Annotated[float, Field(ge=1)] = 1.5
+
+
+class EmergencyActions(_Frozen):
+    cancel_open_orders: bool = True
+    close_all_positions: bool = True
+    halt_trading: bool = True
+    notify: bool = True
+    risk_watch_interval_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+
+
+class RiskFile(_Frozen):
+    """Contents of risk_parameters.yaml."""
+
+    risk_limits: RiskLimits = RiskLimits()
+    emergency_actions: EmergencyActions = EmergencyActions()
+
+
+class Secrets(_Frozen):
+    """Credentials from the environment only; masked in every repr and log line."""
+
+    alpaca_key_id: SecretStr | None = None
+    alpaca_secret_key: SecretStr | None = None
+    database_url: SecretStr | None = None
+    smtp_username: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+
+
+class Settings(_Frozen):
+    """The whole validated configuration the daemon runs with."""
+
+    trading: TradingFile
+    risk: RiskFile
+    secrets: Secrets
+    config_dir: Path
+    live_trading_confirmed: bool = False  # true only when config phrase and env var both say so

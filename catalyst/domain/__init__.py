@@ -1,0 +1,1 @@
+"""Catalyst's own vocabulary: frozen dataclasses and errors shared by every layer."""

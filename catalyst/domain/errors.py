@@ -1,0 +1,73 @@
+"""Catalyst's error classes, ranked by what the daemon does next.
+
+- `ConfigError`: stop start-up, print one clear line naming file and key, exit non-zero.
+- `RetryableBrokerError`: temporary; retry with backoff (reads only: orders are never re-POSTed).
+- `UnknownOrderOutcome`: the order may or may not exist; resolve by client_order_id lookup.
+- `OrderRejected` (and `InsufficientBuyingPower`): log, record, skip the symbol for this cycle.
+- `OperationalError`: something a person must look at; halt entries and alert.
+"""
+
+from __future__ import annotations
+
+
+class CatalystError(Exception):
+    """Base of every error Catalyst raises on purpose."""
+
+
+class ConfigError(CatalystError):
+    """The configuration is unusable. The message names the file and the key."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        self.file = file
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{file}: {key}: {problem}")
+
+
+class DatabaseNotMigratedError(CatalystError):
+    """The database schema is missing or older than this release expects."""
+
+
+class BrokerError(CatalystError):
+    """Any failure talking to the broker."""
+
+
+class RetryableBrokerError(BrokerError):
+    """Temporary: rate limited, 5xx or a transport failure on a read. Retry with backoff."""
+
+
+class UnknownOrderOutcome(BrokerError):
+    """A submit timed out or failed in transit: the order may exist. Look it up, never re-POST."""
+
+    def __init__(self, client_order_id: str, detail: str) -> None:
+        self.client_order_id = client_order_id
+        super().__init__(f"outcome of order {client_order_id} unknown: {detail}")
+
+
+class OrderRejected(BrokerError):
+    """The broker refused the order. Record the reason and skip the symbol for this cycle."""
+
+    def __init__(self, client_order_id: str, reason: str) -> None:
+        self.client_order_id = client_order_id
+        self.reason = reason
+        super().__init__(f"order {client_order_id} rejected: {reason}")
+
+
+class InsufficientBuyingPower(OrderRejected):
+    """The broker refused the order for lack of buying power."""
+
+
+class DuplicateClientOrderId(BrokerError):
+    """The broker already has an order with this client_order_id: fetch and adopt it."""
+
+    def __init__(self, client_order_id: str) -> None:
+        self.client_order_id = client_order_id
+        super().__init__(f"client_order_id {client_order_id} already exists at the broker")
+
+
+class NotFound(BrokerError):
+    """The broker has no such order or position."""
+
+
+class OperationalError(CatalystError):
+    """Needs a person: reconciliation failed, the broker refuses to close, and so on."""
