@@ -66,6 +66,10 @@ class ScheduleConfig(_Frozen):
     def _sorted_unique(cls, value: tuple[time, ...]) -> tuple[time, ...]:
         if not value:
             raise ValueError("at least one scan time is required")
+        # Exchange-local wall times only: an offset would be ignored or (mixed with naive times)
+        # make sorting raise TypeError instead of a config error.
+        if any(item.tzinfo is not None for item in value):
+            raise ValueError("scan times are New York wall times; drop the UTC offset")
         if len(set(value)) != len(value):
             raise ValueError("scan times must be unique")
         return tuple(sorted(value))

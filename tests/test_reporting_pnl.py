@@ -1,0 +1,59 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from catalyst.domain.models import Fill, Side
+from catalyst.reporting.pnl import realised_pnl
+
+T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def fill(side: Side, qty: int, price: str, minute: int = 0, symbol: str = "AAA") -> Fill:
+    return Fill(
+        order_id=f"o{minute}", client_order_id=f"c{minute}", symbol=symbol, side=side, qty=qty,
+        price=Decimal(price), timestamp=T0 + timedelta(minutes=minute),
+    )
+
+
+def test_round_trip_realises_price_difference_times_shares() -> None:
+    fills = [fill(Side.BUY, 10, "100.00", 0), fill(Side.SELL, 10, "103.50", 1)]
+    assert realised_pnl(fills) == Decimal("35.00")
+
+
+def test_open_position_realises_nothing() -> None:
+    assert realised_pnl([fill(Side.BUY, 10, "100.00")]) == 0
+
+
+def test_partial_exit_uses_average_cost_of_scaled_in_entries() -> None:
+    fills = [
+        fill(Side.BUY, 10, "100.00", 0),
+        fill(Side.BUY, 10, "110.00", 1),  # average 105
+        fill(Side.SELL, 5, "100.00", 2),
+    ]
+    assert realised_pnl(fills) == Decimal("-25.00")
+
+
+def test_symbols_are_accounted_separately() -> None:
+    fills = [
+        fill(Side.BUY, 1, "10", 0, "AAA"), fill(Side.BUY, 1, "20", 1, "BBB"),
+        fill(Side.SELL, 1, "11", 2, "AAA"), fill(Side.SELL, 1, "19", 3, "BBB"),
+    ]
+    assert realised_pnl(fills) == Decimal("0")
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 50), st.integers(100, 20000), st.integers(100, 20000)),
+        min_size=1, max_size=10,
+    )
+)
+def test_closed_round_trips_sum_to_cash_flow(trips: list[tuple[int, int, int]]) -> None:
+    fills: list[Fill] = []
+    expected = Decimal(0)
+    for i, (qty, buy_cents, sell_cents) in enumerate(trips):
+        buy, sell = Decimal(buy_cents) / 100, Decimal(sell_cents) / 100
+        fills += [fill(Side.BUY, qty, str(buy), 2 * i), fill(Side.SELL, qty, str(sell), 2 * i + 1)]
+        expected += (sell - buy) * qty
+    assert realised_pnl(fills) == expected
