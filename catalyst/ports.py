@@ -8,6 +8,7 @@ protocols, never an adapter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from catalyst.domain.models import (
     Account,
     Asset,
     Bar,
+    Fill,
     NewsItem,
     Order,
     OrderRequest,
@@ -37,6 +39,14 @@ class Clock(Protocol):
 
     async def sleep_until(self, when: datetime) -> None:
         """Wait until `when` (returns at once if it has passed)."""
+        ...
+
+    def participant(self) -> AbstractContextManager[None]:
+        """Mark the current task as one whose work holds simulated time still (no-op for real)."""
+        ...
+
+    def idle(self) -> AbstractContextManager[None]:
+        """Within the block the current participant waits on others, not on time (no-op for real)."""
         ...
 
 
@@ -99,6 +109,10 @@ class Broker(Protocol):
 
     async def list_positions(self) -> list[Position]:
         """Every open position."""
+        ...
+
+    async def get_fills(self, since: datetime) -> list[Fill]:
+        """Every execution at or after `since`, one record per fill (not cumulative), oldest first."""
         ...
 
     async def close_position(self, symbol: str, client_order_id: str) -> Order:

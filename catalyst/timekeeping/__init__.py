@@ -1,0 +1,19 @@
+"""Time for Catalyst: clocks, the exchange calendar, per-day session plans and a scheduler trigger.
+
+Only `clock` reads the wall clock; `calendar`, `day_plan` and `triggers` are pure.
+"""
+
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.clock import RealClock, SimClock
+from catalyst.timekeeping.day_plan import DayPlan, plan_day
+from catalyst.timekeeping.triggers import SessionTimesTrigger
+
+__all__ = [
+    "EXCHANGE_TZ",
+    "DayPlan",
+    "ExchangeCalendar",
+    "RealClock",
+    "SessionTimesTrigger",
+    "SimClock",
+    "plan_day",
+]

@@ -1,0 +1,274 @@
+"""The two clocks: the wall clock and a simulated clock that jumps to the next due timer.
+
+This is the only module in Catalyst that reads the wall clock. Everything else receives a `Clock`
+(see `catalyst.ports`) and asks it for `now()` or to sleep.
+
+`RealClock` sleeps in bounded chunks and re-reads the wall clock after each one, so a long sleep
+never returns early: asyncio times sleeps on the monotonic clock, which drifts from wall time (NTP
+steps, suspend) and may fire a hair early.
+
+`SimClock` design
+-----------------
+Simulated time only moves forward, and only in two ways:
+
+* `advance_to(when)`, by hand: every timer due at or before `when` fires, in deadline order, and the
+  clock ends at `when` (a woken sleeper sees `now() >= ` its deadline, never less).
+* automatically, driven by *participants*. A task becomes one with `with clock.participant(): ...`.
+  The clock jumps to the earliest pending deadline only when every live participant is blocked in
+  one of this clock's sleeps. A participant waiting on anything else (a database call in a thread,
+  an `asyncio.Event`, another task) holds time still, so a simulated day with real I/O runs the same
+  way every time. Sleepers that are not participants (a test's main coroutine, say) never hold the
+  clock, but are woken when time reaches their deadline. With no participants, a sleep advances
+  time at once (after the same quiet rounds).
+
+The check is event-driven, not polled: entering or leaving a sleep, registering or unregistering a
+participant, or entering or leaving `idle()` restarts a countdown of `quiet_rounds` event-loop
+iterations (a `loop.call_soon` chain). Only when the loop has been quiet that long, so that freshly
+created tasks have started and registered and ready callbacks have run, does the clock look at its
+participants. Timers with the same deadline fire participants first, in participant registration
+order, then other sleepers in the order they went to sleep; a fixed order that does not depend on
+which task happened to reach its sleep first.
+
+`idle()` lets a participant wait on a queue or event without holding the clock (its producer is
+usually another participant that needs time to move): `with clock.idle(): item = await queue.get()`.
+A participant that awaits child tasks (`gather`, `TaskGroup`) is not asleep either: make the
+children participants and wrap the parent's wait in `idle()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+# RealClock wakes at least this often during a long sleep to re-read the wall clock.
+_DEFAULT_MAX_CHUNK_SECONDS = 30.0
+# Event-loop iterations without a state change before SimClock may move time forward.
+_DEFAULT_QUIET_ROUNDS = 4
+
+
+def _require_aware(when: datetime) -> None:
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"clock deadlines must be timezone-aware, got naive {when!r}")
+
+
+class RealClock:
+    """The wall clock: `now()` is aware UTC; sleeps use the running event loop."""
+
+    def __init__(self, *, max_chunk_seconds: float = _DEFAULT_MAX_CHUNK_SECONDS) -> None:
+        if max_chunk_seconds <= 0:
+            raise ValueError("max_chunk_seconds must be positive")
+        self._max_chunk = max_chunk_seconds
+
+    def now(self) -> datetime:
+        """Current wall-clock instant, timezone-aware UTC."""
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of real time (zero or negative just yields to the loop)."""
+        await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Wait until the wall clock reads `when` or later; never returns before it."""
+        _require_aware(when)
+        while True:
+            remaining = (when - self.now()).total_seconds()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(remaining, self._max_chunk))
+
+    def participant(self) -> AbstractContextManager[None]:
+        """No-op: real time moves on its own. Present so code runs against either clock."""
+        return nullcontext()
+
+    def idle(self) -> AbstractContextManager[None]:
+        """No-op: real time moves on its own. Present so code runs against either clock."""
+        return nullcontext()
+
+
+@dataclass(slots=True)
+class _Participant:
+    rank: int  # registration order: breaks ties between timers due at the same instant
+    depth: int = 1  # nested `participant()` blocks in the same task
+    idle_depth: int = 0
+
+
+@dataclass(slots=True, eq=False)  # identity: list membership means "this very timer"
+class _Timer:
+    deadline: datetime
+    order: tuple[int, int, int]  # (participants first, participant rank or seq, seq)
+    future: asyncio.Future[None]
+    task: asyncio.Task[object] | None = field(default=None)
+
+    @property
+    def key(self) -> tuple[datetime, tuple[int, int, int]]:
+        return (self.deadline, self.order)
+
+
+class SimClock:
+    """Simulated time that jumps to the next due timer (see the module docstring)."""
+
+    def __init__(self, start: datetime, *, quiet_rounds: int = _DEFAULT_QUIET_ROUNDS) -> None:
+        _require_aware(start)
+        if quiet_rounds < 1:
+            raise ValueError("quiet_rounds must be at least 1")
+        self._now = start.astimezone(UTC)
+        self._quiet_rounds = quiet_rounds
+        self._timers: list[_Timer] = []
+        self._participants: dict[asyncio.Task[object], _Participant] = {}
+        self._ranks = itertools.count()
+        self._seqs = itertools.count()
+        # The pending countdown, if any: its loop and how many quiet rounds it still needs.
+        self._countdown_loop: asyncio.AbstractEventLoop | None = None
+        self._rounds_left = 0
+
+    def now(self) -> datetime:
+        """Current simulated instant, timezone-aware UTC."""
+        return self._now
+
+    def pending_deadlines(self) -> list[datetime]:
+        """Deadlines of every sleeper still waiting, in the order they will fire."""
+        return [timer.deadline for timer in sorted(self._timers, key=lambda t: t.key)]
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of simulated time (zero or negative just yields to the loop)."""
+        await self.sleep_until(self._now + timedelta(seconds=max(0.0, seconds)))
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Wait until simulated time reaches `when`; returns at once (after a yield) if it has."""
+        _require_aware(when)
+        if when <= self._now:
+            await asyncio.sleep(0)
+            return
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        seq = next(self._seqs)
+        participant = self._participants.get(task) if task is not None else None
+        order = (0, participant.rank, seq) if participant is not None else (1, seq, seq)
+        timer = _Timer(when.astimezone(UTC), order, loop.create_future(), task)
+        self._timers.append(timer)
+        self._kick()
+        try:
+            await timer.future
+        finally:
+            # Fired timers were removed when they fired; a cancelled sleep removes its own.
+            if timer in self._timers:
+                self._timers.remove(timer)
+                self._kick()
+
+    def advance_to(self, when: datetime) -> list[datetime]:
+        """Move time to `when`, waking every sleeper due by then; returns the deadlines fired.
+
+        Raises ValueError if `when` is before `now()`: time never goes backwards.
+        """
+        _require_aware(when)
+        if when < self._now:
+            raise ValueError(f"cannot move the clock back from {self._now} to {when}")
+        due = sorted(
+            (t for t in self._timers if t.deadline <= when and not t.future.done()),
+            key=lambda t: t.key,
+        )
+        self._now = when.astimezone(UTC)
+        fired = [self._fire(timer) for timer in due]
+        if fired:
+            self._kick()
+        return fired
+
+    @contextmanager
+    def participant(self) -> Iterator[None]:
+        """Register the current task as a participant for the duration of the block.
+
+        While registered, the clock moves on its own only when this task is asleep on it (or
+        inside `idle()`). Nesting, or registering the same task twice, is safe.
+        """
+        task = _current_task("participant()")
+        record = self._participants.get(task)
+        if record is None:
+            self._participants[task] = _Participant(rank=next(self._ranks))
+        else:
+            record.depth += 1
+        self._kick()
+        try:
+            yield
+        finally:
+            record = self._participants[task]
+            record.depth -= 1
+            if record.depth == 0:
+                del self._participants[task]
+            self._kick()
+
+    @contextmanager
+    def idle(self) -> Iterator[None]:
+        """Within the block, the current participant does not hold the clock still.
+
+        For a participant that waits on a queue or event fed by other participants. Outside a
+        participant it does nothing.
+        """
+        task = _current_task("idle()")
+        record = self._participants.get(task)
+        if record is None:
+            yield
+            return
+        record.idle_depth += 1
+        self._kick()
+        try:
+            yield
+        finally:
+            record.idle_depth -= 1
+            self._kick()
+
+    def _fire(self, timer: _Timer) -> datetime:
+        self._timers.remove(timer)
+        timer.future.set_result(None)
+        return timer.deadline
+
+    def _kick(self) -> None:
+        """Something changed: restart the quiet-rounds countdown before the next check."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # e.g. participant() exited while the loop is shutting down
+            return
+        self._rounds_left = self._quiet_rounds
+        if self._countdown_loop is not loop:
+            self._countdown_loop = loop
+            loop.call_soon(self._count_down, loop)
+
+    def _count_down(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._countdown_loop is not loop:
+            return  # superseded by a countdown on another loop
+        if self._rounds_left > 0:
+            self._rounds_left -= 1
+            loop.call_soon(self._count_down, loop)
+            return
+        self._countdown_loop = None
+        self._advance_if_all_asleep()
+
+    def _advance_if_all_asleep(self) -> None:
+        waiting = [t for t in self._timers if not t.future.done()]
+        if not waiting:
+            return
+        asleep = {t.task for t in waiting}
+        for task, record in self._participants.items():
+            if task.done() or record.idle_depth > 0:
+                continue
+            if task not in asleep:
+                return  # a participant is busy: time stands still
+        first = min(waiting, key=lambda t: t.key).deadline
+        self._now = max(self._now, first)
+        for timer in sorted((t for t in waiting if t.deadline == first), key=lambda t: t.key):
+            self._fire(timer)
+        # Later sleepers may be due next once the woken ones settle.
+        self._kick()
+
+
+def _current_task(what: str) -> asyncio.Task[object]:
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no running event loop
+        task = None
+    if task is None:
+        raise RuntimeError(f"SimClock.{what} must be used inside an asyncio task")
+    return task
