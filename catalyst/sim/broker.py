@@ -1,0 +1,161 @@
+"""`SimBroker`: the `Broker` port over the exchange simulator.
+
+Every call first brings the exchange up to the clock, so the matching engine only ever sees time
+move forward with the daemon. `list_assets` returns the whole simulated universe, untradable
+symbols included with `tradable=False` (as Alpaca's asset list has them), so the pipeline's own
+filter is exercised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from catalyst.config.models import SimulationConfig
+from catalyst.domain.models import (
+    Account,
+    Asset,
+    Bar,
+    Fill,
+    NewsItem,
+    Order,
+    OrderRequest,
+    Position,
+    Snapshot,
+    TradingSession,
+)
+from catalyst.sim.exchange import NowSource, SimExchange
+from catalyst.sim.feed import SessionSource, SyntheticMarketFeed
+from catalyst.sim.market import SyntheticMarket
+
+
+class SimBroker:
+    """Implements `catalyst.ports.Broker` against a `SimExchange`."""
+
+    def __init__(self, exchange: SimExchange, calendar: SessionSource, clock: NowSource) -> None:
+        self._exchange = exchange
+        self._calendar = calendar
+        self._clock = clock
+
+    @property
+    def exchange(self) -> SimExchange:
+        """The simulator behind this broker (for tests, shocks and the demo)."""
+        return self._exchange
+
+    @property
+    def fills(self) -> tuple[Fill, ...]:
+        """Every fill so far."""
+        return self._exchange.fills
+
+    def _sync(self) -> None:
+        self._exchange.advance_to(self._clock.now())
+
+    async def get_account(self) -> Account:
+        """Equity, the previous close's equity, cash and buying power."""
+        self._sync()
+        return self._exchange.account()
+
+    async def get_session(self, day: date) -> TradingSession | None:
+        """The exchange session on `day` from the calendar."""
+        return self._calendar.session(day)
+
+    async def list_assets(self) -> Sequence[Asset]:
+        """Every simulated symbol; untradable ones carry `tradable=False`."""
+        self._sync()
+        return self._exchange.assets()
+
+    async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
+        """Snapshots now; unknown symbols are left out."""
+        self._sync()
+        return self._exchange.market.snapshots(symbols, self._exchange.now)
+
+    async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
+        """Up to `days` completed daily bars before today, oldest first."""
+        self._sync()
+        return self._exchange.market.daily_bars(symbols, days)
+
+    async def get_intraday_bars(
+        self, symbols: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[Bar]]:
+        """Completed minute bars in [start, end) (today's and the previous session's)."""
+        self._sync()
+        result: dict[str, list[Bar]] = {}
+        for market in self._visible_markets():
+            now = self._exchange.now
+            for symbol, bars in market.minute_bars(symbols, start, end, now).items():
+                result.setdefault(symbol, []).extend(bars)
+        return result
+
+    async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
+        """News about `symbols` created at or after `since` (and not in the future)."""
+        self._sync()
+        items: list[NewsItem] = []
+        for market in self._visible_markets():
+            items.extend(market.news_since(symbols, since, self._exchange.now))
+        return items
+
+    def _visible_markets(self) -> list[SyntheticMarket]:
+        # The feed keeps yesterday's market too; never one ahead of the exchange's day.
+        today = self._exchange.market.session.day
+        return [m for m in self._exchange.feed.recent_markets() if m.session.day <= today]
+
+    async def submit_order(self, request: OrderRequest) -> Order:
+        """Place an order; rejections raise the `catalyst.domain.errors` classes."""
+        self._sync()
+        return self._exchange.submit(request)
+
+    async def get_order_by_client_id(self, client_order_id: str) -> Order | None:
+        """A parent (legs nested) or a single leg by client_order_id, or None."""
+        self._sync()
+        return self._exchange.order_by_client_id(client_order_id)
+
+    async def list_open_orders(self) -> list[Order]:
+        """Open orders with legs nested, held legs included."""
+        self._sync()
+        return self._exchange.open_orders()
+
+    async def cancel_order(self, order_id: str) -> None:
+        """Cancel one order (and its bracket group); a no-op if already final."""
+        self._sync()
+        self._exchange.cancel(order_id)
+
+    async def cancel_all_orders(self) -> None:
+        """Cancel every open order, legs included."""
+        self._sync()
+        self._exchange.cancel_all()
+
+    async def list_positions(self) -> list[Position]:
+        """Every open position."""
+        self._sync()
+        return self._exchange.positions()
+
+    async def get_fills(self, since: datetime) -> list[Fill]:
+        """Every fill at or after `since`, per-fill quantities, oldest first."""
+        self._sync()
+        return self._exchange.fills_at_or_after(since)
+
+    async def close_position(self, symbol: str, client_order_id: str) -> Order:
+        """Cancel the symbol's open orders, then sell the position at market."""
+        self._sync()
+        return self._exchange.close_position(symbol, client_order_id)
+
+
+def build_sim_broker(
+    simulation: SimulationConfig,
+    calendar: SessionSource,
+    clock: NowSource,
+    *,
+    partial_fill_symbols: Sequence[str] = (),
+) -> SimBroker:
+    """A `SimBroker` over a fresh synthetic market and account configured by `simulation`."""
+    feed = SyntheticMarketFeed(
+        seed=simulation.seed,
+        n_symbols=simulation.symbols,
+        sessions=calendar,
+        history_days=simulation.history_days,
+        catalyst_fraction=simulation.catalyst_fraction,
+    )
+    exchange = SimExchange(
+        feed, simulation.starting_cash, clock, partial_fill_symbols=partial_fill_symbols
+    )
+    return SimBroker(exchange, calendar, clock)

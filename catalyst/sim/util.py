@@ -1,0 +1,32 @@
+"""Small time helpers shared by the simulator modules (exchange time is America/New_York)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# Same zone as catalyst.timekeeping.calendar.EXCHANGE_TZ; kept here so the simulator core does
+# not import the calendar library.
+EXCHANGE_TZ = ZoneInfo("America/New_York")
+MINUTE = timedelta(minutes=1)
+
+
+def exchange_midnight(day: date) -> datetime:
+    """Midnight at the start of `day` in exchange time, as a UTC instant (daily bar timestamps)."""
+    return datetime.combine(day, time(0), tzinfo=EXCHANGE_TZ).astimezone(UTC)
+
+
+def exchange_date(at: datetime) -> date:
+    """The exchange-local calendar date of the instant `at`."""
+    return at.astimezone(EXCHANGE_TZ).date()
+
+
+def floor_minutes(at: datetime) -> datetime:
+    """`at` in UTC with seconds and microseconds dropped."""
+    return at.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def require_aware(at: datetime) -> None:
+    """Refuse naive datetimes: every instant in the simulator is timezone-aware."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"expected a timezone-aware datetime, got {at!r}")
