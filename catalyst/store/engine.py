@@ -1,0 +1,122 @@
+"""Engines and the one session factory shared by the pipeline, the risk-watch and the flattener.
+
+SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) is production. On SQLite every
+transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so a read-then-write unit of
+work can never be overtaken by another writer (and `busy_timeout` makes the others wait instead of
+failing). The file is in WAL mode so an operator reading it with the sqlite3 shell blocks nobody.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+_BUSY_TIMEOUT_MS = 5000
+_SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword", "key")
+
+
+def redact_url(url: str | URL) -> str:
+    """`url` with its password (and password-like query arguments) masked, for messages and logs."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError:
+        return "<unparseable database url>"
+    masked_query = {
+        key: ("***" if any(word in key.lower() for word in _SECRET_QUERY_KEYS) else value)
+        for key, value in parsed.query.items()
+    }
+    rendered = parsed.set(query=masked_query).render_as_string(hide_password=True)
+    return rendered.replace("%2A%2A%2A", "***")  # the query mask, url-encoded by SQLAlchemy
+
+
+def _is_memory_database(url: URL) -> bool:
+    database = url.database or ""
+    return database in ("", ":memory:") or "mode=memory" in database
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    """Create the directory the SQLite file lives in (the state directory may be new)."""
+    if _is_memory_database(url):
+        return
+    database = url.database or ""
+    if database.startswith("file:"):
+        path_text = database.removeprefix("file:").split("?", 1)[0]
+    else:
+        path_text = database
+    Path(path_text).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    memory = _is_memory_database(engine.url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the sqlite3 module (it skips it before SELECT and DDL) ...
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # ... and emit our own, taking the write lock at once (see module docstring).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _create(url: str, *, echo: bool, foreign_keys: bool, null_pool: bool) -> AsyncEngine:
+    parsed = make_url(url)
+    options: dict[str, Any] = {"echo": echo}
+    if null_pool:
+        options["poolclass"] = NullPool
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        _prepare_sqlite_file(parsed)
+        engine = create_async_engine(parsed, **options)
+        _install_sqlite_hooks(engine, foreign_keys=foreign_keys)
+        return engine
+    if backend == "postgresql":
+        if not null_pool:
+            options["pool_pre_ping"] = True
+        return create_async_engine(parsed, **options)
+    raise ValueError(
+        f"unsupported database {redact_url(parsed)}: use sqlite+aiosqlite:// or postgresql+asyncpg://"
+    )
+
+
+def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for `url` (sqlite+aiosqlite or postgresql+asyncpg).
+
+    SQLite: creates the parent directory, WAL, foreign_keys=ON, busy_timeout=5000 ms and
+    `BEGIN IMMEDIATE` transactions. PostgreSQL: connections are pinged before use.
+    """
+    return _create(url, echo=echo, foreign_keys=True, null_pool=False)
+
+
+def make_migration_engine(url: str) -> AsyncEngine:
+    """The engine Alembic migrations run on: no pool, and on SQLite foreign keys off.
+
+    SQLite's batch migrations copy and drop tables, which enforced foreign keys would cascade
+    into; `migrations/env.py` runs `PRAGMA foreign_key_check` afterwards instead.
+    """
+    return _create(url, echo=False, foreign_keys=False, null_pool=True)
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """The session factory for `engine`; objects stay readable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
