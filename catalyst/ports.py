@@ -46,12 +46,12 @@ class Clock(Protocol):
         ...
 
     def idle(self) -> AbstractContextManager[None]:
-        """Within the block the current participant waits on others, not on time (no-op for real)."""
+        """In the block the participant waits on other tasks, not on time (no-op for real)."""
         ...
 
 
 class Broker(Protocol):
-    """Everything Catalyst asks of a broker. Adapters translate errors into `catalyst.domain.errors`.
+    """Everything Catalyst asks of a broker; adapters raise `catalyst.domain.errors` classes.
 
     `submit_order` raises `UnknownOrderOutcome` when it cannot tell whether the order was created;
     callers resolve that with `get_order_by_client_id`, never by submitting again.
@@ -112,7 +112,7 @@ class Broker(Protocol):
         ...
 
     async def get_fills(self, since: datetime) -> list[Fill]:
-        """Every execution at or after `since`, one record per fill (not cumulative), oldest first."""
+        """Every execution at or after `since`, one record per fill (not cumulative)."""
         ...
 
     async def close_position(self, symbol: str, client_order_id: str) -> Order:

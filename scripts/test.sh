@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
-# Runs the whole suite: provisions PostgreSQL if none is reachable, then pytest.
+# The whole suite, as CI runs it: PostgreSQL provisioned if none is reachable, then lint, types, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-exec "$BIN/pytest" -q "$@"
+
+if [ -z "${CATALYST_TEST_PG_URL:-}" ]; then
+  CATALYST_TEST_PG_URL=$(scripts/ensure_postgres.sh | tail -n 1)
+  export CATALYST_TEST_PG_URL
+fi
+# PostgreSQL tests must run here, not be skipped: a missing server is a failure of the test command.
+export CATALYST_REQUIRE_PG=1
+
+"$BIN/ruff" check catalyst tests bench
+"$BIN/mypy"
+exec "$BIN/pytest" -q -p no:cacheprovider "$@"

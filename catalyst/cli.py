@@ -1,0 +1,192 @@
+"""The `catalyst` command line: thin wrappers over the daemon's entry points.
+
+Every expected failure (bad config, un-migrated database, broker refusal) ends as one clear line on
+stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Coroutine
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from catalyst import __version__
+from catalyst.config.loader import describe_settings, load_settings
+from catalyst.config.models import Settings
+from catalyst.domain.errors import CatalystError, ConfigError
+from catalyst.logs import configure_logging
+
+T = TypeVar("T")
+
+EXIT_CONFIG = 2
+EXIT_RUNTIME = 3
+
+config_option = click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=lambda: os.environ.get("CATALYST_CONFIG_DIR", "config"),
+    show_default="config (or $CATALYST_CONFIG_DIR)",
+    help="Directory holding trading_config.yaml and risk_parameters.yaml.",
+)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"catalyst: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings(config_dir: Path) -> Settings:
+    try:
+        return load_settings(config_dir, os.environ)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}", EXIT_CONFIG)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}", EXIT_CONFIG)
+    except CatalystError as exc:
+        _fail(str(exc), EXIT_RUNTIME)
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@click.group()
+@click.version_option(__version__, prog_name="catalyst")
+def main() -> None:
+    """Catalyst: autonomous intraday trading daemon for US equities."""
+
+
+@main.command()
+@config_option
+def run(config_dir: Path) -> None:
+    """Run the daemon on the wall clock (what systemd starts)."""
+    from catalyst.daemon.entry import run_live_daemon
+
+    settings = _settings(config_dir)
+    configure_logging(settings.trading.logging.level, settings.trading.logging.format)
+    _run(run_live_daemon(settings, config_dir))
+
+
+@main.command()
+@config_option
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Trading day to simulate (default: the last completed session).",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    envvar="CATALYST_DEMO_DATABASE_URL",
+    help="Database for the demo (default: a fresh SQLite file in the state directory).",
+)
+@click.option("--quiet", is_flag=True, help="Only print the summary.")
+def demo(config_dir: Path, day: Any, database_url: str | None, quiet: bool) -> None:
+    """Run one full simulated trading session in seconds (SQLite + exchange simulator)."""
+    from catalyst.daemon.entry import run_simulated_day
+
+    settings = _settings(config_dir)
+    configure_logging(
+        "WARNING" if quiet else settings.trading.logging.level,
+        settings.trading.logging.format,
+        stream=sys.stderr,
+    )
+    chosen: date | None = day.date() if day is not None else None
+    summary = _run(run_simulated_day(settings, day=chosen, database_url=database_url))
+    click.echo(summary.render())
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(config_dir: Path, as_json: bool) -> None:
+    """Trading state, pause flag, positions, today's P&L and the next scan."""
+    from catalyst.daemon.entry import read_status
+
+    settings = _settings(config_dir)
+    report = _run(read_status(settings))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+
+
+@main.command()
+@config_option
+@click.option("--reason", required=True, help="Why entries are paused (recorded).")
+def pause(config_dir: Path, reason: str) -> None:
+    """Stop new entries (risk-watch and flattener keep working) until `resume`."""
+    from catalyst.daemon.entry import pause_entries
+
+    settings = _settings(config_dir)
+    path = pause_entries(settings, reason=reason, by=_operator())
+    click.echo(f"paused: new entries stop while {path} exists")
+
+
+@main.command()
+@config_option
+@click.option(
+    "--ack", default=None, help="Acknowledgement that clears a HALT (required if halted)."
+)
+def resume(config_dir: Path, ack: str | None) -> None:
+    """Remove the pause flag; with --ack, also clear an emergency HALT."""
+    from catalyst.daemon.entry import resume_trading
+
+    settings = _settings(config_dir)
+    click.echo(_run(resume_trading(settings, ack=ack, by=_operator())))
+
+
+@main.command()
+@config_option
+@click.option("--reason", required=True, help="Why trading is halted (recorded).")
+def halt(config_dir: Path, reason: str) -> None:
+    """Latch HALTED: no new entries until `resume --ack`. Does not close positions."""
+    from catalyst.daemon.entry import halt_trading
+
+    settings = _settings(config_dir)
+    click.echo(_run(halt_trading(settings, reason=reason, by=_operator())))
+
+
+@main.group()
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(config_dir: Path) -> None:
+    """Apply every pending migration to the configured database."""
+    from catalyst.daemon.entry import upgrade_database_for
+
+    settings = _settings(config_dir)
+    click.echo(_run(upgrade_database_for(settings)))
+
+
+@main.group()
+def config() -> None:
+    """Configuration tools."""
+
+
+@config.command("check")
+@config_option
+def config_check(config_dir: Path) -> None:
+    """Validate the configuration and print the effective values (secrets masked)."""
+    settings = _settings(config_dir)
+    click.echo(json.dumps(describe_settings(settings), indent=2, default=str))
+    click.echo("configuration OK", err=True)

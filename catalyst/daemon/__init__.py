@@ -1,0 +1,1 @@
+"""The daemon shell: composition root, supervisor, scheduling and long-running tasks."""

@@ -1,0 +1,122 @@
+"""The composition root: builds every part of the daemon once, around one session factory.
+
+This is the only place that knows which adapters are in use; everything it builds depends on the
+ports (`Broker`, `Clock`, `Notifier`) and the `Store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from catalyst.config.models import Settings
+from catalyst.daemon.end_of_day import EndOfDayFlattener
+from catalyst.execution.flatten import Flattener
+from catalyst.execution.reconcile import Reconciler
+from catalyst.execution.submitter import OrderSubmitter
+from catalyst.ops.pause_flag import PauseFlag
+from catalyst.pipeline.runner import PipelineRunner
+from catalyst.ports import Broker, Clock, Notifier
+from catalyst.risk.watch import RiskWatch
+from catalyst.store.engine import make_engine, make_session_factory
+from catalyst.store.migrate import check_schema_current
+from catalyst.store.repository import Store
+from catalyst.timekeeping.calendar import ExchangeCalendar
+
+
+@dataclass
+class Components:
+    """Everything a running daemon is made of."""
+
+    settings: Settings
+    clock: Clock
+    broker: Broker
+    calendar: ExchangeCalendar
+    engine: AsyncEngine
+    store: Store
+    notifier: Notifier
+    pause_flag: PauseFlag
+    submitter: OrderSubmitter
+    flattener: Flattener
+    runner: PipelineRunner
+    risk_watch: RiskWatch
+    end_of_day: EndOfDayFlattener
+    reconciler: Reconciler
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def build_components(
+    settings: Settings,
+    *,
+    clock: Clock,
+    broker: Broker,
+    calendar: ExchangeCalendar,
+    notifier: Notifier,
+    database_url: str,
+    entries_stopped: Callable[[], bool],
+) -> Components:
+    """Wire the daemon. Refuses an un-migrated database (DatabaseNotMigratedError)."""
+    engine = make_engine(database_url, echo=settings.trading.database.echo)
+    try:
+        await check_schema_current(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    store = Store(make_session_factory(engine))
+    pause_flag = PauseFlag(settings.trading.paths.resolved_pause_file)
+    submitter = OrderSubmitter(broker, store, clock)
+    flattener = Flattener(broker, store, clock, submitter)
+    runner = PipelineRunner(
+        broker=broker,
+        store=store,
+        clock=clock,
+        calendar=calendar,
+        settings=settings,
+        submitter=submitter,
+        pause_flag=pause_flag,
+        entries_stopped=entries_stopped,
+    )
+    risk_watch = RiskWatch(
+        broker=broker,
+        store=store,
+        clock=clock,
+        calendar=calendar,
+        risk=settings.risk,
+        flattener=flattener,
+        notifier=notifier,
+    )
+    end_of_day = EndOfDayFlattener(
+        clock=clock,
+        calendar=calendar,
+        schedule=settings.trading.schedule,
+        flattener=flattener,
+        enabled=settings.trading.trading_session.auto_close_at_market_close,
+    )
+    reconciler = Reconciler(
+        broker=broker,
+        store=store,
+        clock=clock,
+        submitter=submitter,
+        stop_loss_pct=settings.trading.workflow.stop_loss_pct,
+        flatten_lock=flattener.lock,
+    )
+    return Components(
+        settings=settings,
+        clock=clock,
+        broker=broker,
+        calendar=calendar,
+        engine=engine,
+        store=store,
+        notifier=notifier,
+        pause_flag=pause_flag,
+        submitter=submitter,
+        flattener=flattener,
+        runner=runner,
+        risk_watch=risk_watch,
+        end_of_day=end_of_day,
+        reconciler=reconciler,
+    )

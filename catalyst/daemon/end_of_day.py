@@ -1,0 +1,67 @@
+"""The end-of-day flattener: cancel, close and verify flat a few minutes before *that day's* close.
+
+The time comes from the day plan (exchange calendar + `flatten_minutes_before_close`), so a 13:00
+early close is flattened at 12:50, not at a fixed 15:50. Nothing is sent once the close has passed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+
+from catalyst.config.models import ScheduleConfig
+from catalyst.execution.flatten import Flattener, FlattenResult
+from catalyst.ports import Clock
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.day_plan import DayPlan, plan_day
+
+log = structlog.get_logger(__name__)
+
+
+def next_flatten(calendar: ExchangeCalendar, schedule: ScheduleConfig, now: datetime) -> DayPlan:
+    """The day plan of the next session whose flatten time is still ahead of (or at) `now`."""
+    local_day = now.astimezone(EXCHANGE_TZ).date()
+    session = calendar.session(local_day)
+    if session is not None:
+        plan = plan_day(session, schedule)
+        if now < plan.flatten_at:
+            return plan
+    return plan_day(calendar.next_session(local_day), schedule)
+
+
+class EndOfDayFlattener:
+    """Sleeps until each session's flatten time, then flattens."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        calendar: ExchangeCalendar,
+        schedule: ScheduleConfig,
+        flattener: Flattener,
+        enabled: bool,
+    ) -> None:
+        self._clock = clock
+        self._calendar = calendar
+        self._schedule = schedule
+        self._flattener = flattener
+        self._enabled = enabled
+        self.results: list[FlattenResult] = []
+
+    async def run(self) -> None:
+        """Flatten at every session's flatten time, forever (cancel to stop)."""
+        while True:
+            plan = next_flatten(self._calendar, self._schedule, self._clock.now())
+            log.info("end-of-day flatten armed", at=plan.flatten_at.isoformat())
+            await self._clock.sleep_until(plan.flatten_at)
+            if not self._enabled:
+                log.info("auto_close_at_market_close is off; positions stay open overnight")
+            else:
+                result = await self._flattener.flatten_all(
+                    f"eod-{plan.session.day:%Y%m%d}", deadline=plan.session.close
+                )
+                self.results.append(result)
+                log.info("end-of-day flatten done", flat=result.flat, closed=result.closed_symbols)
+            # Never re-arm for the same session: wait past this session's close.
+            await self._clock.sleep_until(plan.session.close)

@@ -1,0 +1,222 @@
+"""Entry points behind the CLI: the live daemon, the simulated day, and the operator commands.
+
+The wall clock is read here (through `RealClock`) only to decide *which* day to simulate and to
+stamp operator actions; the daemon itself takes time from the clock it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import structlog
+
+from catalyst.config.loader import database_url, load_settings
+from catalyst.config.models import Settings
+from catalyst.daemon.components import Components, build_components
+from catalyst.daemon.supervisor import Supervisor
+from catalyst.domain.errors import CatalystError, ConfigError, OperationalError
+from catalyst.domain.models import TradingSession
+from catalyst.notify import build_notifier
+from catalyst.ops.pause_flag import PauseFlag
+from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
+from catalyst.ports import Broker, Clock
+from catalyst.reporting.status import StatusReport, collect_status
+from catalyst.reporting.summary import DaySummary, summarise_day
+from catalyst.sim.broker import SimBroker, build_sim_broker
+from catalyst.store.engine import make_engine, make_session_factory, redact_url
+from catalyst.store.migrate import check_schema_current, upgrade_database
+from catalyst.store.repository import Store
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.clock import RealClock, SimClock
+
+log = structlog.get_logger(__name__)
+
+SIMULATION_START = time(8, 0)  # exchange time: before the 09:15 pre-market scan
+SIMULATION_TAIL = timedelta(minutes=5)  # run a little past the close to prove the book is flat
+
+
+def _broker_for(settings: Settings, calendar: ExchangeCalendar, clock: Clock) -> Broker:
+    if settings.trading.broker.kind == "sim":
+        return build_sim_broker(settings.trading.simulation, calendar, clock)
+    raise ConfigError(
+        str(settings.config_dir / "trading_config.yaml"),
+        "broker.kind",
+        "the Alpaca adapter is not part of this release yet; use kind: sim",
+    )
+
+
+async def upgrade_database_for(settings: Settings) -> str:
+    """`catalyst db upgrade`: apply pending migrations; returns a one-line report."""
+    url = database_url(settings)
+    await asyncio.to_thread(upgrade_database, url)
+    return f"database at {redact_url(url)} is up to date"
+
+
+async def run_simulated_day(
+    settings: Settings,
+    *,
+    day: date | None,
+    database_url: str | None = None,
+    prepare_market: Callable[[SimBroker, TradingSession], None] | None = None,
+) -> DaySummary:
+    """`catalyst demo`: one full trading session of the real daemon on a simulated clock.
+
+    `prepare_market` may script the simulated market before the day starts (tests use it to
+    provoke a crash and the daily loss limit).
+    """
+    calendar = ExchangeCalendar()
+    session = _session_to_simulate(calendar, day)
+    start = datetime.combine(session.day, SIMULATION_START, tzinfo=EXCHANGE_TZ)
+    clock = SimClock(start)
+    url = database_url if database_url is not None else _fresh_demo_database(settings)
+    await asyncio.to_thread(upgrade_database, url)
+    broker = build_sim_broker(settings.trading.simulation, calendar, clock)
+    if prepare_market is not None:
+        prepare_market(broker, session)
+    components = await build_components(
+        settings,
+        clock=clock,
+        broker=broker,
+        calendar=calendar,
+        notifier=build_notifier(settings, clock=clock),
+        database_url=url,
+        entries_stopped=lambda: supervisor.stopping,
+    )
+    supervisor = Supervisor(
+        components,
+        systemd=SystemdNotifier.from_environment({}),
+        simulated_until=session.close + SIMULATION_TAIL,
+    )
+    try:
+        record = await supervisor.run()
+        return await summarise_day(components, session, record)
+    finally:
+        await components.close()
+
+
+def _session_to_simulate(calendar: ExchangeCalendar, day: date | None) -> TradingSession:
+    if day is None:
+        today = RealClock().now().astimezone(EXCHANGE_TZ).date()
+        return calendar.previous_session(today)
+    session = calendar.session(day)
+    if session is None:
+        raise CatalystError(f"{day.isoformat()} is not a trading day on the exchange calendar")
+    return session
+
+
+def _fresh_demo_database(settings: Settings) -> str:
+    state_dir = settings.trading.paths.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "demo.db"
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def run_live_daemon(settings: Settings, config_dir: Path) -> None:
+    """`catalyst run`: the daemon on the wall clock, as systemd starts it."""
+    clock = RealClock()
+    calendar = ExchangeCalendar()
+    broker = _broker_for(settings, calendar, clock)
+    systemd = SystemdNotifier.from_environment(os.environ)
+    components = await build_components(
+        settings,
+        clock=clock,
+        broker=broker,
+        calendar=calendar,
+        notifier=build_notifier(settings, clock=clock),
+        database_url=database_url(settings),
+        entries_stopped=lambda: supervisor.stopping,
+    )
+    supervisor = Supervisor(
+        components, systemd=systemd, watchdog_seconds=watchdog_interval(os.environ)
+    )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, supervisor.request_stop)
+    loop.add_signal_handler(
+        signal.SIGHUP, lambda: _reload(components, supervisor, systemd, config_dir)
+    )
+    try:
+        await supervisor.run()
+    except OperationalError as exc:
+        raise OperationalError(f"not trading: {exc}") from exc
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+        await components.close()
+
+
+def _reload(
+    components: Components, supervisor: Supervisor, systemd: SystemdNotifier, config_dir: Path
+) -> None:
+    systemd.reloading()
+    try:
+        fresh = load_settings(config_dir, os.environ)
+    except ConfigError as exc:
+        log.error("config reload rejected; keeping the running configuration", error=str(exc))
+    else:
+        ignored = supervisor.apply_settings(fresh)
+        log.info("configuration reloaded", needs_restart=ignored)
+    systemd.ready()
+
+
+async def read_status(settings: Settings) -> StatusReport:
+    """`catalyst status`: what the journal and the pause flag say, secrets never included."""
+    engine = make_engine(database_url(settings))
+    try:
+        await check_schema_current(engine)
+        store = Store(make_session_factory(engine))
+        return await collect_status(settings, store, RealClock(), ExchangeCalendar())
+    finally:
+        await engine.dispose()
+
+
+def pause_entries(settings: Settings, *, reason: str, by: str) -> Path:
+    """`catalyst pause`: create the pause flag file."""
+    flag = PauseFlag(settings.trading.paths.resolved_pause_file)
+    flag.path.parent.mkdir(parents=True, exist_ok=True)
+    flag.set(reason, by, RealClock().now())
+    return flag.path
+
+
+async def resume_trading(settings: Settings, *, ack: str | None, by: str) -> str:
+    """`catalyst resume`: clear the pause flag; with an acknowledgement, clear a HALT."""
+    flag = PauseFlag(settings.trading.paths.resolved_pause_file)
+    engine = make_engine(database_url(settings))
+    try:
+        await check_schema_current(engine)
+        store = Store(make_session_factory(engine))
+        state = await store.get_trading_state()
+        if state.is_halted:
+            if not ack or not ack.strip():
+                raise CatalystError(
+                    f"trading is HALTED ({state.reason}); clearing it needs "
+                    "`catalyst resume --ack '<why it is safe to trade again>'`"
+                )
+            await store.resume(ack.strip(), by, RealClock().now())
+        cleared = flag.clear()
+    finally:
+        await engine.dispose()
+    parts = []
+    if state.is_halted:
+        parts.append(f"halt cleared by {by}")
+    parts.append("pause flag removed" if cleared else "no pause flag was set")
+    return "; ".join(parts) + ": new entries allowed"
+
+
+async def halt_trading(settings: Settings, *, reason: str, by: str) -> str:
+    """`catalyst halt`: latch HALTED in the database (the daemon stops entering within seconds)."""
+    engine = make_engine(database_url(settings))
+    try:
+        await check_schema_current(engine)
+        store = Store(make_session_factory(engine))
+        await store.halt(reason, by, RealClock().now())
+    finally:
+        await engine.dispose()
+    return f"HALTED by {by}: {reason}. Clear with: catalyst resume --ack '<why>'"

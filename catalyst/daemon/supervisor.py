@@ -1,0 +1,185 @@
+"""The supervisor: reconcile, arm the schedule, run every long-lived task in one TaskGroup.
+
+Start-up order matters: the database must be migrated, the journal reconciled with the broker
+(a failure stops the daemon before it trades), and only then is the scheduler armed and systemd
+told READY=1.
+
+Shutdown (SIGTERM, or the end of a simulated day): no new entries from that moment, the scan cycle
+in flight may finish within `drain_seconds`, then every task is cancelled. Bracket protection stays
+at the broker; the next start reconciles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from catalyst.config.models import Settings
+from catalyst.daemon.components import Components
+from catalyst.daemon.scheduling import drive_simulated, drive_with_apscheduler
+from catalyst.ops.sdnotify import SystemdNotifier
+from catalyst.pipeline.runner import CycleReport
+from catalyst.timekeeping.day_plan import plan_day
+from catalyst.timekeeping.triggers import SessionTimesTrigger
+
+log = structlog.get_logger(__name__)
+
+RECONCILE_INTERVAL = timedelta(minutes=5)
+
+
+class _StopRequested(Exception):
+    """Raised inside the TaskGroup to cancel every task once the drain is over."""
+
+
+@dataclass
+class RunRecord:
+    """What happened while the supervisor ran (for the demo summary and tests)."""
+
+    cycles: list[CycleReport] = field(default_factory=list)
+    reconcile_runs: int = 0
+
+
+class Supervisor:
+    """Owns the daemon's tasks from start-up reconciliation to a graceful stop."""
+
+    def __init__(
+        self,
+        components: Components,
+        *,
+        systemd: SystemdNotifier,
+        simulated_until: datetime | None = None,
+        drain_seconds: float = 30.0,
+        watchdog_seconds: float | None = None,
+        watchdog_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._c = components
+        self._systemd = systemd
+        self._until = simulated_until
+        self._drain_seconds = drain_seconds
+        self._watchdog_seconds = watchdog_seconds
+        self._watchdog_sleep = watchdog_sleep
+        self._stop = asyncio.Event()
+        self._cycle_idle = asyncio.Event()
+        self._cycle_idle.set()
+        self.stopping = False
+        self.record = RunRecord()
+
+    def apply_settings(self, fresh: Settings) -> list[str]:
+        """Adopt a reloaded configuration (SIGHUP); returns the sections that need a restart."""
+        current = self._c.settings
+        needs_restart = [
+            name
+            for name in ("broker", "database", "paths", "simulation", "trading_session")
+            if getattr(current.trading, name) != getattr(fresh.trading, name)
+        ]
+        self._c.runner.update_settings(fresh)
+        self._c.risk_watch.update_risk(fresh.risk)
+        self._c.settings = fresh
+        return needs_restart
+
+    def request_stop(self) -> None:
+        """Begin a graceful stop (signal handlers call this)."""
+        if not self._stop.is_set():
+            log.info("stop requested")
+            self._stop.set()
+
+    async def run(self) -> RunRecord:
+        """Reconcile, then run until stopped. Raises if start-up reconciliation fails."""
+        c = self._c
+        state = await c.store.get_trading_state()
+        mode = c.settings.trading.trading_session.mode.upper()
+        log.info(
+            f"starting in {mode} mode",
+            broker=c.settings.trading.broker.kind,
+            trading_state=state.status.value,
+            halt_reason=state.reason,
+        )
+        report = await c.reconciler.reconcile()
+        self.record.reconcile_runs += 1
+        log.info("start-up reconciliation done", adopted=report.orders_adopted)
+        trigger = SessionTimesTrigger(
+            c.calendar, lambda session: plan_day(session, c.settings.trading.schedule).scan_times
+        )
+        self._systemd.ready()
+        self._systemd.status(f"{mode}; trading {state.status.value}")
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._participate(self._schedule(trigger)), name="scheduler")
+                group.create_task(self._participate(c.risk_watch.run()), name="risk-watch")
+                group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener")
+                group.create_task(self._participate(self._reconcile_loop()), name="reconciler")
+                group.create_task(self._stopper(), name="stopper")
+                if self._watchdog_seconds is not None:
+                    group.create_task(self._watchdog(self._watchdog_seconds), name="watchdog")
+        except* _StopRequested:
+            pass
+        log.info(
+            "stopped",
+            cycles=len(self.record.cycles),
+            reconcile_runs=self.record.reconcile_runs,
+        )
+        return self.record
+
+    async def _participate(self, work: Awaitable[None]) -> None:
+        with self._c.clock.participant():
+            await work
+
+    async def _schedule(self, trigger: SessionTimesTrigger) -> None:
+        if self._until is None:
+            await drive_with_apscheduler(trigger, self._cycle, self._stop)
+        else:
+            await drive_simulated(trigger, self._cycle, self._c.clock, self._stop, self._until)
+            # The schedule is done for the simulated span; stay alive until the stopper fires.
+            await self._c.clock.sleep_until(self._until + timedelta(days=1))
+
+    async def _cycle(self, fire_time: datetime) -> None:
+        if self.stopping:
+            return
+        self._cycle_idle.clear()
+        try:
+            self.record.cycles.append(await self._c.runner.run_scheduled(fire_time))
+        finally:
+            self._cycle_idle.set()
+
+    async def _reconcile_loop(self) -> None:
+        while True:
+            await self._c.clock.sleep(RECONCILE_INTERVAL.total_seconds())
+            try:
+                await self._c.reconciler.reconcile()
+                self.record.reconcile_runs += 1
+            except Exception as exc:  # keep reconciling; the risk-watch keeps running too
+                log.error("periodic reconciliation failed", error=str(exc))
+
+    async def _stopper(self) -> None:
+        if self._until is not None:
+            with self._c.clock.participant():
+                await self._c.clock.sleep_until(self._until)
+        else:
+            await self._stop.wait()
+        self.stopping = True
+        self._systemd.stopping()
+        log.info("stopping: no new entries; draining the cycle in flight")
+        try:
+            with self._c.clock.idle():
+                await asyncio.wait_for(self._cycle_idle.wait(), self._drain_seconds)
+        except TimeoutError:
+            log.warning("cycle still running after the drain period; cancelling it")
+        raise _StopRequested
+
+    async def _watchdog(self, interval: float) -> None:
+        # Pinged only while the risk-watch is demonstrably alive: a stalled loop gets restarted.
+        watch = self._c.risk_watch
+        limit = timedelta(
+            seconds=max(3 * self._c.settings.risk.emergency_actions.risk_watch_interval_seconds, 30)
+        )
+        while True:
+            last = watch.last_check
+            if last is not None and self._c.clock.now() - last <= limit:
+                self._systemd.watchdog()
+            else:
+                log.warning("risk-watch silent; withholding the watchdog ping")
+            await self._watchdog_sleep(interval)

@@ -1,0 +1,1 @@
+"""Placing orders safely and keeping the journal in step with the broker."""

@@ -1,0 +1,128 @@
+"""Cancel everything, close everything, verify flat: shared by the emergency stop, the end-of-day
+flattener and `catalyst flatten`.
+
+Closing orders go through the journal like every other order, with ids derived from the purpose
+(`eod-20261124`, `emergency-20261124`), the symbol and an attempt number, so a repeat after a
+failure is a new, recorded order and never an unrecorded duplicate. A symbol with an exit order
+still working is left alone until that order is final. Nothing is sent at or after `deadline`
+(the session close): a market order sent after the close would be queued for the next session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from catalyst.domain.errors import BrokerError
+from catalyst.domain.models import LegRole, OrderClass, OrderType, Position, Side
+from catalyst.execution.submitter import OrderSubmitter, Outcome
+from catalyst.pipeline.order_ids import client_order_id
+from catalyst.ports import Broker, Clock
+from catalyst.store.records import OrderIntent
+from catalyst.store.repository import Store
+
+log = structlog.get_logger(__name__)
+
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenResult:
+    flat: bool
+    attempts: int
+    closed_symbols: tuple[str, ...]
+    remaining: tuple[str, ...]
+
+
+class Flattener:
+    """Brings the account to flat and proves it by asking the broker."""
+
+    def __init__(
+        self, broker: Broker, store: Store, clock: Clock, submitter: OrderSubmitter
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._clock = clock
+        self._submitter = submitter
+        # Held while flattening, so reconciliation does not put protective stops back on
+        # positions that are being closed.
+        self.lock = asyncio.Lock()
+
+    async def flatten_all(
+        self, purpose: str, *, deadline: datetime | None, max_attempts: int | None = None
+    ) -> FlattenResult:
+        """Cancel open orders, close positions, repeat until the broker reports flat.
+
+        Retries broker failures every second until flat, until `deadline`, or after
+        `max_attempts` rounds (None: no limit besides the deadline).
+        """
+        async with self.lock:
+            return await self._flatten(purpose, deadline, max_attempts)
+
+    async def _flatten(
+        self, purpose: str, deadline: datetime | None, max_attempts: int | None
+    ) -> FlattenResult:
+        attempt = 0
+        closed: set[str] = set()
+        working: dict[str, str] = {}  # symbol -> client_order_id of its exit order in flight
+        remaining: tuple[str, ...] = ()
+        while True:
+            attempt += 1
+            try:
+                await self._broker.cancel_all_orders()
+                positions = await self._broker.list_positions()
+            except BrokerError as exc:
+                log.warning(
+                    "flatten: broker call failed; retrying", purpose=purpose, error=str(exc)
+                )
+                positions = None
+            if positions is not None:
+                remaining = tuple(sorted(p.symbol for p in positions if p.qty != 0))
+                if not remaining:
+                    log.info("flat", purpose=purpose, attempts=attempt, closed=sorted(closed))
+                    return FlattenResult(True, attempt, tuple(sorted(closed)), ())
+                if deadline is not None and self._clock.now() >= deadline:
+                    log.critical("flatten: session closed before flat", remaining=remaining)
+                    return FlattenResult(False, attempt, tuple(sorted(closed)), remaining)
+                for position in positions:
+                    if position.qty != 0 and await self._close(purpose, position, attempt, working):
+                        closed.add(position.symbol)
+            if max_attempts is not None and attempt >= max_attempts:
+                return FlattenResult(False, attempt, tuple(sorted(closed)), remaining)
+            await self._clock.sleep(POLL_SECONDS)
+
+    async def _close(
+        self, purpose: str, position: Position, attempt: int, working: dict[str, str]
+    ) -> bool:
+        symbol = position.symbol
+        previous = working.get(symbol)
+        if previous is not None:
+            try:
+                order = await self._broker.get_order_by_client_id(previous)
+            except BrokerError:
+                return False
+            if order is not None and order.status.is_open:
+                return False  # the earlier exit is still working; do not stack another
+        cid = client_order_id(purpose, symbol, f"exit-{attempt}")
+        side = Side.SELL if position.qty > 0 else Side.BUY
+        intent = OrderIntent(
+            client_order_id=cid,
+            symbol=symbol,
+            side=side,
+            qty=abs(position.qty),
+            order_type=OrderType.MARKET,
+            order_class=OrderClass.SIMPLE,
+            role=LegRole.EXIT,
+            created_at=self._clock.now(),
+        )
+        result = await self._submitter.place(
+            intent, lambda: self._broker.close_position(symbol, cid)
+        )
+        if result.outcome is Outcome.PLACED:
+            working[symbol] = cid
+            return True
+        log.warning("close not placed", symbol=symbol, outcome=result.outcome, reason=result.reason)
+        return False

@@ -1,0 +1,270 @@
+"""Reconciliation: make the journal agree with the broker, and keep every position protected.
+
+The broker is the truth for holdings. Run at start-up before the scheduler is armed (a failure there
+stops the daemon from trading) and every few minutes after:
+
+1. fills since the last run are journaled (idempotently);
+2. broker open orders (legs nested) unknown to the journal are adopted as external; journaled
+   orders are updated with the broker's status; journaled orders the broker no longer lists as
+   open are looked up by client_order_id; an intent the broker never received is marked
+   `not_placed` (a crash between the journal commit and the POST);
+3. the position mirror is replaced by the broker's positions; every difference is a risk event;
+4. a long position without a working protective stop gets one (or is closed at market when its
+   price is already below where the stop would go).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import structlog
+
+from catalyst.domain.errors import BrokerError, OperationalError
+from catalyst.domain.models import (
+    LegRole,
+    Order,
+    OrderClass,
+    OrderRequest,
+    OrderType,
+    Position,
+    Side,
+)
+from catalyst.execution.submitter import OrderSubmitter
+from catalyst.pipeline.order_ids import PREFIX as ORDER_ID_PREFIX
+from catalyst.pipeline.order_ids import client_order_id
+from catalyst.pipeline.ticks import round_down_to_tick
+from catalyst.ports import Broker, Clock
+from catalyst.store.records import INTENT_STATUS, OrderIntent
+from catalyst.store.repository import Store
+from catalyst.timekeeping.calendar import EXCHANGE_TZ
+
+log = structlog.get_logger(__name__)
+
+ENTRY_TTL = timedelta(minutes=10)  # an entry not filled by then is stale: the setup has moved on
+INTENT_GRACE = timedelta(minutes=2)  # an intent this young may still be on its way to the broker
+FILL_LOOKBACK = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    fills_recorded: int
+    orders_adopted: int
+    orders_updated: int
+    positions_added: tuple[str, ...]
+    positions_removed: tuple[str, ...]
+    protected: tuple[str, ...]
+
+
+class Reconciler:
+    """Brings the journal in line with the broker; never places an entry."""
+
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        store: Store,
+        clock: Clock,
+        submitter: OrderSubmitter,
+        stop_loss_pct: float,
+        flatten_lock: asyncio.Lock,
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._clock = clock
+        self._submitter = submitter
+        self._stop_loss_pct = Decimal(str(stop_loss_pct))
+        self._fills_since: datetime | None = None
+        self._flatten_lock = flatten_lock
+
+    async def reconcile(self, *, protect: bool = True) -> ReconcileReport:
+        """One full pass. Raises OperationalError if the broker cannot be read."""
+        now = self._clock.now()
+        try:
+            fills = await self._record_fills(now)
+            # Positions before orders: a bracket placed in between has its legs in the order
+            # list, so no position can appear without the orders that protect it.
+            positions = await self._broker.list_positions()
+            open_orders = await self._broker.list_open_orders()
+            adopted, updated = await self._sync_orders(open_orders, now)
+            await self._cancel_stale_entries(open_orders, now)
+        except BrokerError as exc:
+            raise OperationalError(f"reconciliation failed: {exc}") from exc
+        ours = await self._catalyst_symbols(now)
+        diff = await self._store.sync_positions(positions, now, catalyst_symbols=ours)
+        for symbol in diff.added:
+            await self._event("position_appeared", f"broker reports a position in {symbol}", now)
+        for symbol in diff.removed:
+            await self._event("position_gone", f"position in {symbol} is gone at the broker", now)
+        protected: tuple[str, ...] = ()
+        if protect and not self._flatten_lock.locked():  # a flatten in progress is closing them
+            async with self._flatten_lock:
+                protected = await self._protect(positions, open_orders, now)
+        report = ReconcileReport(fills, adopted, updated, diff.added, diff.removed, protected)
+        if adopted or diff.added or diff.removed or protected:
+            log.info("reconciled", **_as_log(report))
+        return report
+
+    async def _catalyst_symbols(self, now: datetime) -> set[str]:
+        # Positions that came from Catalyst's own fills today; anything else is external.
+        fills = await self._store.fills_for_day(now.astimezone(EXCHANGE_TZ).date())
+        return {f.symbol for f in fills if f.client_order_id.startswith(ORDER_ID_PREFIX)}
+
+    async def _record_fills(self, now: datetime) -> int:
+        since = self._fills_since if self._fills_since is not None else now - FILL_LOOKBACK
+        recorded = 0
+        for fill in await self._broker.get_fills(since):
+            if await self._store.record_fill(fill):
+                recorded += 1
+        self._fills_since = now
+        return recorded
+
+    async def _sync_orders(self, open_orders: Sequence[Order], now: datetime) -> tuple[int, int]:
+        adopted = updated = 0
+        seen: set[str] = set()
+        for order in open_orders:
+            for each in (order, *order.legs):
+                seen.add(each.client_order_id)
+            journaled = await self._store.get_order(order.client_order_id)
+            if journaled is None:
+                if await self._store.adopt_external_order(order, now):
+                    adopted += 1
+                    await self._event(
+                        "external_order_adopted",
+                        f"adopted {order.side.value} {order.qty} {order.symbol} "
+                        f"({order.client_order_id}) placed outside Catalyst",
+                        now,
+                    )
+                continue
+            updated += await self._apply(order, now)
+        for journaled in await self._store.non_final_orders():
+            if journaled.client_order_id in seen:
+                continue
+            if journaled.status == INTENT_STATUS and now - journaled.created_at < INTENT_GRACE:
+                continue
+            found = await self._broker.get_order_by_client_id(journaled.client_order_id)
+            if found is not None:
+                updated += await self._apply(found, now)
+            elif journaled.status == INTENT_STATUS or journaled.parent_client_order_id is None:
+                await self._store.record_order_update(
+                    journaled.client_order_id,
+                    status="not_placed" if journaled.status == INTENT_STATUS else "canceled",
+                    at=now,
+                    detail="broker has no order with this client_order_id",
+                )
+                updated += 1
+        return adopted, updated
+
+    async def _cancel_stale_entries(self, open_orders: Sequence[Order], now: datetime) -> None:
+        for order in open_orders:
+            if order.filled_qty or now - order.submitted_at < ENTRY_TTL:
+                continue
+            journaled = await self._store.get_order(order.client_order_id)
+            if journaled is None or journaled.role is not LegRole.ENTRY:
+                continue
+            log.info("cancelling stale unfilled entry", symbol=order.symbol, order_id=order.id)
+            await self._broker.cancel_order(order.id)
+
+    async def _apply(self, order: Order, now: datetime) -> int:
+        changed = int(
+            await self._store.record_order_update(
+                order.client_order_id,
+                status=order.status.value,
+                at=now,
+                broker_order_id=order.id,
+                filled_qty=order.filled_qty,
+                filled_avg_price=order.filled_avg_price,
+                detail="reconciled",
+            )
+        )
+        if order.legs:
+            await self._store.record_legs(order.client_order_id, order.legs, now)
+            for leg in order.legs:
+                changed += int(
+                    await self._store.record_order_update(
+                        leg.client_order_id,
+                        status=leg.status.value,
+                        at=now,
+                        broker_order_id=leg.id,
+                        filled_qty=leg.filled_qty,
+                        filled_avg_price=leg.filled_avg_price,
+                        detail="reconciled",
+                    )
+                )
+        return changed
+
+    async def _protect(
+        self, positions: Sequence[Position], open_orders: Sequence[Order], now: datetime
+    ) -> tuple[str, ...]:
+        covered = _stop_covered_qty(open_orders)
+        if any(p.qty > covered.get(p.symbol, 0) for p in positions if p.qty > 0):
+            # Look again before acting: the journal updates above took time.
+            positions = await self._broker.list_positions()
+            covered = _stop_covered_qty(await self._broker.list_open_orders())
+        protected: list[str] = []
+        for position in positions:
+            if position.qty <= 0 or covered.get(position.symbol, 0) >= position.qty:
+                continue
+            missing = position.qty - covered.get(position.symbol, 0)
+            await self._place_protective_stop(position, missing, now)
+            protected.append(position.symbol)
+        return tuple(protected)
+
+    async def _place_protective_stop(self, position: Position, qty: int, now: datetime) -> None:
+        stop = round_down_to_tick(position.avg_entry_price * (1 - self._stop_loss_pct))
+        purpose = f"protect-{now:%Y%m%d%H%M}"
+        cid = client_order_id(purpose, position.symbol, "stop")
+        if position.current_price <= stop:
+            request = OrderRequest(cid, position.symbol, Side.SELL, qty)
+            role, what = LegRole.EXIT, "closing at market: price already below the stop"
+        else:
+            request = OrderRequest(
+                cid, position.symbol, Side.SELL, qty, type=OrderType.STOP, stop_price=stop
+            )
+            role, what = LegRole.STOP_LOSS, f"placing a protective stop at {stop}"
+        log.warning("position without a protective stop", symbol=position.symbol, action=what)
+        await self._event(
+            "unprotected_position", f"{position.symbol}: no working stop; {what}", now
+        )
+        intent = OrderIntent(
+            client_order_id=cid,
+            symbol=position.symbol,
+            side=Side.SELL,
+            qty=qty,
+            order_type=request.type,
+            order_class=OrderClass.SIMPLE,
+            role=role,
+            created_at=now,
+            stop_price=request.stop_price,
+        )
+        await self._submitter.place(intent, lambda: self._broker.submit_order(request))
+
+    async def _event(self, kind: str, message: str, now: datetime) -> None:
+        await self._store.record_risk_event(kind, "warning", message, now)
+
+
+def _stop_covered_qty(open_orders: Sequence[Order]) -> dict[str, int]:
+    """Shares per symbol covered by a working or held sell stop (bracket legs included), or
+    already being sold at market."""
+    covered: dict[str, int] = {}
+    for order in open_orders:
+        for each in (order, *order.legs):
+            closing = each.type in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.MARKET)
+            if closing and each.side is Side.SELL and each.status.is_open:
+                remaining = each.qty - each.filled_qty
+                covered[each.symbol] = covered.get(each.symbol, 0) + remaining
+    return covered
+
+
+def _as_log(report: ReconcileReport) -> dict[str, object]:
+    return {
+        "fills": report.fills_recorded,
+        "adopted": report.orders_adopted,
+        "updated": report.orders_updated,
+        "positions_added": list(report.positions_added),
+        "positions_removed": list(report.positions_removed),
+        "protected": list(report.protected),
+    }

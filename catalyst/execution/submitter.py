@@ -1,0 +1,120 @@
+"""Idempotent order placement: journal first, send once, resolve unknown outcomes by lookup.
+
+The sequence for every order Catalyst places:
+1. the intent, with its deterministic client_order_id, is committed to the database;
+2. the order is sent once;
+3. the broker's answer is recorded. A timeout or 5xx is an *unknown* outcome: the order is looked
+   up by its client_order_id (with backoff) and adopted if it exists. It is never re-POSTed under a
+   new id; a "client_order_id must be unique" answer means it exists, so it is fetched and adopted.
+
+If the intent already exists (a restart re-ran the same cycle), the journal wins: nothing is sent
+unless the broker confirms it has no such order *and* the caller allows a fresh send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import structlog
+
+from catalyst.domain.errors import (
+    DuplicateClientOrderId,
+    OrderRejected,
+    RetryableBrokerError,
+    UnknownOrderOutcome,
+)
+from catalyst.domain.models import Order
+from catalyst.ports import Broker, Clock
+from catalyst.store.records import OrderIntent
+from catalyst.store.repository import Store
+
+log = structlog.get_logger(__name__)
+
+LOOKUP_DELAYS_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class Outcome(StrEnum):
+    PLACED = "placed"  # the broker has the order (sent now or found by lookup)
+    REJECTED = "rejected"  # the broker refused it; skip the symbol
+    NOT_PLACED = "not_placed"  # confirmed absent at the broker after an unknown outcome
+    ALREADY_JOURNALED = "already_journaled"  # a previous run owns this id; nothing sent
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceResult:
+    outcome: Outcome
+    order: Order | None = None
+    reason: str | None = None
+
+
+class OrderSubmitter:
+    """Places orders so that one intent can never become two orders at the broker."""
+
+    def __init__(self, broker: Broker, store: Store, clock: Clock) -> None:
+        self._broker = broker
+        self._store = store
+        self._clock = clock
+
+    async def place(self, intent: OrderIntent, send: Callable[[], Awaitable[Order]]) -> PlaceResult:
+        """Journal `intent`, then call `send` once and record what the broker says."""
+        cid = intent.client_order_id
+        bound = log.bind(client_order_id=cid, symbol=intent.symbol, role=intent.role)
+        if not await self._store.record_order_intent(intent):
+            existing = await self._broker.get_order_by_client_id(cid)
+            if existing is not None:
+                await self._record(existing, detail="adopted existing order for journaled intent")
+                return PlaceResult(Outcome.PLACED, existing)
+            bound.warning("intent already journaled; not sending again")
+            return PlaceResult(Outcome.ALREADY_JOURNALED, reason="intent already journaled")
+        try:
+            order = await send()
+        except DuplicateClientOrderId:
+            found = await self._resolve(cid)
+            if found is None:
+                raise
+            await self._record(found, detail="broker already had this client_order_id")
+            return PlaceResult(Outcome.PLACED, found)
+        except OrderRejected as exc:
+            bound.warning("order rejected", reason=exc.reason)
+            await self._store.record_order_update(
+                cid, status="rejected", at=self._clock.now(), detail=exc.reason
+            )
+            return PlaceResult(Outcome.REJECTED, reason=exc.reason)
+        except (UnknownOrderOutcome, RetryableBrokerError) as exc:
+            bound.warning("submit outcome unknown; looking the order up", error=str(exc))
+            found = await self._resolve(cid)
+            if found is None:
+                await self._store.record_order_update(
+                    cid, status="not_placed", at=self._clock.now(), detail=str(exc)
+                )
+                return PlaceResult(Outcome.NOT_PLACED, reason=str(exc))
+            await self._record(found, detail="found by client_order_id after unknown outcome")
+            return PlaceResult(Outcome.PLACED, found)
+        await self._record(order, detail="acknowledged")
+        bound.info("order placed", broker_order_id=order.id, status=order.status.value)
+        return PlaceResult(Outcome.PLACED, order)
+
+    async def _resolve(self, client_order_id: str) -> Order | None:
+        for delay in LOOKUP_DELAYS_SECONDS:
+            try:
+                found = await self._broker.get_order_by_client_id(client_order_id)
+            except RetryableBrokerError as exc:
+                log.warning("order lookup failed; retrying", error=str(exc), delay=delay)
+            else:
+                if found is not None:
+                    return found
+            await self._clock.sleep(delay)
+        return await self._broker.get_order_by_client_id(client_order_id)
+
+    async def _record(self, order: Order, *, detail: str) -> None:
+        await self._store.record_order_update(
+            order.client_order_id,
+            status=order.status.value,
+            at=self._clock.now(),
+            broker_order_id=order.id,
+            filled_qty=order.filled_qty,
+            filled_avg_price=order.filled_avg_price,
+            detail=detail,
+        )

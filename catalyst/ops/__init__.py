@@ -1,0 +1,1 @@
+"""The operations edge: systemd integration (`sdnotify`) and the operator's pause switch."""

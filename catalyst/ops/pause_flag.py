@@ -1,0 +1,97 @@
+"""The operator's pause switch: a small file whose presence stops new entries.
+
+A person can create it by hand (`touch <state_dir>/PAUSE`) or through the CLI, which records who
+paused trading, when and why. The daemon only reads it; removing it resumes entries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["PauseFlag"]
+
+
+def _one_line(text: str) -> str:
+    # Each field is one `key: value` line, so embedded line breaks would forge fields.
+    return " ".join(text.split())
+
+
+class PauseFlag:
+    """The pause file at `path`. No clock is read here: callers pass the time in."""
+
+    def __init__(self, path: Path) -> None:
+        """`path` is the flag file, usually `settings.trading.paths.resolved_pause_file`."""
+        self._path = path
+
+    @property
+    def path(self) -> Path:
+        """Where the flag lives."""
+        return self._path
+
+    def is_set(self) -> bool:
+        """True when the flag file exists (whatever its content, even empty)."""
+        return self._path.exists()
+
+    def set(self, reason: str, by: str, at: datetime) -> None:
+        """Pause: write who/when/why atomically (temp file, fsync, `os.replace`).
+
+        `at` must be timezone-aware. Overwrites an existing flag with the new details.
+        """
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("PauseFlag.set needs a timezone-aware datetime")
+        content = (
+            f"paused_at: {at.isoformat()}\n"
+            f"paused_by: {_one_line(by) or 'unknown'}\n"
+            f"reason: {_one_line(reason) or 'none given'}\n"
+        )
+        parent = self._path.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=parent)
+        try:
+            # backslashreplace: CLI arguments may carry lone surrogates from non-UTF-8 bytes.
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, self._path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        _fsync_directory(parent)
+
+    def clear(self) -> bool:
+        """Resume: remove the flag. True if it was set, False if there was nothing to clear."""
+        try:
+            self._path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def describe(self) -> str | None:
+        """The flag's recorded details, or None when not paused.
+
+        A hand-made empty flag reads as "paused (no details recorded)".
+        """
+        try:
+            text = self._path.read_text(encoding="utf-8", errors="replace").strip()
+        except FileNotFoundError:
+            return None
+        return text or "paused (no details recorded)"
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename durable across a power cut; some filesystems refuse, which is harmless.
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

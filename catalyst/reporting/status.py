@@ -1,0 +1,119 @@
+"""`catalyst status`: the trading state, pause flag, positions, today's P&L and the next scan.
+
+Read from the journal and the pause flag only: no broker call and no credentials needed, so an
+operator can always run it. Positions are the mirror the daemon last reconciled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from catalyst.config.models import Settings
+from catalyst.ops.pause_flag import PauseFlag
+from catalyst.ports import Clock
+from catalyst.reporting.pnl import realised_pnl
+from catalyst.store.records import PositionRecord
+from catalyst.store.repository import Store
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.day_plan import plan_day
+from catalyst.timekeeping.triggers import SessionTimesTrigger
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    mode: str
+    broker: str
+    trading_state: str
+    halt_reason: str | None
+    halted_by: str | None
+    paused: bool
+    pause_detail: str | None
+    positions: tuple[PositionRecord, ...]
+    realised_pnl_today: Decimal
+    unrealised_pnl: Decimal
+    cycles_today: int
+    next_scan: datetime | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "mode": self.mode,
+            "broker": self.broker,
+            "trading_state": self.trading_state,
+            "halt_reason": self.halt_reason,
+            "halted_by": self.halted_by,
+            "paused": self.paused,
+            "pause_detail": self.pause_detail,
+            "positions": [
+                {
+                    "symbol": p.symbol,
+                    "qty": p.qty,
+                    "avg_entry_price": str(p.avg_entry_price),
+                    "current_price": str(p.current_price),
+                    "source": p.source.value,
+                }
+                for p in self.positions
+            ],
+            "realised_pnl_today": str(self.realised_pnl_today),
+            "unrealised_pnl": str(self.unrealised_pnl),
+            "cycles_today": self.cycles_today,
+            "next_scan": self.next_scan.isoformat() if self.next_scan else None,
+        }
+
+    def render(self) -> str:
+        state = self.trading_state.upper()
+        if self.halt_reason:
+            state += f" ({self.halt_reason}; by {self.halted_by})"
+        lines = [
+            f"mode:           {self.mode.upper()} via {self.broker}",
+            f"trading state:  {state}",
+            f"paused:         {'yes: ' + (self.pause_detail or '') if self.paused else 'no'}",
+            f"positions:      {len(self.positions)}",
+        ]
+        lines += [
+            f"  {p.symbol:<6} {p.qty:>6} @ {p.avg_entry_price} (last {p.current_price})"
+            for p in self.positions
+        ]
+        next_scan = (
+            self.next_scan.astimezone(EXCHANGE_TZ).strftime("%Y-%m-%d %H:%M %Z")
+            if (self.next_scan)
+            else "none scheduled"
+        )
+        lines += [
+            f"P&L today:      realised {self.realised_pnl_today:+.2f}, "
+            f"unrealised {self.unrealised_pnl:+.2f}",
+            f"cycles today:   {self.cycles_today}",
+            f"next scan:      {next_scan}",
+        ]
+        return "\n".join(lines)
+
+
+async def collect_status(
+    settings: Settings, store: Store, clock: Clock, calendar: ExchangeCalendar
+) -> StatusReport:
+    """Gather the status report as of `clock.now()`."""
+    now = clock.now()
+    day = now.astimezone(EXCHANGE_TZ).date()
+    state = await store.get_trading_state()
+    flag = PauseFlag(settings.trading.paths.resolved_pause_file)
+    positions = tuple(await store.list_positions())
+    trigger = SessionTimesTrigger(
+        calendar, lambda session: plan_day(session, settings.trading.schedule).scan_times
+    )
+    return StatusReport(
+        mode=settings.trading.trading_session.mode,
+        broker=settings.trading.broker.kind,
+        trading_state=state.status.value,
+        halt_reason=state.reason if state.is_halted else None,
+        halted_by=state.changed_by if state.is_halted else None,
+        paused=flag.is_set(),
+        pause_detail=flag.describe(),
+        positions=positions,
+        realised_pnl_today=realised_pnl(await store.fills_for_day(day)),
+        unrealised_pnl=sum(
+            ((p.current_price - p.avg_entry_price) * p.qty for p in positions), Decimal(0)
+        ),
+        cycles_today=len(await store.cycles_for_day(day)),
+        next_scan=trigger.get_next_fire_time(None, now),
+    )

@@ -1,0 +1,1 @@
+"""Pre-trade risk rules and the daily-loss kill switch: pure functions returning decisions."""

@@ -1,0 +1,138 @@
+"""The risk-watch: a concurrent task that measures the day's P&L and pulls the emergency stop.
+
+Day P&L is the broker's equity minus the day's starting equity (the broker's `last_equity`, stored
+the first time it is seen each day so a restart measures against the same number): realised plus
+unrealised, never "since the daemon started".
+
+- at `warning_threshold_pct` of the limit: one warning alert per day (recorded in the database);
+- at the limit: the emergency stop. HALTED is latched in the database *first*, so the pipeline can
+  no longer enter, then every order is cancelled and every position closed until the broker
+  reports flat, and a person is alerted. Only `catalyst resume --ack` lifts the halt.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import structlog
+
+from catalyst.config.models import RiskFile
+from catalyst.domain.errors import BrokerError
+from catalyst.execution.flatten import Flattener
+from catalyst.ports import Broker, Clock, Notifier
+from catalyst.risk.limits import LossLevel, evaluate_daily_loss
+from catalyst.store.repository import Store
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+
+log = structlog.get_logger(__name__)
+
+RISK_WATCH_ACTOR = "risk-watch"
+
+
+class RiskWatch:
+    """Checks the daily loss every few seconds; latches the halt and flattens at the limit."""
+
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        store: Store,
+        clock: Clock,
+        calendar: ExchangeCalendar,
+        risk: RiskFile,
+        flattener: Flattener,
+        notifier: Notifier,
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._clock = clock
+        self._calendar = calendar
+        self._risk = risk
+        self._flattener = flattener
+        self._notifier = notifier
+        self._start_equity: tuple[date, Decimal] | None = None
+        self.last_check: datetime | None = None
+        self.last_level: LossLevel = LossLevel.OK
+
+    def update_risk(self, risk: RiskFile) -> None:
+        """Use new limits from the next check on (config reload)."""
+        self._risk = risk
+
+    async def run(self) -> None:
+        """Check forever at the configured interval (cancel to stop)."""
+        interval = self._risk.emergency_actions.risk_watch_interval_seconds
+        while True:
+            try:
+                await self.check_once()
+            except BrokerError as exc:
+                log.warning("risk-watch: broker unavailable", error=str(exc))
+            await self._clock.sleep(interval)
+
+    async def check_once(self) -> LossLevel:
+        """One measurement; acts on a warning or a breach. Returns the level seen."""
+        now = self._clock.now()
+        account = await self._broker.get_account()
+        day = now.astimezone(EXCHANGE_TZ).date()
+        start = await self._day_start_equity(day, account.last_equity)
+        day_pnl = account.equity - start
+        level = evaluate_daily_loss(day_pnl, self._risk.risk_limits)
+        self.last_check = now
+        self.last_level = level
+        if level is LossLevel.WARNING:
+            await self._warn(day, day_pnl, now)
+        elif level is LossLevel.BREACHED:
+            await self.emergency_stop(
+                f"daily loss limit reached: day P&L {day_pnl} against a limit of "
+                f"-{self._risk.risk_limits.max_daily_loss_usd}",
+                day=day,
+            )
+        return level
+
+    async def _day_start_equity(self, day: date, broker_last_equity: Decimal) -> Decimal:
+        if self._start_equity is None or self._start_equity[0] != day:
+            stored = await self._store.get_or_set_day_start_equity(day, broker_last_equity)
+            self._start_equity = (day, stored)
+        return self._start_equity[1]
+
+    async def _warn(self, day: date, day_pnl: Decimal, now: datetime) -> None:
+        if not await self._store.mark_warning_sent(day, now):
+            return
+        limit = self._risk.risk_limits.max_daily_loss_usd
+        message = f"day P&L {day_pnl} has reached the warning level of the {limit} daily loss limit"
+        log.warning("daily loss warning", day_pnl=str(day_pnl), limit=str(limit))
+        await self._store.record_risk_event(
+            "daily_loss_warning", "warning", message, now, {"day_pnl": str(day_pnl)}
+        )
+        await self._notifier.notify("Daily loss warning", message)
+
+    async def emergency_stop(self, reason: str, *, day: date) -> None:
+        """Latch HALTED, cancel and close everything until flat, alert a person."""
+        actions = self._risk.emergency_actions
+        now = self._clock.now()
+        state = await self._store.get_trading_state()
+        first_time = not state.is_halted
+        if first_time and actions.halt_trading:
+            await self._store.halt(reason, RISK_WATCH_ACTOR, now)
+            await self._store.record_risk_event("emergency_stop", "critical", reason, now)
+            log.critical("EMERGENCY STOP: trading halted", reason=reason)
+        if actions.close_all_positions:
+            session = self._calendar.session(day)
+            result = await self._flattener.flatten_all(
+                f"emergency-{day:%Y%m%d}", deadline=session.close if session else None
+            )
+            if first_time:
+                await self._store.record_risk_event(
+                    "emergency_flatten",
+                    "critical" if not result.flat else "info",
+                    "flat after emergency stop" if result.flat else "NOT flat after emergency stop",
+                    self._clock.now(),
+                    {"closed": list(result.closed_symbols), "remaining": list(result.remaining)},
+                )
+        if first_time and actions.notify:
+            await self._notifier.notify(
+                "EMERGENCY STOP: trading halted",
+                f"{reason}\n\nAll orders were cancelled and positions closed. Trading stays halted "
+                "until a person runs: catalyst resume --ack '<why it is safe>'",
+                critical=True,
+            )

@@ -1,0 +1,137 @@
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from catalyst.domain.models import Asset, Snapshot
+from catalyst.pipeline.universe import screen_universe
+
+D = Decimal
+NOW = datetime(2024, 5, 1, 15, 0, tzinfo=UTC)
+
+
+def asset(symbol: str = "AAA", **overrides: Any) -> Asset:
+    base = Asset(
+        symbol=symbol, name=f"{symbol} Inc", exchange="NASDAQ", sector="Tech", tradable=True
+    )
+    return replace(base, **overrides)
+
+
+def snapshot(symbol: str = "AAA", **overrides: Any) -> Snapshot:
+    base = Snapshot(
+        symbol=symbol,
+        timestamp=NOW - timedelta(seconds=30),
+        last_price=D("20.00"),
+        day_open=D("19.50"),
+        day_high=D("20.10"),
+        day_low=D("19.40"),
+        day_volume=1_000_000,
+        prev_close=D("19.00"),
+        prev_volume=2_000_000,
+        bid=D("19.99"),
+        ask=D("20.01"),
+    )
+    return replace(base, **overrides)
+
+
+def screen(assets: list[Asset], snapshots: dict[str, Snapshot], **overrides: Any) -> Any:
+    kwargs: dict[str, Any] = {
+        "min_price": D("2"),
+        "max_price": D("500"),
+        "now": NOW,
+        "max_quote_age": timedelta(minutes=5),
+    }
+    kwargs.update(overrides)
+    return screen_universe(assets, snapshots, **kwargs)
+
+
+def test_screen_universe_keeps_a_tradable_listed_equity_with_fresh_sane_data() -> None:
+    result = screen([asset()], {"AAA": snapshot()})
+    assert [m.symbol for m in result.kept] == ["AAA"]
+    assert result.kept[0].sector == "Tech"
+    assert result.rejected == ()
+
+
+@pytest.mark.parametrize(
+    ("asset_changes", "snapshot_changes", "reason"),
+    [
+        ({"tradable": False}, {}, "not tradable"),
+        ({"exchange": "OTC"}, {}, "not a US-listed equity"),
+        ({"exchange": "CRYPTO"}, {}, "not a US-listed equity"),
+        ({}, {"symbol": "BBB"}, "snapshot is for"),
+        ({}, {"last_price": D("NaN")}, "invalid last price"),
+        ({}, {"last_price": D("sNaN")}, "invalid last price"),
+        ({}, {"last_price": D("Infinity")}, "invalid last price"),
+        ({}, {"last_price": D("0")}, "invalid last price"),
+        ({}, {"last_price": D("-3")}, "invalid last price"),
+        ({}, {"prev_close": D("NaN")}, "invalid previous close"),
+        ({}, {"prev_close": D("0")}, "invalid previous close"),
+        ({}, {"day_open": D("NaN")}, "invalid day open"),
+        ({}, {"day_high": D("-1")}, "invalid day high"),
+        ({}, {"day_low": D("-Infinity")}, "invalid day low"),
+        ({}, {"day_open": D("0")}, "volume today but no day open"),
+        ({}, {"day_volume": -5}, "negative volume"),
+        ({}, {"day_volume": 0, "prev_volume": 0}, "zero volume"),
+        ({}, {"timestamp": NOW - timedelta(minutes=6)}, "stale"),
+        ({}, {"timestamp": datetime(2024, 5, 1, 14, 59)}, "no timezone"),
+        ({}, {"bid": D("19.00"), "ask": D("21.00")}, "spread"),
+        ({}, {"bid": D("20.02"), "ask": D("20.01")}, "crossed quote"),
+        ({}, {"bid": D("NaN"), "ask": D("20.01")}, "invalid quote"),
+        ({}, {"last_price": D("1.99")}, "outside"),
+        ({}, {"last_price": D("500.01")}, "outside"),
+    ],
+)
+def test_screen_universe_drops_unusable_symbols_with_a_reason(
+    asset_changes: dict[str, Any], snapshot_changes: dict[str, Any], reason: str
+) -> None:
+    result = screen([asset(**asset_changes)], {"AAA": snapshot(**snapshot_changes)})
+    assert result.kept == ()
+    assert len(result.rejected) == 1
+    assert result.rejected[0].symbol == "AAA"
+    assert reason in result.rejected[0].reason
+
+
+def test_screen_universe_drops_a_symbol_without_snapshot() -> None:
+    result = screen([asset()], {})
+    assert [(r.symbol, r.reason) for r in result.rejected] == [("AAA", "no snapshot")]
+
+
+def test_screen_universe_keeps_only_the_first_of_duplicate_assets() -> None:
+    result = screen([asset(tradable=False), asset()], {"AAA": snapshot()})
+    assert result.kept == ()
+    assert [r.reason for r in result.rejected] == ["not tradable", "duplicate asset for symbol"]
+
+
+@pytest.mark.parametrize("price", [D("2"), D("500")])
+def test_screen_universe_price_band_is_inclusive(price: Decimal) -> None:
+    result = screen([asset()], {"AAA": snapshot(last_price=price, bid=None, ask=None)})
+    assert len(result.kept) == 1
+
+
+def test_screen_universe_accepts_a_one_sided_or_missing_quote() -> None:
+    snaps = {
+        "AAA": snapshot("AAA", bid=D("0"), ask=D("20.05")),
+        "BBB": snapshot("BBB", bid=None, ask=None),
+    }
+    result = screen([asset("AAA"), asset("BBB")], snaps)
+    assert [m.symbol for m in result.kept] == ["AAA", "BBB"]
+
+
+def test_screen_universe_before_the_open_accepts_the_previous_session_with_a_longer_age() -> None:
+    overnight = snapshot(timestamp=NOW - timedelta(hours=17), day_volume=0, day_open=D("0"))
+    assert screen([asset()], {"AAA": overnight}).kept == ()
+    result = screen([asset()], {"AAA": overnight}, max_quote_age=timedelta(hours=72))
+    assert [m.symbol for m in result.kept] == ["AAA"]
+
+
+def test_screen_universe_spread_limit_is_configurable() -> None:
+    wide = snapshot(bid=D("19.50"), ask=D("20.50"))  # 5 % of mid: allowed by default
+    assert len(screen([asset()], {"AAA": wide}).kept) == 1
+    assert screen([asset()], {"AAA": wide}, max_spread_pct=D("0.01")).kept == ()
+
+
+def test_screen_universe_refuses_a_naive_now() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        screen([asset()], {"AAA": snapshot()}, now=datetime(2024, 5, 1, 15, 0))
