@@ -30,7 +30,9 @@ def _config_dir(tmp_path: Path, **trading_overrides: object) -> Path:
     return target
 
 
-def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "CATALYST_"))}
     full_env.update(env or {})
     return subprocess.run(

@@ -33,9 +33,7 @@ SMALL_MARKET = {"symbols": 800}
 pytestmark = pytest.mark.slow
 
 
-async def _simulate(
-    settings: Settings, url: str, *, prepare=None, day: date = DAY
-) -> DaySummary:  # type: ignore[no-untyped-def]
+async def _simulate(settings: Settings, url: str, *, prepare=None, day: date = DAY) -> DaySummary:  # type: ignore[no-untyped-def]
     return await run_simulated_day(settings, day=day, database_url=url, prepare_market=prepare)
 
 
@@ -140,7 +138,8 @@ async def test_daily_loss_limit_halts_flattens_and_stops_entries(
     assert summary.trading_state == "halted"
     assert summary.flat
     events = await _store_call(
-        sqlite_url, lambda store: store.risk_events_since(datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ))
+        sqlite_url,
+        lambda store: store.risk_events_since(datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ)),
     )
     kinds = [e.kind for e in events]
     assert "emergency_stop" in kinds
@@ -165,5 +164,3 @@ async def test_halt_survives_a_restart_and_blocks_the_next_day(
     assert next_day.entries_placed == 0
     entries_total = sum(1 for o in await _orders(sqlite_url) if o["role"] == "entry")
     assert entries_total == entries_day_one
-
-

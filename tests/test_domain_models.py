@@ -7,7 +7,9 @@ from catalyst.domain.models import Account, OrderRequest, OrderStatus, Side
 
 def test_account_day_pnl_is_equity_minus_last_equity() -> None:
     account = Account(
-        equity=Decimal("98500"), last_equity=Decimal("100000"), cash=Decimal("0"),
+        equity=Decimal("98500"),
+        last_equity=Decimal("100000"),
+        cash=Decimal("0"),
         buying_power=Decimal("0"),
     )
     assert account.day_pnl == Decimal("-1500")

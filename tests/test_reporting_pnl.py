@@ -12,8 +12,13 @@ T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 def fill(side: Side, qty: int, price: str, minute: int = 0, symbol: str = "AAA") -> Fill:
     return Fill(
-        order_id=f"o{minute}", client_order_id=f"c{minute}", symbol=symbol, side=side, qty=qty,
-        price=Decimal(price), timestamp=T0 + timedelta(minutes=minute),
+        order_id=f"o{minute}",
+        client_order_id=f"c{minute}",
+        symbol=symbol,
+        side=side,
+        qty=qty,
+        price=Decimal(price),
+        timestamp=T0 + timedelta(minutes=minute),
     )
 
 
@@ -37,8 +42,10 @@ def test_partial_exit_uses_average_cost_of_scaled_in_entries() -> None:
 
 def test_symbols_are_accounted_separately() -> None:
     fills = [
-        fill(Side.BUY, 1, "10", 0, "AAA"), fill(Side.BUY, 1, "20", 1, "BBB"),
-        fill(Side.SELL, 1, "11", 2, "AAA"), fill(Side.SELL, 1, "19", 3, "BBB"),
+        fill(Side.BUY, 1, "10", 0, "AAA"),
+        fill(Side.BUY, 1, "20", 1, "BBB"),
+        fill(Side.SELL, 1, "11", 2, "AAA"),
+        fill(Side.SELL, 1, "19", 3, "BBB"),
     ]
     assert realised_pnl(fills) == Decimal("0")
 
@@ -46,7 +53,8 @@ def test_symbols_are_accounted_separately() -> None:
 @given(
     st.lists(
         st.tuples(st.integers(1, 50), st.integers(100, 20000), st.integers(100, 20000)),
-        min_size=1, max_size=10,
+        min_size=1,
+        max_size=10,
     )
 )
 def test_closed_round_trips_sum_to_cash_flow(trips: list[tuple[int, int, int]]) -> None:
