@@ -1,0 +1,114 @@
+"""A hand-written fault-injecting Broker: the real simulator behind it, failures scripted in front.
+
+Used where the daemon must cope with a broker that times out, loses responses or refuses to close:
+each fault is a counter the test sets, so every test says exactly what goes wrong and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from catalyst.domain.errors import RetryableBrokerError, UnknownOrderOutcome
+from catalyst.domain.models import (
+    Account,
+    Asset,
+    Bar,
+    Fill,
+    NewsItem,
+    Order,
+    OrderRequest,
+    Position,
+    Snapshot,
+    TradingSession,
+)
+from catalyst.sim.broker import SimBroker
+
+
+@dataclass
+class Faults:
+    lose_submit_response: int = 0  # the order is placed, but the caller sees a timeout
+    fail_submit_in_transit: int = 0  # the order never reaches the broker; the caller sees a timeout
+    fail_close: int = 0  # close_position answers 503
+    fail_cancel_all: int = 0  # cancel_all_orders answers 503
+    fail_lookups: int = 0  # get_order_by_client_id answers 503
+    fail_list_positions: int = 0  # list_positions answers 503
+
+
+class FaultyBroker:
+    """Implements `catalyst.ports.Broker` by delegating to a SimBroker, with scripted faults."""
+
+    def __init__(self, inner: SimBroker) -> None:
+        self.inner = inner
+        self.faults = Faults()
+        self.submit_calls = 0
+        self.close_calls = 0
+
+    async def get_account(self) -> Account:
+        return await self.inner.get_account()
+
+    async def get_session(self, day: date) -> TradingSession | None:
+        return await self.inner.get_session(day)
+
+    async def list_assets(self) -> Sequence[Asset]:
+        return await self.inner.list_assets()
+
+    async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
+        return await self.inner.get_snapshots(symbols)
+
+    async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
+        return await self.inner.get_daily_bars(symbols, days)
+
+    async def get_intraday_bars(
+        self, symbols: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[Bar]]:
+        return await self.inner.get_intraday_bars(symbols, start, end)
+
+    async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
+        return await self.inner.get_news(symbols, since)
+
+    async def submit_order(self, request: OrderRequest) -> Order:
+        self.submit_calls += 1
+        if self.faults.fail_submit_in_transit > 0:
+            self.faults.fail_submit_in_transit -= 1
+            raise UnknownOrderOutcome(request.client_order_id, "connection reset before reply")
+        order = await self.inner.submit_order(request)
+        if self.faults.lose_submit_response > 0:
+            self.faults.lose_submit_response -= 1
+            raise UnknownOrderOutcome(request.client_order_id, "read timed out")
+        return order
+
+    async def get_order_by_client_id(self, client_order_id: str) -> Order | None:
+        if self.faults.fail_lookups > 0:
+            self.faults.fail_lookups -= 1
+            raise RetryableBrokerError("503 service unavailable")
+        return await self.inner.get_order_by_client_id(client_order_id)
+
+    async def list_open_orders(self) -> list[Order]:
+        return await self.inner.list_open_orders()
+
+    async def cancel_order(self, order_id: str) -> None:
+        await self.inner.cancel_order(order_id)
+
+    async def cancel_all_orders(self) -> None:
+        if self.faults.fail_cancel_all > 0:
+            self.faults.fail_cancel_all -= 1
+            raise RetryableBrokerError("503 service unavailable")
+        await self.inner.cancel_all_orders()
+
+    async def list_positions(self) -> list[Position]:
+        if self.faults.fail_list_positions > 0:
+            self.faults.fail_list_positions -= 1
+            raise RetryableBrokerError("503 service unavailable")
+        return await self.inner.list_positions()
+
+    async def get_fills(self, since: datetime) -> list[Fill]:
+        return await self.inner.get_fills(since)
+
+    async def close_position(self, symbol: str, client_order_id: str) -> Order:
+        self.close_calls += 1
+        if self.faults.fail_close > 0:
+            self.faults.fail_close -= 1
+            raise RetryableBrokerError("503 service unavailable")
+        return await self.inner.close_position(symbol, client_order_id)
