@@ -164,3 +164,38 @@ async def test_halt_survives_a_restart_and_blocks_the_next_day(
     assert next_day.entries_placed == 0
     entries_total = sum(1 for o in await _orders(sqlite_url) if o["role"] == "entry")
     assert entries_total == entries_day_one
+
+
+async def test_emergency_stop_emails_a_critical_alert_and_the_warning_once(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    from aiosmtpd.controller import Controller
+    from test_notify_email import Inbox, free_port
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = make_settings(
+            tmp_path,
+            simulation=SMALL_MARKET,
+            risk_limits={"max_daily_loss_usd": Decimal("150")},
+            notifications={
+                "email_enabled": True,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "email_to": ("ops@example.test",),
+            },
+        )
+        await _simulate(settings, sqlite_url, prepare=_crash_at(10, 45, -0.2))
+    finally:
+        controller.stop()
+
+    subjects = [message["Subject"] for _, _, message in inbox.messages]
+    critical = [s for s in subjects if "EMERGENCY STOP" in s]
+    assert len(critical) == 1, subjects
+    assert "[CRITICAL]" in critical[0]
+    body = next(m for _, _, m in inbox.messages if "EMERGENCY" in m["Subject"]).get_content()
+    assert "catalyst resume --ack" in body
+    assert sum("warning" in s.lower() for s in subjects) <= 1
