@@ -163,6 +163,23 @@ def halt(config_dir: Path, reason: str) -> None:
     click.echo(_run(halt_trading(settings, reason=reason, by=_operator())))
 
 
+@main.command()
+@config_option
+@click.option("--reason", required=True, help="Why everything is being closed (recorded).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def flatten(config_dir: Path, reason: str, yes: bool) -> None:
+    """Ask the running daemon to cancel every order and close every position."""
+    from catalyst.daemon.entry import request_flatten
+
+    settings = _settings(config_dir)
+    if not yes:
+        click.confirm(
+            f"Close ALL positions ({settings.trading.trading_session.mode.upper()})?", abort=True
+        )
+    path = request_flatten(settings, reason=reason, by=_operator())
+    click.echo(f"flatten requested ({path}); the running daemon acts within seconds")
+
+
 @main.group()
 def db() -> None:
     """Database schema management."""

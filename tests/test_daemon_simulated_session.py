@@ -19,7 +19,8 @@ from support import make_settings
 
 from catalyst.config.models import Settings
 from catalyst.daemon.entry import pause_entries, run_simulated_day
-from catalyst.domain.models import TradingSession
+from catalyst.domain.models import Fill, TradingSession
+from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.reporting.summary import DaySummary
 from catalyst.sim.broker import SimBroker
 from catalyst.store.engine import make_engine, make_session_factory
@@ -199,3 +200,60 @@ async def test_emergency_stop_emails_a_critical_alert_and_the_warning_once(
     body = next(m for _, _, m in inbox.messages if "EMERGENCY" in m["Subject"]).get_content()
     assert "catalyst resume --ack" in body
     assert sum("warning" in s.lower() for s in subjects) <= 1
+
+
+async def test_positions_held_past_max_hold_time_are_closed(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path, simulation=SMALL_MARKET, trading_session={"max_hold_time_minutes": 20}
+    )
+    summary = await _simulate(settings, sqlite_url)
+    assert summary.entries_placed > 0
+
+    fills = sorted(
+        await _store_call(sqlite_url, lambda s: s.fills_for_day(DAY)), key=lambda f: f.timestamp
+    )
+    opened: dict[str, datetime] = {}
+    held: dict[str, int] = defaultdict(int)
+    longest = timedelta(0)
+    for fill in fills:
+        if held[fill.symbol] == 0:
+            opened[fill.symbol] = fill.timestamp
+        held[fill.symbol] += fill.qty if fill.side.value == "buy" else -fill.qty
+        if held[fill.symbol] == 0:
+            longest = max(longest, fill.timestamp - opened[fill.symbol])
+    # 20 minutes plus one hold check (1 min) plus the fill landing at the next minute bar.
+    assert longest <= timedelta(minutes=22), longest
+    events = await _store_call(
+        sqlite_url, lambda s: s.risk_events_since(datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ))
+    )
+    assert "max_hold_time" in {e.kind for e in events}
+
+
+async def test_operator_flatten_request_closes_everything_and_is_recorded(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    settings = make_settings(tmp_path, simulation=SMALL_MARKET)
+    request = FlattenRequest(settings.trading.paths.state_dir)
+    requested_at: list[datetime] = []
+
+    def prepare(broker: SimBroker, session: TradingSession) -> None:
+        def on_fill(fill: Fill) -> None:
+            if not requested_at and fill.side.value == "buy":
+                requested_at.append(fill.timestamp)
+                request.submit("test: flatten on first entry", "pytest", fill.timestamp)
+
+        broker.exchange.add_fill_listener(on_fill)
+
+    await _simulate(settings, sqlite_url, prepare=prepare)
+
+    assert requested_at, "the day should have at least one entry"
+    assert request.pending() is None, "the daemon removes a handled request"
+    events = await _store_call(sqlite_url, lambda s: s.risk_events_since(requested_at[0]))
+    kinds = [e.kind for e in events]
+    assert "manual_flatten" in kinds
+    assert "manual_flatten_done" in kinds
+    fills = await _store_call(sqlite_url, lambda s: s.fills_for_day(DAY))
+    first_exit = min(f.timestamp for f in fills if f.side.value == "sell")
+    assert first_exit - requested_at[0] <= timedelta(minutes=2)

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalyst.domain.models import Fill, Side
-from catalyst.reporting.pnl import realised_pnl
+from catalyst.reporting.pnl import position_opened_at, realised_pnl
 
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -65,3 +65,17 @@ def test_closed_round_trips_sum_to_cash_flow(trips: list[tuple[int, int, int]]) 
         fills += [fill(Side.BUY, qty, str(buy), 2 * i), fill(Side.SELL, qty, str(sell), 2 * i + 1)]
         expected += (sell - buy) * qty
     assert realised_pnl(fills) == expected
+
+
+def test_position_opened_at_is_the_fill_that_left_zero_and_forgets_closed_ones() -> None:
+    fills = [
+        fill(Side.BUY, 10, "100", 0, "AAA"),
+        fill(Side.BUY, 5, "101", 3, "AAA"),  # adding does not reset the clock
+        fill(Side.BUY, 10, "50", 1, "BBB"),
+        fill(Side.SELL, 10, "51", 2, "BBB"),  # closed
+        fill(Side.BUY, 4, "52", 4, "BBB"),  # reopened later
+    ]
+    assert position_opened_at(sorted(fills, key=lambda f: f.timestamp)) == {
+        "AAA": T0,
+        "BBB": T0 + timedelta(minutes=4),
+    }

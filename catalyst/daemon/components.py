@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +17,7 @@ from catalyst.daemon.end_of_day import EndOfDayFlattener
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.reconcile import Reconciler
 from catalyst.execution.submitter import OrderSubmitter
+from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.pipeline.runner import PipelineRunner
 from catalyst.ports import Broker, Clock, Notifier
@@ -88,6 +90,8 @@ async def build_components(
         risk=settings.risk,
         flattener=flattener,
         notifier=notifier,
+        max_hold=timedelta(minutes=settings.trading.trading_session.max_hold_time_minutes),
+        flatten_request=FlattenRequest(settings.trading.paths.state_dir),
     )
     end_of_day = EndOfDayFlattener(
         clock=clock,

@@ -22,6 +22,7 @@ from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.errors import CatalystError, ConfigError, OperationalError
 from catalyst.domain.models import TradingSession
 from catalyst.notify import build_notifier
+from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
 from catalyst.ports import Broker, Clock
@@ -183,6 +184,13 @@ def pause_entries(settings: Settings, *, reason: str, by: str) -> Path:
     flag.path.parent.mkdir(parents=True, exist_ok=True)
     flag.set(reason, by, RealClock().now())
     return flag.path
+
+
+def request_flatten(settings: Settings, *, reason: str, by: str) -> Path:
+    """`catalyst flatten`: leave a flatten request for the running daemon."""
+    request = FlattenRequest(settings.trading.paths.state_dir)
+    request.submit(reason, by, RealClock().now())
+    return request.path
 
 
 async def resume_trading(settings: Settings, *, ack: str | None, by: str) -> str:

@@ -60,10 +60,21 @@ class Flattener:
         `max_attempts` rounds (None: no limit besides the deadline).
         """
         async with self.lock:
-            return await self._flatten(purpose, deadline, max_attempts)
+            return await self._flatten(purpose, deadline, max_attempts, None)
+
+    async def close_symbols(
+        self, symbols: frozenset[str], purpose: str, *, deadline: datetime | None
+    ) -> FlattenResult:
+        """Like `flatten_all`, for `symbols` only; other symbols are left untouched."""
+        async with self.lock:
+            return await self._flatten(purpose, deadline, None, symbols)
 
     async def _flatten(
-        self, purpose: str, deadline: datetime | None, max_attempts: int | None
+        self,
+        purpose: str,
+        deadline: datetime | None,
+        max_attempts: int | None,
+        only: frozenset[str] | None,
     ) -> FlattenResult:
         attempt = 0
         closed: set[str] = set()
@@ -72,8 +83,12 @@ class Flattener:
         while True:
             attempt += 1
             try:
-                await self._broker.cancel_all_orders()
-                positions = await self._broker.list_positions()
+                await self._cancel(only)
+                positions = [
+                    p
+                    for p in await self._broker.list_positions()
+                    if only is None or p.symbol in only
+                ]
             except BrokerError as exc:
                 log.warning(
                     "flatten: broker call failed; retrying", purpose=purpose, error=str(exc)
@@ -93,6 +108,22 @@ class Flattener:
             if max_attempts is not None and attempt >= max_attempts:
                 return FlattenResult(False, attempt, tuple(sorted(closed)), remaining)
             await self._clock.sleep(POLL_SECONDS)
+
+    async def cancel_all(self) -> None:
+        """Cancel every open order, leaving positions (emergency action without closing)."""
+        async with self.lock:
+            await self._cancel(None)
+
+    async def _cancel(self, only: frozenset[str] | None) -> None:
+        if only is None:
+            await self._broker.cancel_all_orders()
+            return
+        for order in await self._broker.list_open_orders():
+            if order.symbol in only:
+                # Legs first: a filled bracket parent cannot be cancelled, its working legs can.
+                for member in (*order.legs, order):
+                    if member.status.is_open:
+                        await self._broker.cancel_order(member.id)
 
     async def _close(
         self, purpose: str, position: Position, attempt: int, working: dict[str, str]

@@ -12,7 +12,7 @@ unrealised, never "since the daemon started".
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import structlog
@@ -20,7 +20,9 @@ import structlog
 from catalyst.config.models import RiskFile
 from catalyst.domain.errors import BrokerError
 from catalyst.execution.flatten import Flattener
+from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ports import Broker, Clock, Notifier
+from catalyst.reporting.pnl import position_opened_at
 from catalyst.risk.limits import LossLevel, evaluate_daily_loss
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
@@ -28,6 +30,7 @@ from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 log = structlog.get_logger(__name__)
 
 RISK_WATCH_ACTOR = "risk-watch"
+HOLD_CHECK_EVERY = timedelta(minutes=1)
 
 
 class RiskWatch:
@@ -43,6 +46,8 @@ class RiskWatch:
         risk: RiskFile,
         flattener: Flattener,
         notifier: Notifier,
+        max_hold: timedelta,
+        flatten_request: FlattenRequest,
     ) -> None:
         self._broker = broker
         self._store = store
@@ -51,6 +56,9 @@ class RiskWatch:
         self._risk = risk
         self._flattener = flattener
         self._notifier = notifier
+        self._max_hold = max_hold
+        self._flatten_request = flatten_request
+        self._next_hold_check: datetime | None = None
         self._start_equity: tuple[date, Decimal] | None = None
         self.last_check: datetime | None = None
         self.last_level: LossLevel = LossLevel.OK
@@ -65,6 +73,8 @@ class RiskWatch:
         while True:
             try:
                 await self.check_once()
+                await self._handle_flatten_request()
+                await self._enforce_max_hold()
             except BrokerError as exc:
                 log.warning("risk-watch: broker unavailable", error=str(exc))
             await self._clock.sleep(interval)
@@ -76,7 +86,12 @@ class RiskWatch:
         day = now.astimezone(EXCHANGE_TZ).date()
         start = await self._day_start_equity(day, account.last_equity)
         day_pnl = account.equity - start
-        level = evaluate_daily_loss(day_pnl, self._risk.risk_limits)
+        try:
+            level = evaluate_daily_loss(day_pnl, self._risk.risk_limits)
+        except ValueError as exc:
+            # An unmeasurable loss is treated as a breached one: trading blind is not an option.
+            await self.emergency_stop(f"daily P&L cannot be measured: {exc}", day=day)
+            return LossLevel.BREACHED
         self.last_check = now
         self.last_level = level
         if level is LossLevel.WARNING:
@@ -88,6 +103,48 @@ class RiskWatch:
                 day=day,
             )
         return level
+
+    async def _handle_flatten_request(self) -> None:
+        request = self._flatten_request.pending()
+        if request is None:
+            return
+        now = self._clock.now()
+        message = "operator requested flatten: " + " / ".join(request.splitlines())
+        log.warning(message)
+        await self._store.record_risk_event("manual_flatten", "warning", message, now)
+        session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
+        result = await self._flattener.flatten_all(
+            f"manual-{now:%Y%m%d%H%M%S}", deadline=session.close if session else None
+        )
+        self._flatten_request.done()
+        await self._store.record_risk_event(
+            "manual_flatten_done",
+            "info" if result.flat else "critical",
+            "flat" if result.flat else f"NOT flat: {list(result.remaining)}",
+            self._clock.now(),
+        )
+
+    async def _enforce_max_hold(self) -> None:
+        now = self._clock.now()
+        if self._next_hold_check is not None and now < self._next_hold_check:
+            return
+        self._next_hold_check = now + HOLD_CHECK_EVERY
+        session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
+        if session is None or not session.open <= now < session.close:
+            return
+        held = {p.symbol for p in await self._broker.list_positions() if p.qty != 0}
+        if not held:
+            return
+        opened = position_opened_at(await self._broker.get_fills(session.open - timedelta(days=1)))
+        expired = frozenset(s for s in held if s in opened and now - opened[s] >= self._max_hold)
+        if not expired:
+            return
+        message = f"closing positions held longer than {self._max_hold}: {sorted(expired)}"
+        log.warning(message)
+        await self._store.record_risk_event("max_hold_time", "warning", message, now)
+        await self._flattener.close_symbols(
+            expired, f"maxhold-{now:%Y%m%d%H%M}", deadline=session.close
+        )
 
     async def _day_start_equity(self, day: date, broker_last_equity: Decimal) -> Decimal:
         if self._start_equity is None or self._start_equity[0] != day:
@@ -116,6 +173,8 @@ class RiskWatch:
             await self._store.halt(reason, RISK_WATCH_ACTOR, now)
             await self._store.record_risk_event("emergency_stop", "critical", reason, now)
             log.critical("EMERGENCY STOP: trading halted", reason=reason)
+        if not actions.close_all_positions and actions.cancel_open_orders:
+            await self._flattener.cancel_all()
         if actions.close_all_positions:
             session = self._calendar.session(day)
             result = await self._flattener.flatten_all(

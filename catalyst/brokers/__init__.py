@@ -1,0 +1,1 @@
+"""Broker adapters behind `catalyst.ports.Broker` (the simulator lives in `catalyst.sim`)."""
