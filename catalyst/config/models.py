@@ -157,7 +157,7 @@ class EmergencyActions(_Frozen):
     close_all_positions: bool = True
     halt_trading: bool = True
     notify: bool = True
-    risk_watch_interval_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    risk_watch_interval_seconds: Annotated[float, Field(gt=0, le=300)] = 1.5
 
 
 class RiskFile(_Frozen):

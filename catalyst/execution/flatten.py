@@ -27,6 +27,7 @@ from catalyst.store.repository import Store
 log = structlog.get_logger(__name__)
 
 POLL_SECONDS = 1.0
+FIRST_CHECK_SECONDS = 0.25  # market closes usually fill at once: look again soon
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ class Flattener:
                         closed.add(position.symbol)
             if max_attempts is not None and attempt >= max_attempts:
                 return FlattenResult(False, attempt, tuple(sorted(closed)), remaining)
-            await self._clock.sleep(POLL_SECONDS)
+            await self._clock.sleep(FIRST_CHECK_SECONDS if attempt == 1 else POLL_SECONDS)
 
     async def cancel_all(self) -> None:
         """Cancel every open order, leaving positions (emergency action without closing)."""

@@ -109,12 +109,16 @@ class OrderSubmitter:
         return await self._broker.get_order_by_client_id(client_order_id)
 
     async def _record(self, order: Order, *, detail: str) -> None:
-        await self._store.record_order_update(
-            order.client_order_id,
-            status=order.status.value,
-            at=self._clock.now(),
-            broker_order_id=order.id,
-            filled_qty=order.filled_qty,
-            filled_avg_price=order.filled_avg_price,
-            detail=detail,
-        )
+        now = self._clock.now()
+        for each in (order, *order.legs):
+            if each is not order:
+                await self._store.record_legs(order.client_order_id, [each], now)
+            await self._store.record_order_update(
+                each.client_order_id,
+                status=each.status.value,
+                at=now,
+                broker_order_id=each.id,
+                filled_qty=each.filled_qty,
+                filled_avg_price=each.filled_avg_price,
+                detail=detail,
+            )

@@ -2,16 +2,16 @@
 
 Two tables, because the same HTTP answer means different things for a read and for a submit:
 
-| failure                                 | read / idempotent call      | submit (POST /v2/orders)            |
-|-----------------------------------------|-----------------------------|-------------------------------------|
-| timeout, connection error               | RetryableBrokerError        | UnknownOrderOutcome (may exist)     |
-| 5xx                                     | RetryableBrokerError        | UnknownOrderOutcome (may exist)     |
-| 429                                     | RateLimited (retryable)     | RateLimited (not accepted; retryable)|
-| "client_order_id must be unique"        | -                           | DuplicateClientOrderId              |
-| 403 "insufficient buying power"         | -                           | InsufficientBuyingPower             |
-| other 400 / 403 / 404 / 422             | NotFound (404), BrokerError | OrderRejected                       |
-| 401                                     | OperationalError            | OperationalError                    |
-| unparseable 2xx body                    | BrokerError                 | UnknownOrderOutcome                 |
+| failure                          | read / idempotent call       | submit (POST /v2/orders)  |
+|----------------------------------|------------------------------|---------------------------|
+| timeout, connection error        | RetryableBrokerError         | UnknownOrderOutcome       |
+| 5xx                              | RetryableBrokerError         | UnknownOrderOutcome       |
+| 429                              | RateLimited (retryable)      | RateLimited (not placed)  |
+| "client_order_id must be unique" | -                            | DuplicateClientOrderId    |
+| 403 "insufficient buying power"  | -                            | InsufficientBuyingPower   |
+| other 400 / 403 / 404 / 422      | NotFound (404), BrokerError  | OrderRejected             |
+| 401                              | OperationalError             | OperationalError          |
+| unparseable 2xx body             | BrokerError                  | UnknownOrderOutcome       |
 
 `translating(...)` is the one context manager the adapter wraps every SDK call in.
 """

@@ -1,0 +1,612 @@
+"""`AlpacaBroker`: the `Broker` port over Alpaca's REST API with the official alpaca-py SDK.
+
+How every request is made
+-------------------------
+alpaca-py's clients are synchronous (`requests`). Each HTTP request is one `asyncio.to_thread`
+call, so the event loop (and the risk-watch on it) never blocks, and each is preceded by one
+acquisition of the shared `RequestLimiter`. Paginated market data is paged here (raw `.get()` on
+the data clients) rather than inside alpaca-py, so that *every* page is rate limited and retried on
+its own.
+
+alpaca-py's own blind retries (3 s sleeps on 429/504, re-POSTing orders included) are switched
+off on every client (`_harden_client`), and every request gets an explicit timeout through a
+`requests.Session` whose `request()` fills one in. Retries happen here instead:
+
+- reads and idempotent calls (cancels) retry 429, 5xx, timeouts and connection errors with
+  exponential backoff and jitter, a bounded number of times; a 429's reset time pauses the shared
+  limiter, so every task waits, not just the one that was refused;
+- a submit (POST /v2/orders) is sent exactly once. See `catalyst.brokers.alpaca.errors` for how
+  its failures are read (`UnknownOrderOutcome`, `RetryableBrokerError` for 429, rejections).
+
+Closing a position
+------------------
+Alpaca's `DELETE /v2/positions/{symbol}` takes no client_order_id, so its order would not carry
+Catalyst's journaled id. `close_position` therefore cancels the symbol's open orders (held bracket
+legs reserve the shares), waits until they are gone, and sends a plain market order for the whole
+position with the caller's client_order_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+import requests
+import structlog
+from alpaca.common.exceptions import APIError
+from alpaca.common.rest import RESTClient
+from alpaca.data.historical.news import NewsClient
+from alpaca.data.historical.stock import StockHistoricalDataClient
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide as AlpacaSide
+from alpaca.trading.enums import QueryOrderStatus, TimeInForce
+from alpaca.trading.models import Calendar as AlpacaCalendar
+from alpaca.trading.models import Order as AlpacaOrder
+from alpaca.trading.models import Position as AlpacaPosition
+from alpaca.trading.models import TradeAccount
+from alpaca.trading.requests import (
+    CancelOrderResponse,
+    GetCalendarRequest,
+    GetOrdersRequest,
+    MarketOrderRequest,
+)
+from alpaca.trading.requests import OrderRequest as AlpacaOrderRequest
+from pydantic import ValidationError
+
+from catalyst.brokers.alpaca.errors import Call, RateLimited, describe_api_error, translating
+from catalyst.brokers.alpaca.rate_limit import RequestLimiter
+from catalyst.brokers.alpaca.translate import (
+    EXCHANGE_TZ,
+    account_from_alpaca,
+    asset_from_json,
+    bar_from_json,
+    fill_from_json,
+    news_from_json,
+    order_from_alpaca,
+    order_request_to_alpaca,
+    parse_timestamp,
+    position_from_alpaca,
+    rfc3339,
+    session_from_alpaca,
+    snapshot_from_json,
+)
+from catalyst.domain.errors import (
+    BrokerError,
+    DuplicateClientOrderId,
+    NotFound,
+    OrderRejected,
+    RetryableBrokerError,
+)
+from catalyst.domain.models import (
+    Account,
+    Asset,
+    Bar,
+    Fill,
+    NewsItem,
+    Order,
+    OrderRequest,
+    Position,
+    Snapshot,
+    TradingSession,
+)
+from catalyst.ports import Clock
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_READ_ATTEMPTS = 5
+# Symbols per market-data request: keeps the query string well under common 8 KiB line limits.
+SYMBOLS_PER_REQUEST = 500
+BARS_PAGE_LIMIT = 10_000
+NEWS_PAGE_LIMIT = 50
+FILLS_PAGE_SIZE = 100
+OPEN_ORDERS_LIMIT = 500
+_FILLS_PATH = "/account/activities/FILL"
+# Longest pause a 429's reset header may impose (guards against a skewed server clock).
+MAX_RATE_LIMIT_PAUSE = timedelta(seconds=60)
+# close_position waits this long, in total, for cancels to take effect before selling.
+CANCEL_SETTLE_DELAYS_SECONDS = (0.2, 0.5, 1.0, 2.0)
+
+
+class _TimeoutSession(requests.Session):
+    """A `requests.Session` that never waits forever: every request gets a timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def request(
+        self, method: str, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """Send one request; a caller's own `timeout` wins over the session's."""
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+def harden_client(client: RESTClient, timeout: float) -> None:
+    """Turn off alpaca-py's blind 429/504 retries and give every request a timeout.
+
+    alpaca-py exposes neither setting through its client constructors (it reads `_retry`,
+    `_retry_codes` and `_session` directly), so the private attributes are set here, in one place.
+    """
+    client._retry = 0
+    client._retry_codes = []
+    session = _TimeoutSession(timeout)
+    session.headers.update(client._session.headers)
+    client._session = session
+
+
+class AlpacaBroker:
+    """Implements `catalyst.ports.Broker` against Alpaca (paper or live) through alpaca-py."""
+
+    def __init__(
+        self,
+        *,
+        trading: TradingClient,
+        data: StockHistoricalDataClient,
+        news: NewsClient,
+        clock: Clock,
+        limiter: RequestLimiter,
+        live: bool,
+        feed: str | None = "iex",
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        read_attempts: int = DEFAULT_READ_ATTEMPTS,
+        backoff_base_seconds: float = 0.5,
+        backoff_cap_seconds: float = 30.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        if read_attempts < 1:
+            raise ValueError("read_attempts must be at least 1")
+        for client in (trading, data, news):
+            harden_client(client, timeout_seconds)
+        self._trading = trading
+        self._data = data
+        self._news = news
+        self._clock = clock
+        self._limiter = limiter
+        self._live = live
+        self._feed = feed
+        self._attempts = read_attempts
+        self._backoff_base = backoff_base_seconds
+        self._backoff_cap = backoff_cap_seconds
+        self._rng = rng if rng is not None else random.Random()  # jitter only
+        self._assets: tuple[date, list[Asset]] | None = None
+        self._client_ids: dict[str, str] = {}  # broker order id -> client_order_id
+        if live:
+            log.warning("broker: Alpaca LIVE — REAL MONEY")
+        else:
+            log.info("broker: Alpaca PAPER")
+
+    @property
+    def live(self) -> bool:
+        """True when this adapter trades a live (real money) account."""
+        return self._live
+
+    @property
+    def limiter(self) -> RequestLimiter:
+        """The request limiter every call of this adapter goes through."""
+        return self._limiter
+
+    # ------------------------------------------------------------------------ transport
+
+    async def _read(
+        self, action: str, fn: Callable[..., T], *args: Any, tolerate: frozenset[int] = frozenset()
+    ) -> T | None:
+        """One idempotent request, retried with backoff on temporary failures.
+
+        Returns None only when the server answered with a status in `tolerate`.
+        """
+        for attempt in range(1, self._attempts + 1):
+            await self._limiter.acquire()
+            try:
+                return await asyncio.to_thread(_call, fn, args, Call.READ, action, None, tolerate)
+            except RetryableBrokerError as exc:
+                if attempt == self._attempts:
+                    raise
+                delay = self._backoff(attempt)
+                if isinstance(exc, RateLimited):
+                    self._pause_for(exc)
+                log.warning(
+                    "alpaca request failed; retrying",
+                    action=action,
+                    attempt=attempt,
+                    delay=round(delay, 3),
+                    error=str(exc),
+                )
+                await self._clock.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _required(self, action: str, fn: Callable[..., T], *args: Any) -> T:
+        result = await self._read(action, fn, *args)
+        if result is None:
+            raise BrokerError(f"{action}: empty response from Alpaca")
+        return result
+
+    async def _submit(self, client_order_id: str, request: AlpacaOrderRequest) -> Order:
+        """POST /v2/orders exactly once; failures are translated for a submit, never retried."""
+        await self._limiter.acquire()
+        try:
+            raw = await asyncio.to_thread(
+                _call,
+                self._trading.submit_order,
+                (request,),
+                Call.SUBMIT,
+                "submit order",
+                client_order_id,
+                frozenset(),
+            )
+        except RateLimited as exc:
+            self._pause_for(exc)
+            raise
+        order = _expect(raw, AlpacaOrder, "submit order")
+        self._client_ids[str(order.id)] = order.client_order_id
+        return order_from_alpaca(order)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
+        return self._rng.uniform(ceiling / 2, ceiling)
+
+    def _pause_for(self, exc: RateLimited) -> None:
+        if exc.reset_at is None:
+            return
+        now = self._clock.now()
+        self._limiter.pause_until(min(exc.reset_at, now + MAX_RATE_LIMIT_PAUSE))
+
+    # --------------------------------------------------------------------------- account
+
+    async def get_account(self) -> Account:
+        """Equity, the previous close's equity, cash and buying power."""
+        raw = await self._required("get account", self._trading.get_account)
+        return account_from_alpaca(_expect(raw, TradeAccount, "get account"))
+
+    async def get_session(self, day: date) -> TradingSession | None:
+        """The session on `day` from `/v2/calendar`; None on a market holiday or weekend."""
+        request = GetCalendarRequest(start=day, end=day)
+        raw = await self._required("get calendar", self._trading.get_calendar, request)
+        entries = [_expect(item, AlpacaCalendar, "get calendar") for item in _as_list(raw)]
+        return session_from_alpaca(day, entries)
+
+    async def list_assets(self) -> Sequence[Asset]:
+        """Active US equities (untradable ones flagged), fetched once per exchange day."""
+        today = self._clock.now().astimezone(EXCHANGE_TZ).date()
+        if self._assets is not None and self._assets[0] == today:
+            return list(self._assets[1])
+        params = {"status": "active", "asset_class": "us_equity"}
+        raw = await self._required("list assets", self._trading.get, "/assets", params)
+        assets = [a for a in (asset_from_json(item) for item in _as_list(raw)) if a is not None]
+        self._assets = (today, assets)
+        return list(assets)
+
+    # ----------------------------------------------------------------------- market data
+
+    async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
+        """Latest snapshot per symbol, in batches; symbols without full data are left out."""
+        result: dict[str, Snapshot] = {}
+        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+            params = self._with_feed({"symbols": ",".join(batch)})
+            raw = await self._read("get snapshots", self._data.get, "/stocks/snapshots", params)
+            if not isinstance(raw, Mapping):
+                continue
+            for symbol, entry in raw.items():
+                snapshot = snapshot_from_json(symbol, entry if isinstance(entry, Mapping) else None)
+                if snapshot is None:
+                    log.debug("snapshot incomplete; skipped", symbol=symbol)
+                    continue
+                result[symbol] = snapshot
+        return result
+
+    async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
+        """Up to `days` completed daily bars per symbol before today, oldest first."""
+        if days <= 0:
+            return {}
+        today = self._clock.now().astimezone(EXCHANGE_TZ).date()
+        # Calendar days enough to hold `days` sessions, holidays included.
+        first = today - timedelta(days=days * 7 // 5 + 10)
+        start = datetime.combine(first, time(0), EXCHANGE_TZ)
+        end = datetime.combine(today, time(0), EXCHANGE_TZ)
+        # Split-adjusted so ranges and gaps are comparable across a split.
+        bars = await self._bars(symbols, "1Day", start, end, adjustment="split")
+        result: dict[str, list[Bar]] = {}
+        for symbol, series in bars.items():
+            done = [b for b in series if b.timestamp.astimezone(EXCHANGE_TZ).date() < today]
+            if done:
+                result[symbol] = done[-days:]
+        return result
+
+    async def get_intraday_bars(
+        self, symbols: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[Bar]]:
+        """Minute bars in [start, end) per symbol, oldest first."""
+        if end <= start:
+            return {}
+        bars = await self._bars(symbols, "1Min", start, end, adjustment="raw")
+        result: dict[str, list[Bar]] = {}
+        for symbol, series in bars.items():
+            inside = [b for b in series if start <= b.timestamp < end]  # Alpaca's end is inclusive
+            if inside:
+                result[symbol] = inside
+        return result
+
+    async def _bars(
+        self,
+        symbols: Sequence[str],
+        timeframe: str,
+        start: datetime,
+        end: datetime,
+        *,
+        adjustment: str,
+    ) -> dict[str, list[Bar]]:
+        result: dict[str, list[Bar]] = {}
+        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+            params = self._with_feed(
+                {
+                    "symbols": ",".join(batch),
+                    "timeframe": timeframe,
+                    "start": rfc3339(start),
+                    "end": rfc3339(end),
+                    "limit": BARS_PAGE_LIMIT,
+                    "adjustment": adjustment,
+                    "sort": "asc",
+                }
+            )
+            async for page in self._pages(self._data, "/stocks/bars", params, "get bars"):
+                for symbol, items in (page.get("bars") or {}).items():
+                    result.setdefault(symbol, []).extend(bar_from_json(symbol, i) for i in items)
+        for series in result.values():
+            series.sort(key=lambda bar: bar.timestamp)
+        return result
+
+    async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
+        """News items mentioning any of `symbols`, created at or after `since`, oldest first."""
+        seen: dict[str, NewsItem] = {}
+        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+            params: dict[str, Any] = {
+                "symbols": ",".join(batch),
+                "start": rfc3339(since),
+                "sort": "asc",
+                "limit": NEWS_PAGE_LIMIT,
+                "include_content": False,
+            }
+            async for page in self._pages(self._news, "/news", params, "get news"):
+                for raw in page.get("news") or ():
+                    item = news_from_json(raw)
+                    if item.created_at >= since:
+                        seen.setdefault(item.id, item)
+        return sorted(seen.values(), key=lambda item: (item.created_at, item.id))
+
+    async def _pages(
+        self, client: RESTClient, path: str, params: dict[str, Any], action: str
+    ) -> Any:
+        """Yield each page of a `next_page_token` listing (each page retried on its own)."""
+        token: str | None = None
+        while True:
+            query = dict(params)
+            if token is not None:
+                query["page_token"] = token
+            raw = await self._read(action, client.get, path, query)
+            if not isinstance(raw, Mapping):
+                return
+            yield raw
+            next_token = raw.get("next_page_token")
+            if not next_token or next_token == token:
+                return
+            token = str(next_token)
+
+    def _with_feed(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self._feed is not None:
+            params["feed"] = self._feed
+        return params
+
+    # ---------------------------------------------------------------------------- orders
+
+    async def submit_order(self, request: OrderRequest) -> Order:
+        """Place an order (a bracket when `request.bracket` is set); sent exactly once.
+
+        Raises `OrderRejected` locally for an order Alpaca would refuse (bad bracket prices,
+        non-day time in force), `UnknownOrderOutcome` when the answer was lost, and the other
+        `catalyst.domain.errors` classes as `errors.translate` lists.
+        """
+        cid = request.client_order_id
+        try:
+            alpaca_request = order_request_to_alpaca(request)
+        except (ValidationError, ValueError) as exc:
+            raise OrderRejected(cid, f"invalid order: {exc}") from exc
+        return await self._submit(cid, alpaca_request)
+
+    async def get_order_by_client_id(self, client_order_id: str) -> Order | None:
+        """The order with this client_order_id, legs nested, or None if Alpaca has none."""
+        params = {"client_order_id": client_order_id, "nested": True}
+        try:
+            raw = await self._read(
+                "get order by client id", self._trading.get, "/orders:by_client_order_id", params
+            )
+        except NotFound:
+            return None
+        if not isinstance(raw, Mapping):
+            return None
+        with translating(Call.READ, action="get order by client id"):
+            order = AlpacaOrder(**raw)
+        self._client_ids[str(order.id)] = order.client_order_id
+        return order_from_alpaca(order)
+
+    async def list_open_orders(self) -> list[Order]:
+        """Open orders with their bracket legs nested (held stop legs included)."""
+        orders = await self._open_alpaca_orders()
+        return [order_from_alpaca(order) for order in orders]
+
+    async def _open_alpaca_orders(self, symbol: str | None = None) -> list[AlpacaOrder]:
+        request = GetOrdersRequest(
+            status=QueryOrderStatus.OPEN,
+            nested=True,
+            limit=OPEN_ORDERS_LIMIT,
+            symbols=[symbol] if symbol is not None else None,
+        )
+        raw = await self._required("list open orders", self._trading.get_orders, request)
+        orders = [_expect(item, AlpacaOrder, "list open orders") for item in _as_list(raw)]
+        if len(orders) >= OPEN_ORDERS_LIMIT:
+            log.error("open order listing hit Alpaca's page limit", limit=OPEN_ORDERS_LIMIT)
+        return orders
+
+    async def cancel_order(self, order_id: str) -> None:
+        """Cancel one order; a no-op if it is already final (Alpaca answers 422)."""
+        try:
+            uuid.UUID(order_id)
+        except ValueError as exc:  # Alpaca order ids are UUIDs: this one cannot exist
+            raise NotFound(f"order {order_id} not found") from exc
+        await self._read(
+            "cancel order", self._trading.cancel_order_by_id, order_id, tolerate=frozenset({422})
+        )
+
+    async def cancel_all_orders(self) -> None:
+        """Cancel every open order, legs included; per-order failures are logged."""
+        raw = await self._read("cancel all orders", self._trading.cancel_orders)
+        for item in _as_list(raw):
+            if isinstance(item, CancelOrderResponse) and item.status >= 300:
+                log.warning(
+                    "alpaca did not cancel an order",
+                    order_id=str(item.id),
+                    status=item.status,
+                    body=item.body,
+                )
+
+    # ------------------------------------------------------------------------- positions
+
+    async def list_positions(self) -> list[Position]:
+        """Every open position."""
+        raw = await self._required("list positions", self._trading.get_all_positions)
+        return [
+            position_from_alpaca(_expect(item, AlpacaPosition, "list positions"))
+            for item in _as_list(raw)
+        ]
+
+    async def close_position(self, symbol: str, client_order_id: str) -> Order:
+        """Close one position at market with a journaled client_order_id (see module docs).
+
+        Raises `NotFound` when there is no position and `DuplicateClientOrderId` when an order
+        with this id already exists (nothing is canceled then).
+        """
+        if await self.get_order_by_client_id(client_order_id) is not None:
+            raise DuplicateClientOrderId(client_order_id)
+        raw = await self._required(
+            "get position", self._trading.get_open_position, symbol.replace("/", "")
+        )
+        position = position_from_alpaca(_expect(raw, AlpacaPosition, "get position"))
+        if position.qty == 0:
+            raise NotFound(f"position does not exist: {symbol}")
+        await self._cancel_symbol_orders(symbol)
+        request = MarketOrderRequest(
+            symbol=symbol,
+            qty=abs(position.qty),
+            side=AlpacaSide.SELL if position.qty > 0 else AlpacaSide.BUY,
+            time_in_force=TimeInForce.DAY,
+            client_order_id=client_order_id,
+        )
+        return await self._submit(client_order_id, request)
+
+    async def _cancel_symbol_orders(self, symbol: str) -> None:
+        for delay in (*CANCEL_SETTLE_DELAYS_SECONDS, None):
+            open_ids = _open_ids(await self._open_alpaca_orders(symbol), symbol)
+            if not open_ids:
+                return
+            if delay is None:
+                log.warning("orders still open before close; sending anyway", symbol=symbol)
+                return
+            for order_id in open_ids:
+                try:
+                    await self.cancel_order(order_id)
+                except NotFound:
+                    continue
+            await self._clock.sleep(delay)
+
+    async def get_fills(self, since: datetime) -> list[Fill]:
+        """Every execution at or after `since`, one record per fill, oldest first."""
+        # `after` is exclusive and second-granular at best: ask from a second earlier, filter here.
+        params: dict[str, Any] = {
+            "after": rfc3339(since - timedelta(seconds=1)),
+            "direction": "asc",
+            "page_size": FILLS_PAGE_SIZE,
+        }
+        activities: list[Mapping[str, Any]] = []
+        while True:
+            raw = await self._read("get fills", self._trading.get, _FILLS_PATH, params)
+            page = [item for item in _as_list(raw) if isinstance(item, Mapping)]
+            activities.extend(page)
+            if len(page) < FILLS_PAGE_SIZE:
+                break
+            params = {**params, "page_token": str(page[-1]["id"])}
+        fills: list[Fill] = []
+        for activity in activities:
+            if parse_timestamp(activity["transaction_time"]) < since:
+                continue
+            cid = await self._client_order_id(str(activity["order_id"]))
+            fills.append(fill_from_json(activity, cid))
+        fills.sort(key=lambda fill: fill.timestamp)
+        return fills
+
+    async def _client_order_id(self, order_id: str) -> str:
+        known = self._client_ids.get(order_id)
+        if known is not None:
+            return known
+        raw = await self._required("get order", self._trading.get_order_by_id, order_id)
+        order = _expect(raw, AlpacaOrder, "get order")
+        self._client_ids[order_id] = order.client_order_id
+        return order.client_order_id
+
+
+# -------------------------------------------------------------------------------- helpers
+
+
+def _call(
+    fn: Callable[..., T],
+    args: tuple[Any, ...],
+    call: Call,
+    action: str,
+    client_order_id: str | None,
+    tolerate: frozenset[int],
+) -> T | None:
+    """Run one SDK call (in a worker thread), translating its failures at the edge."""
+    with translating(call, client_order_id=client_order_id, action=action):
+        try:
+            return fn(*args)
+        except APIError as exc:
+            if describe_api_error(exc).status in tolerate:
+                return None
+            raise
+
+
+def _expect(value: object, kind: type[T], action: str) -> T:
+    if not isinstance(value, kind):
+        raise BrokerError(f"{action}: unexpected response type {type(value).__name__}")
+    return value
+
+
+def _as_list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _batches(symbols: Sequence[str], size: int) -> list[list[str]]:
+    unique = list(dict.fromkeys(symbols))
+    return [unique[i : i + size] for i in range(0, len(unique), size)]
+
+
+def _open_ids(orders: Sequence[AlpacaOrder], symbol: str) -> list[str]:
+    """Ids of every open order (legs included) for `symbol`, children before parents."""
+    ids: list[str] = []
+    final = {"filled", "canceled", "expired", "rejected", "replaced", "done_for_day"}
+
+    def visit(order: AlpacaOrder) -> None:
+        for leg in order.legs or ():
+            visit(leg)
+        status = getattr(order.status, "value", order.status)
+        if order.symbol == symbol and status not in final:
+            ids.append(str(order.id))
+
+    for order in orders:
+        visit(order)
+    return ids

@@ -1,0 +1,20 @@
+"""A fake Alpaca server (trading REST, market-data REST, `trade_updates` websocket) that serves
+the same exchange simulator behind `broker: sim`, so both faces share one matching engine."""
+
+from catalyst.fake_alpaca.app import FAULTS, STATE, FakeAlpaca, create_app
+from catalyst.fake_alpaca.clock import ScaledClock
+from catalyst.fake_alpaca.faults import Fault, FaultPlan
+from catalyst.fake_alpaca.server import RunningServer, run_fake_alpaca, start_fake_alpaca
+
+__all__ = [
+    "FAULTS",
+    "STATE",
+    "FakeAlpaca",
+    "Fault",
+    "FaultPlan",
+    "RunningServer",
+    "ScaledClock",
+    "create_app",
+    "run_fake_alpaca",
+    "start_fake_alpaca",
+]

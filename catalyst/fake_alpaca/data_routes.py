@@ -1,0 +1,280 @@
+"""Alpaca market-data routes over the simulator's synthetic market.
+
+`/v2/stocks/snapshots`, `/v2/stocks/bars` (1Min, 1Day), `/v1beta1/news` and
+`/v1beta1/screener/stocks/most-actives`. Nothing from the future is ever served: minute bars
+only once complete, news only once created (the simulator's own guarantees). Errors are
+`{"message": ...}` as Alpaca's data API sends them.
+
+What a bar-level simulation does not know is reported as Alpaca allows (`n` null in bars) or,
+where alpaca-py requires a number, as a stated convention: trade size 100 and quote sizes 1
+(round lots) in snapshots, and most-actives `trade_count` = volume // 100.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from catalyst.domain.models import Bar, NewsItem, Snapshot
+from catalyst.fake_alpaca.app import STATE
+from catalyst.fake_alpaca.payloads import bar_json, news_json
+from catalyst.fake_alpaca.wire import data_error, json_response, parse_time, query_int, rfc3339
+from catalyst.sim.exchange import SimExchange
+from catalyst.sim.market import SyntheticMarket
+from catalyst.sim.util import MINUTE, exchange_midnight
+
+_EPSILON = timedelta(microseconds=1)
+_MINUTE_FRAMES = frozenset({"1Min", "1T"})
+_DAY_FRAMES = frozenset({"1Day", "1D"})
+_ROUND_LOT = 100
+
+
+def add_data_routes(app: web.Application) -> None:
+    """Register the market-data routes."""
+    app.router.add_get("/v2/stocks/snapshots", get_snapshots)
+    app.router.add_get("/v2/stocks/bars", get_bars)
+    app.router.add_get("/v1beta1/news", get_news)
+    app.router.add_get("/v1beta1/screener/stocks/most-actives", get_most_actives)
+
+
+def _symbols(request: web.Request, *, required: bool) -> list[str]:
+    symbols = [s for s in request.query.get("symbols", "").split(",") if s]
+    if required and not symbols:
+        raise data_error(400, "missing symbols")
+    return symbols
+
+
+def _visible_markets(exchange: SimExchange) -> list[SyntheticMarket]:
+    today = exchange.market.session.day
+    return [m for m in exchange.feed.recent_markets() if m.session.day <= today]
+
+
+def encode_token(offset: int) -> str:
+    """An opaque page token for a position in a result list."""
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def decode_token(token: str | None) -> int:
+    """The position a page token stands for (0 without one)."""
+    if not token:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+        prefix, _, number = text.partition(":")
+        if prefix == "offset" and number.isdigit():
+            return int(number)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise data_error(400, "invalid page_token")
+
+
+# ---------------------------------------------------------------------------------- snapshots
+
+
+def snapshot_json(
+    snap: Snapshot, minute_bar: Bar | None, prev_daily: Bar | None, day_start: datetime
+) -> dict[str, Any]:
+    """One Alpaca snapshot; `dailyBar` is the current session so far (pre-market included)."""
+    stamp = rfc3339(snap.timestamp)
+    result: dict[str, Any] = {
+        "latestTrade": {
+            "t": stamp,
+            "x": "V",
+            "p": float(snap.last_price),
+            "s": _ROUND_LOT,
+            "c": ["@"],
+            "z": "C",
+        },
+        "dailyBar": {
+            "t": rfc3339(day_start),
+            "o": float(snap.day_open),
+            "h": float(snap.day_high),
+            "l": float(snap.day_low),
+            "c": float(snap.last_price),
+            "v": snap.day_volume,
+            "n": None,
+            "vw": None,
+        },
+        "minuteBar": None if minute_bar is None else bar_json(minute_bar),
+        "prevDailyBar": None if prev_daily is None else bar_json(prev_daily),
+    }
+    if snap.bid is not None and snap.ask is not None:
+        result["latestQuote"] = {
+            "t": stamp,
+            "ax": "V",
+            "ap": float(snap.ask),
+            "as": 1,
+            "bx": "V",
+            "bp": float(snap.bid),
+            "bs": 1,
+            "c": ["R"],
+            "z": "C",
+        }
+    return result
+
+
+def snapshots_json(exchange: SimExchange, symbols: Sequence[str]) -> dict[str, Any]:
+    """The `{symbol: snapshot}` map for the known symbols among `symbols`."""
+    market, now = exchange.market, exchange.now
+    snaps = market.snapshots(symbols, now)
+    known = list(snaps)
+    done = min(market.minute_index(now), market.minutes)  # completed minute bars
+    minute: dict[str, list[Bar]] = {}
+    if done >= 1:
+        last = market.bar_start(done - 1)
+        minute = market.minute_bars(known, last, last + MINUTE, now)
+    prev = market.daily_bars(known, 1)
+    day_start = exchange_midnight(market.session.day)
+    return {
+        s: snapshot_json(
+            snaps[s],
+            _last(minute.get(s)),
+            _last(prev.get(s)),
+            day_start,
+        )
+        for s in known
+    }
+
+
+def _last(bars: list[Bar] | None) -> Bar | None:
+    return bars[-1] if bars else None
+
+
+async def get_snapshots(request: web.Request) -> web.Response:
+    """GET /v2/stocks/snapshots?symbols=A,B."""
+    exchange = request.app[STATE].exchange
+    return json_response(snapshots_json(exchange, _symbols(request, required=True)))
+
+
+# --------------------------------------------------------------------------------------- bars
+
+
+def _minute_bars(
+    exchange: SimExchange, symbols: Sequence[str], start: datetime, end: datetime
+) -> dict[str, list[Bar]]:
+    result: dict[str, list[Bar]] = {}
+    for market in _visible_markets(exchange):
+        for symbol, bars in market.minute_bars(
+            symbols, start, end + _EPSILON, exchange.now
+        ).items():
+            result.setdefault(symbol, []).extend(bars)
+    return result
+
+
+def _daily_bars(exchange: SimExchange, symbols: Sequence[str]) -> dict[str, list[Bar]]:
+    """Completed daily history plus today's bar so far (once a minute has completed)."""
+    market, now = exchange.market, exchange.now
+    result = market.daily_bars(symbols, len(market.history.dates))
+    today = market.minute_bars(list(result), market.session.open, market.session.close, now)
+    for symbol, minutes in today.items():
+        if minutes:
+            result[symbol].append(
+                Bar(
+                    symbol=symbol,
+                    timestamp=exchange_midnight(market.session.day),
+                    open=minutes[0].open,
+                    high=max(b.high for b in minutes),
+                    low=min(b.low for b in minutes),
+                    close=minutes[-1].close,
+                    volume=sum(b.volume for b in minutes),
+                )
+            )
+    return result
+
+
+async def get_bars(request: web.Request) -> web.Response:
+    """GET /v2/stocks/bars?symbols&timeframe&start&end&limit&page_token&sort (multi-symbol)."""
+    exchange, query = request.app[STATE].exchange, request.query
+    symbols = _symbols(request, required=True)
+    timeframe = query.get("timeframe", "")
+    now = exchange.now
+    start = (
+        parse_time(query["start"], "start", data=True)
+        if "start" in query
+        else exchange_midnight(exchange.market.session.day)
+    )
+    end = parse_time(query["end"], "end", data=True) if "end" in query else now
+    limit = query_int(query, "limit", 1000, 1, 10000, data=True)
+    if timeframe in _MINUTE_FRAMES:
+        by_symbol = _minute_bars(exchange, symbols, start, end)
+    elif timeframe in _DAY_FRAMES:
+        by_symbol = _daily_bars(exchange, symbols)
+    else:
+        raise data_error(400, f"invalid timeframe: {timeframe}")
+    descending = query.get("sort", "asc") == "desc"
+    rows = [
+        (symbol, bar)
+        for symbol in sorted(by_symbol)
+        for bar in sorted(by_symbol[symbol], key=lambda b: b.timestamp, reverse=descending)
+        if start <= bar.timestamp <= end
+    ]
+    offset = decode_token(query.get("page_token"))
+    page = rows[offset : offset + limit]
+    bars: dict[str, list[dict[str, Any]]] = {}
+    for symbol, bar in page:
+        bars.setdefault(symbol, []).append(bar_json(bar))
+    more = offset + limit < len(rows)
+    return json_response(
+        {"bars": bars, "next_page_token": encode_token(offset + limit) if more else None}
+    )
+
+
+# ---------------------------------------------------------------------------------- news etc.
+
+
+async def get_news(request: web.Request) -> web.Response:
+    """GET /v1beta1/news?symbols&start&end&sort&limit&page_token (newest first by default)."""
+    exchange, query = request.app[STATE].exchange, request.query
+    wanted = set(_symbols(request, required=False))
+    start = parse_time(query["start"], "start", data=True) if "start" in query else None
+    end = parse_time(query["end"], "end", data=True) if "end" in query else None
+    limit = query_int(query, "limit", 10, 1, 50, data=True)
+    now = exchange.now
+    items: list[NewsItem] = [
+        item
+        for market in _visible_markets(exchange)
+        for item in market.news
+        if item.created_at <= now
+        and (not wanted or wanted.intersection(item.symbols))
+        and (start is None or item.created_at >= start)
+        and (end is None or item.created_at <= end)
+    ]
+    items.sort(key=lambda i: (i.created_at, i.id), reverse=query.get("sort", "desc") != "asc")
+    offset = decode_token(query.get("page_token"))
+    more = offset + limit < len(items)
+    return json_response(
+        {
+            "news": [news_json(i) for i in items[offset : offset + limit]],
+            "next_page_token": encode_token(offset + limit) if more else None,
+        }
+    )
+
+
+async def get_most_actives(request: web.Request) -> web.Response:
+    """GET /v1beta1/screener/stocks/most-actives?by=volume|trades&top=N."""
+    exchange, query = request.app[STATE].exchange, request.query
+    by = query.get("by", "volume")
+    if by not in ("volume", "trades"):
+        raise data_error(400, f"invalid by: {by}")
+    top = query_int(query, "top", 10, 1, 100, data=True)
+    snaps = exchange.market.snapshots(exchange.feed.universe.symbols, exchange.now)
+    # trade_count is estimated from volume, so both orderings agree.
+    ranked = sorted(snaps.values(), key=lambda s: (-s.day_volume, s.symbol))[:top]
+    return json_response(
+        {
+            "most_actives": [
+                {
+                    "symbol": s.symbol,
+                    "volume": s.day_volume,
+                    "trade_count": s.day_volume // _ROUND_LOT,
+                }
+                for s in ranked
+            ],
+            "last_updated": rfc3339(exchange.now),
+        }
+    )
