@@ -87,9 +87,8 @@ async def measure(interval: float, drop: float) -> None:
     print(f"risk-watch interval: {interval:g} s; positions closed: {len(exits)}")
     to_detect = (detected - drop_at).total_seconds()
     print(f"drop → detection (simulated):            {to_detect:6.2f} s")
-    print(
-        f"detection → all closes sent (simulated): {(last_submit - detected).total_seconds():6.2f} s"
-    )
+    to_sent = (last_submit - detected).total_seconds()
+    print(f"detection → all closes sent (simulated): {to_sent:6.2f} s")
     print(f"detection → broker flat (simulated):     {(flat - detected).total_seconds():6.2f} s")
     print(f"drop → broker flat (simulated):          {(flat - drop_at).total_seconds():6.2f} s")
     print(f"emergency path, wall time:               {wall_seconds * 1000:6.1f} ms")
