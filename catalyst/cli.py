@@ -207,3 +207,48 @@ def config_check(config_dir: Path) -> None:
     settings = _settings(config_dir)
     click.echo(json.dumps(describe_settings(settings), indent=2, default=str))
     click.echo("configuration OK", err=True)
+
+
+@main.group()
+def broker() -> None:
+    """Broker tools."""
+
+
+@broker.command("check")
+@config_option
+def broker_check(config_dir: Path) -> None:
+    """Connect to Alpaca and print account, market clock and today's session (no orders)."""
+    from catalyst.brokers.alpaca import build_alpaca_broker
+    from catalyst.timekeeping.calendar import EXCHANGE_TZ
+    from catalyst.timekeeping.clock import RealClock
+
+    settings = _settings(config_dir)
+    if settings.trading.broker.kind != "alpaca":
+        _fail("broker check needs broker.kind: alpaca in trading_config.yaml", EXIT_CONFIG)
+
+    async def check() -> list[str]:
+        clock = RealClock()
+        adapter = build_alpaca_broker(settings, clock)
+        account = await adapter.get_account()
+        market = await adapter.get_market_clock()
+        today = clock.now().astimezone(EXCHANGE_TZ).date()
+        session = await adapter.get_session(today)
+        hours = (
+            "closed today"
+            if session is None
+            else f"{session.open:%H:%M}-{session.close:%H:%M} America/New_York"
+            + (" (early close)" if session.early_close else "")
+        )
+        stamp = "%Y-%m-%d %H:%M UTC"
+        return [
+            f"broker: Alpaca {'LIVE (real money)' if adapter.live else 'paper'}",
+            f"account: {'TRADING BLOCKED' if account.trading_blocked else 'active'}",
+            f"equity: {account.equity}  last equity: {account.last_equity}",
+            f"cash: {account.cash}  buying power: {account.buying_power}",
+            f"market: {'open' if market.is_open else 'closed'} at {market.timestamp:{stamp}};"
+            f" next open {market.next_open:{stamp}}, next close {market.next_close:{stamp}}",
+            f"session {today}: {hours}",
+        ]
+
+    for line in _run(check()):
+        click.echo(line)

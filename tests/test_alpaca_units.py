@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
+from support import make_settings
 
 from catalyst.brokers.alpaca import build_alpaca_broker
 from catalyst.brokers.alpaca.factory import (
@@ -28,7 +29,6 @@ from catalyst.config.models import Settings
 from catalyst.domain.errors import ConfigError
 from catalyst.domain.models import Side
 from catalyst.timekeeping.clock import SimClock
-from tests.support import make_settings
 
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

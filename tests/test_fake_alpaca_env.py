@@ -9,13 +9,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+import warnings
+
 import aiohttp
 import pytest
-from alpaca.common.exceptions import APIError
-from alpaca.data.historical import StockHistoricalDataClient
-from alpaca.data.historical.news import NewsClient
-from alpaca.data.historical.screener import ScreenerClient
-from alpaca.trading.client import TradingClient
+
+with warnings.catch_warnings():
+    # alpaca-py 0.44 imports websockets.legacy, which warns on import (websockets >= 14).
+    warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
+    from alpaca.common.exceptions import APIError
+    from alpaca.data.historical import StockHistoricalDataClient
+    from alpaca.data.historical.news import NewsClient
+    from alpaca.data.historical.screener import ScreenerClient
+    from alpaca.trading.client import TradingClient
 
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.models import Snapshot

@@ -8,6 +8,7 @@ The daemon never changes the schema on its own: `catalyst db upgrade` does, and 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,14 +29,16 @@ _T = TypeVar("_T")
 
 
 def migrations_directory() -> Path:
-    """The `migrations/` directory of this checkout; OperationalError if it is missing."""
-    directory = Path(catalyst.__file__).resolve().parent.parent / "migrations"
-    if not (directory / "env.py").is_file():
-        raise OperationalError(
-            f"Alembic migrations not found at {directory}: run Catalyst from its source checkout "
-            "(pip install -e .) so the migrations/ directory sits next to the catalyst package"
-        )
-    return directory
+    """The Alembic scripts: the checkout's `migrations/` (editable install) or the copy a regular
+    install puts under `<prefix>/share/catalyst/migrations`. OperationalError if neither exists."""
+    checkout = Path(catalyst.__file__).resolve().parent.parent / "migrations"
+    installed = Path(sys.prefix) / "share" / "catalyst" / "migrations"
+    for directory in (checkout, installed):
+        if (directory / "env.py").is_file():
+            return directory
+    raise OperationalError(
+        f"Alembic migrations not found at {checkout} or {installed}: reinstall Catalyst"
+    )
 
 
 def _alembic_config(url: str | None = None) -> Config:

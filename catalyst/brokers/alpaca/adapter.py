@@ -32,6 +32,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -45,6 +46,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide as AlpacaSide
 from alpaca.trading.enums import QueryOrderStatus, TimeInForce
 from alpaca.trading.models import Calendar as AlpacaCalendar
+from alpaca.trading.models import Clock as AlpacaMarketClock
 from alpaca.trading.models import Order as AlpacaOrder
 from alpaca.trading.models import Position as AlpacaPosition
 from alpaca.trading.models import TradeAccount
@@ -112,6 +114,16 @@ _FILLS_PATH = "/account/activities/FILL"
 MAX_RATE_LIMIT_PAUSE = timedelta(seconds=60)
 # close_position waits this long, in total, for cancels to take effect before selling.
 CANCEL_SETTLE_DELAYS_SECONDS = (0.2, 0.5, 1.0, 2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class MarketClock:
+    """Alpaca's `/v2/clock`: whether the market is open now and its next open and close."""
+
+    timestamp: datetime
+    is_open: bool
+    next_open: datetime
+    next_close: datetime
 
 
 class _TimeoutSession(requests.Session):
@@ -264,6 +276,17 @@ class AlpacaBroker:
         """Equity, the previous close's equity, cash and buying power."""
         raw = await self._required("get account", self._trading.get_account)
         return account_from_alpaca(_expect(raw, TradeAccount, "get account"))
+
+    async def get_market_clock(self) -> MarketClock:
+        """Alpaca's market clock (for operators; the daemon plans from `get_session`)."""
+        raw = await self._required("get clock", self._trading.get_clock)
+        clock = _expect(raw, AlpacaMarketClock, "get clock")
+        return MarketClock(
+            timestamp=parse_timestamp(clock.timestamp),
+            is_open=clock.is_open,
+            next_open=parse_timestamp(clock.next_open),
+            next_close=parse_timestamp(clock.next_close),
+        )
 
     async def get_session(self, day: date) -> TradingSession | None:
         """The session on `day` from `/v2/calendar`; None on a market holiday or weekend."""
