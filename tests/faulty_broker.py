@@ -7,8 +7,9 @@ each fault is a counter the test sets, so every test says exactly what goes wron
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from catalyst.domain.errors import RetryableBrokerError, UnknownOrderOutcome
 from catalyst.domain.models import (
@@ -34,6 +35,7 @@ class Faults:
     fail_cancel_all: int = 0  # cancel_all_orders answers 503
     fail_lookups: int = 0  # get_order_by_client_id answers 503
     fail_list_positions: int = 0  # list_positions answers 503
+    corrupt_snapshots: frozenset[str] = frozenset()  # these symbols' last price arrives as NaN
 
 
 class FaultyBroker:
@@ -55,7 +57,10 @@ class FaultyBroker:
         return await self.inner.list_assets()
 
     async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
-        return await self.inner.get_snapshots(symbols)
+        snapshots = await self.inner.get_snapshots(symbols)
+        for symbol in self.faults.corrupt_snapshots & snapshots.keys():
+            snapshots[symbol] = replace(snapshots[symbol], last_price=Decimal("NaN"))
+        return snapshots
 
     async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
         return await self.inner.get_daily_bars(symbols, days)

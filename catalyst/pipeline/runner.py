@@ -43,6 +43,8 @@ log = structlog.get_logger(__name__)
 PREMARKET_QUOTE_AGE = timedelta(days=5)  # before the open the last trade is the previous session's
 SESSION_QUOTE_AGE = timedelta(minutes=10)
 NEWS_LOOKBACK = timedelta(hours=24)
+# Universe rejections that mean the data itself is broken (as opposed to price band or exchange).
+BAD_DATA_REASONS = ("no snapshot", "snapshot is for", "invalid", "crossed quote")
 AVERAGE_VOLUME_DAYS = 20
 ENTRY_LIMIT_MARKUP = Decimal("1.002")  # entry limit 0.2 % above the last trade
 
@@ -195,9 +197,14 @@ class PipelineRunner:
             now=now,
             max_quote_age=PREMARKET_QUOTE_AGE if premarket else SESSION_QUOTE_AGE,
         )
-        for rejection in universe.rejected:
-            if rejection.reason.startswith(("no snapshot", "invalid", "non-finite", "stale")):
-                log.debug("symbol skipped", symbol=rejection.symbol, reason=rejection.reason)
+        with structlog.contextvars.bound_contextvars(stage="universe"):
+            for rejection in universe.rejected:
+                if rejection.reason.startswith(BAD_DATA_REASONS):
+                    log.info(
+                        "bad market data; symbol skipped",
+                        symbol=rejection.symbol,
+                        reason=rejection.reason,
+                    )
         active = most_active(universe.kept, workflow.most_active_count)
         symbols = [m.symbol for m in active.kept]
         daily = await self._broker.get_daily_bars(symbols, AVERAGE_VOLUME_DAYS)

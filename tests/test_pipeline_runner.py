@@ -1,0 +1,115 @@
+"""One scan cycle through the runner: journal, funnel, bad data, idempotent re-runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+from faulty_broker import FaultyBroker
+from structlog.testing import capture_logs
+from support import make_settings
+
+from catalyst.daemon.components import Components, build_components
+from catalyst.notify.log_notifier import LogNotifier
+from catalyst.sim.broker import build_sim_broker
+from catalyst.store.migrate import upgrade_database
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.clock import SimClock
+
+DAY = date(2026, 11, 24)
+SCAN = datetime.combine(DAY, time(10, 30), tzinfo=EXCHANGE_TZ)
+PREMARKET = datetime.combine(DAY, time(9, 15), tzinfo=EXCHANGE_TZ)
+
+
+@pytest.fixture
+async def setup(tmp_path: Path, sqlite_url: str) -> AsyncIterator[tuple[Components, FaultyBroker]]:
+    settings = make_settings(tmp_path, simulation={"symbols": 400})
+    await asyncio.to_thread(upgrade_database, sqlite_url)
+    clock = SimClock(PREMARKET)
+    calendar = ExchangeCalendar()
+    broker = FaultyBroker(build_sim_broker(settings.trading.simulation, calendar, clock))
+    components = await build_components(
+        settings,
+        clock=clock,
+        broker=broker,
+        calendar=calendar,
+        notifier=LogNotifier(),
+        database_url=sqlite_url,
+        entries_stopped=lambda: False,
+    )
+    yield components, broker
+    await components.close()
+
+
+def _at_scan_time(components: Components) -> None:
+    clock = components.clock
+    assert isinstance(clock, SimClock)
+    clock.advance_to(SCAN)
+
+
+async def test_cycle_skips_symbols_with_bad_data_and_logs_each(
+    setup: tuple[Components, FaultyBroker],
+) -> None:
+    components, broker = setup
+    _at_scan_time(components)
+    assets = [a.symbol for a in await broker.list_assets() if a.tradable]
+    broken = frozenset(assets[:2])
+    broker.faults.corrupt_snapshots = broken
+
+    with capture_logs() as logs:
+        report = await components.runner.run_scheduled(SCAN)
+
+    skipped = {e["symbol"] for e in logs if e["event"] == "bad market data; symbol skipped"}
+    assert skipped == broken
+    assert report.funnel["screened"] <= report.funnel["universe"] - len(broken)
+    results = await components.store.scan_results_for_cycle(report.cycle_id)
+    assert not broken & {r.symbol for r in results}
+
+
+async def test_cycle_is_recorded_with_its_funnel_and_scan_results(
+    setup: tuple[Components, FaultyBroker],
+) -> None:
+    components, _ = setup
+    _at_scan_time(components)
+    report = await components.runner.run_scheduled(SCAN)
+
+    cycle = await components.store.get_cycle(report.cycle_id)
+    assert cycle is not None
+    assert report.cycle_id == "20261124-1030"
+    assert cycle.status == "completed"
+    assert dict(cycle.funnel) == dict(report.funnel)
+    assert cycle.trades_executed == len(report.placed)
+    results = await components.store.scan_results_for_cycle(report.cycle_id)
+    assert len(results) == report.funnel["scored"]
+    assert sorted(r.rank_in_scan for r in results) == list(range(1, len(results) + 1))
+    finals = {r.symbol for r in results if r.final_candidate}
+    assert finals == set(report.placed)
+
+
+async def test_refiring_the_same_scheduled_scan_sends_nothing_twice(
+    setup: tuple[Components, FaultyBroker],
+) -> None:
+    components, broker = setup
+    _at_scan_time(components)
+    first = await components.runner.run_scheduled(SCAN)
+    calls_after_first = broker.submit_calls
+
+    again = await components.runner.run_scheduled(SCAN)
+
+    assert first.placed, "the 10:30 scan should place something on this seed"
+    assert again.skipped_reason == "cycle already ran"
+    assert broker.submit_calls == calls_after_first
+
+
+async def test_premarket_scan_watches_but_never_orders(
+    setup: tuple[Components, FaultyBroker],
+) -> None:
+    components, broker = setup
+    report = await components.runner.run_scheduled(PREMARKET)
+
+    assert report.scan_type == "premarket"
+    assert report.placed == ()
+    assert broker.submit_calls == 0
