@@ -44,11 +44,9 @@ SIMULATION_TAIL = timedelta(minutes=5)  # run a little past the close to prove t
 def _broker_for(settings: Settings, calendar: ExchangeCalendar, clock: Clock) -> Broker:
     if settings.trading.broker.kind == "sim":
         return build_sim_broker(settings.trading.simulation, calendar, clock)
-    raise ConfigError(
-        str(settings.config_dir / "trading_config.yaml"),
-        "broker.kind",
-        "the Alpaca adapter is not part of this release yet; use kind: sim",
-    )
+    from catalyst.brokers.alpaca import build_alpaca_broker  # alpaca-py loads only when used
+
+    return build_alpaca_broker(settings, clock)
 
 
 async def upgrade_database_for(settings: Settings) -> str:
@@ -72,13 +70,26 @@ async def run_simulated_day(
     """
     calendar = ExchangeCalendar()
     session = _session_to_simulate(calendar, day)
-    start = datetime.combine(session.day, SIMULATION_START, tzinfo=EXCHANGE_TZ)
-    clock = SimClock(start)
+    clock = simulation_clock(session)
     url = database_url if database_url is not None else _fresh_demo_database(settings)
-    await asyncio.to_thread(upgrade_database, url)
     broker = build_sim_broker(settings.trading.simulation, calendar, clock)
     if prepare_market is not None:
         prepare_market(broker, session)
+    return await simulate_session(settings, session, clock, broker, url)
+
+
+def simulation_clock(session: TradingSession) -> SimClock:
+    """A simulated clock at the start of a simulated session (before the pre-market scan)."""
+    return SimClock(datetime.combine(session.day, SIMULATION_START, tzinfo=EXCHANGE_TZ))
+
+
+async def simulate_session(
+    settings: Settings, session: TradingSession, clock: SimClock, broker: Broker, url: str
+) -> DaySummary:
+    """Run the whole daemon over `session` on `clock` with any broker (the simulator in-process,
+    or the Alpaca adapter talking to the fake Alpaca server on the same clock)."""
+    calendar = ExchangeCalendar()
+    await asyncio.to_thread(upgrade_database, url)
     components = await build_components(
         settings,
         clock=clock,
