@@ -4,12 +4,12 @@ plus the tests of the server's own plumbing: auth, rate-limit headers, the admin
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import warnings
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
-
-import warnings
 
 import aiohttp
 import pytest
@@ -89,12 +89,21 @@ async def start_env(start: datetime = START, **kwargs: Any) -> Env:
     return Env(server, clock, broker.exchange, trading, data, news, screener)
 
 
+@contextlib.asynccontextmanager
+async def serving(start: datetime = START) -> AsyncIterator[Env]:
+    """A running `Env`, stopped on exit."""
+    running = await start_env(start)
+    try:
+        yield running
+    finally:
+        await running.server.stop()
+
+
 @pytest.fixture
 async def env() -> AsyncIterator[Env]:
     """A fake server at 2026-11-24 10:00 ET (in session)."""
-    running = await start_env()
-    yield running
-    await running.server.stop()
+    async with serving() as running:
+        yield running
 
 
 async def test_requests_without_keys_get_401_with_alpacas_body(env: Env) -> None:

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from test_fake_alpaca_env import Env, env  # noqa: F401  (env is a fixture)
+from test_fake_alpaca_env import Env, serving
 
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
     from alpaca.common.exceptions import APIError
-    from alpaca.trading.enums import AssetClass, AssetStatus, OrderSide, OrderStatus, TimeInForce
+    from alpaca.trading.enums import (
+        AssetClass,
+        AssetStatus,
+        OrderSide,
+        OrderStatus,
+        QueryOrderStatus,
+        TimeInForce,
+    )
     from alpaca.trading.enums import OrderClass as AlpacaOrderClass
-    from alpaca.trading.enums import QueryOrderStatus
     from alpaca.trading.models import TradeActivity
     from alpaca.trading.requests import (
         ClosePositionRequest,
@@ -29,6 +36,13 @@ with warnings.catch_warnings():
         StopLossRequest,
         TakeProfitRequest,
     )
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[Env]:
+    """A fake server at 2026-11-24 10:00 ET (in session)."""
+    async with serving() as running:
+        yield running
 
 
 AFTER_CLOSE = datetime(2026, 11, 24, 18, 0, tzinfo=EXCHANGE_TZ)
@@ -50,8 +64,12 @@ def _bracket(env: Env, cid: str) -> tuple[str, MarketOrderRequest]:
         time_in_force=TimeInForce.DAY,
         client_order_id=cid,
         order_class=AlpacaOrderClass.BRACKET,
-        take_profit=TakeProfitRequest(limit_price=float((price * Decimal("1.2")).quantize(Decimal("0.01")))),
-        stop_loss=StopLossRequest(stop_price=float((price * Decimal("0.8")).quantize(Decimal("0.01")))),
+        take_profit=TakeProfitRequest(
+            limit_price=float((price * Decimal("1.2")).quantize(Decimal("0.01")))
+        ),
+        stop_loss=StopLossRequest(
+            stop_price=float((price * Decimal("0.8")).quantize(Decimal("0.01")))
+        ),
     )
     return symbol, request
 
@@ -60,7 +78,8 @@ async def test_account_parses_with_string_money_and_the_exchanges_last_equity(en
     account = await env.call(env.trading.get_account)
     assert account.status.value == "ACTIVE"
     assert account.equity == account.cash == account.last_equity == "100000"
-    assert account.pattern_day_trader is None and account.daytrade_count is None
+    assert account.pattern_day_trader is None
+    assert account.daytrade_count is None
 
 
 async def test_clock_is_open_at_ten_and_names_todays_close(env: Env) -> None:
@@ -75,7 +94,8 @@ async def test_calendar_has_hh_mm_times_and_the_thanksgiving_early_close(env: En
     days = await env.call(env.trading.get_calendar, request)
     assert [d.date for d in days] == [date(2026, 11, d) for d in (23, 24, 25, 27)]
     assert days[-1].close.hour == 13
-    assert days[0].open.hour == 9 and days[0].open.minute == 30
+    assert days[0].open.hour == 9
+    assert days[0].open.minute == 30
 
 
 async def test_assets_are_active_us_equities_with_class_key_and_sector_extension(env: Env) -> None:
@@ -88,19 +108,20 @@ async def test_assets_are_active_us_equities_with_class_key_and_sector_extension
     assert any(not a.tradable for a in assets)
     env.trading._use_raw_data = True
     raw = await env.call(env.trading.get_all_assets, GetAssetsRequest())
-    assert "sector" in raw[0] and raw[0]["class"] == "us_equity"
+    assert "sector" in raw[0]
+    assert raw[0]["class"] == "us_equity"
 
 
 async def test_market_order_fills_and_shows_up_as_position_and_fill_activity(env: Env) -> None:
     symbol = env.symbol()
     order = await env.call(env.trading.submit_order, _market(symbol, 10, "m-1"))
     assert order.status is OrderStatus.FILLED
-    assert order.filled_qty == "10" and order.filled_avg_price is not None
+    assert order.filled_qty == "10"
+    assert order.filled_avg_price is not None
     position = await env.call(env.trading.get_open_position, symbol)
-    assert position.qty == "10" and position.side.value == "long"
-    activities = await env.call(
-        env.trading.get, "/account/activities/FILL", {"direction": "asc"}
-    )
+    assert position.qty == "10"
+    assert position.side.value == "long"
+    activities = await env.call(env.trading.get, "/account/activities/FILL", {"direction": "asc"})
     parsed = [TradeActivity(**a) for a in activities]
     assert [(a.symbol, a.qty, a.order_status) for a in parsed] == [(symbol, 10, OrderStatus.FILLED)]
     assert str(parsed[0].order_id) == str(order.id)
@@ -108,15 +129,19 @@ async def test_market_order_fills_and_shows_up_as_position_and_fill_activity(env
 
 async def test_bracket_legs_are_held_until_the_entry_fills(env: Env) -> None:
     env.clock.advance_to(AFTER_CLOSE)  # entry queued for the next open
-    symbol, request = _bracket(env, "b-1")
+    _symbol, request = _bracket(env, "b-1")
     order = await env.call(env.trading.submit_order, request)
     assert order.status is OrderStatus.ACCEPTED
-    fetched = await env.call(env.trading.get_order_by_id, order.id, GetOrderByIdRequest(nested=True))
+    fetched = await env.call(
+        env.trading.get_order_by_id, order.id, GetOrderByIdRequest(nested=True)
+    )
     assert fetched.legs is not None
     assert {leg.status for leg in fetched.legs} == {OrderStatus.HELD}
     flat = await env.call(env.trading.get_order_by_id, order.id)
     assert flat.legs is None
-    open_flat = await env.call(env.trading.get_orders, GetOrdersRequest(status=QueryOrderStatus.OPEN))
+    open_flat = await env.call(
+        env.trading.get_orders, GetOrdersRequest(status=QueryOrderStatus.OPEN)
+    )
     assert [o.id for o in open_flat] == [order.id]  # held legs are not listed on their own
     env.clock.advance_to(datetime(2026, 11, 25, 10, 0, tzinfo=EXCHANGE_TZ))
     filled = await env.call(env.trading.get_order_by_client_id, "b-1")
@@ -141,12 +166,19 @@ async def test_cancel_answers_204_then_422_and_404_for_unknown(env: Env) -> None
     limit = float((snap.last_price * Decimal("0.5")).quantize(Decimal("0.01")))
     order = await env.call(
         env.trading.submit_order,
-        LimitOrderRequest(symbol=symbol, qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, limit_price=limit),
+        LimitOrderRequest(
+            symbol=symbol,
+            qty=1,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.DAY,
+            limit_price=limit,
+        ),
     )
     assert order.status is OrderStatus.NEW
     assert await env.call(env.trading.cancel_order_by_id, order.id) is None
     again = await env.call(env.trading.get_order_by_id, order.id)
-    assert again.status is OrderStatus.CANCELED and again.canceled_at is not None
+    assert again.status is OrderStatus.CANCELED
+    assert again.canceled_at is not None
     with pytest.raises(APIError) as final:
         await env.call(env.trading.cancel_order_by_id, order.id)
     assert final.value.status_code == 422
@@ -160,7 +192,8 @@ async def test_cancel_all_answers_207_per_order(env: Env) -> None:
     _, request = _bracket(env, "b-2")
     await env.call(env.trading.submit_order, request)
     responses = await env.call(env.trading.cancel_orders)
-    assert len(responses) == 3 and {r.status for r in responses} == {200}
+    assert len(responses) == 3
+    assert {r.status for r in responses} == {200}
     left = await env.call(env.trading.get_orders)
     assert left == []
 
@@ -169,9 +202,11 @@ async def test_close_position_returns_the_closing_order_and_partial_qty_works(en
     symbol = env.symbol()
     await env.call(env.trading.submit_order, _market(symbol, 10, "c-1"))
     part = await env.call(env.trading.close_position, symbol, ClosePositionRequest(qty="4"))
-    assert part.side is OrderSide.SELL and part.qty == "4"
+    assert part.side is OrderSide.SELL
+    assert part.qty == "4"
     rest = await env.call(env.trading.close_position, symbol)
-    assert rest.qty == "6" and rest.status is OrderStatus.FILLED
+    assert rest.qty == "6"
+    assert rest.status is OrderStatus.FILLED
     with pytest.raises(APIError) as none:
         await env.call(env.trading.get_open_position, symbol)
     assert none.value.status_code == 404
@@ -246,6 +281,7 @@ async def test_activities_page_by_token(env: Env) -> None:
         "/account/activities/FILL",
         {"page_size": 2, "direction": "asc", "page_token": first[-1]["id"]},
     )
-    assert len(first) == 2 and len(second) == 1
+    assert len(first) == 2
+    assert len(second) == 1
     everything = await env.call(env.trading.get, "/account/activities", {"activity_types": "FILL"})
     assert [a["id"] for a in everything] == [a["id"] for a in reversed(first + second)]

@@ -121,6 +121,7 @@ def create_app(
     add_trading_routes(app)
     add_data_routes(app)
     app.cleanup_ctx.append(_background_pump(pump_interval))
+    app.on_shutdown.append(_close_streams)
     return app
 
 
@@ -236,6 +237,11 @@ def _background_pump(
                 await task
 
     return pump
+
+
+async def _close_streams(app: web.Application) -> None:
+    # Open websockets would otherwise hold the server's shutdown for its whole timeout.
+    await app[STATE].hub.disconnect_all()
 
 
 async def _list_faults(request: web.Request) -> web.Response:

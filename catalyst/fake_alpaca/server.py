@@ -71,11 +71,17 @@ async def run_fake_alpaca(
     simulation: SimulationConfig,
     *,
     speed: float = 1.0,
+    clock: Clock | None = None,
     announce: Callable[[str], None] = print,
 ) -> None:
-    """Build a fresh simulator from `simulation` and serve it on the wall clock until a signal."""
-    real = RealClock()
-    clock: Clock = real if speed == 1.0 else ScaledClock(real, speed)
+    """Build a fresh simulator from `simulation` and serve it until a signal.
+
+    Time is the wall clock scaled by `speed`, or `clock` when given (an `AcceleratedClock`
+    shared with a daemon process); the simulated market starts at that clock's `now()`.
+    """
+    if clock is None:
+        real = RealClock()
+        clock = real if speed == 1.0 else ScaledClock(real, speed)
     calendar = ExchangeCalendar()
     broker = build_sim_broker(simulation, calendar, clock)
     server = await start_fake_alpaca(broker.exchange, calendar, clock, host=host, port=port)

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+_CLOSE_TIMEOUT = 2.0  # seconds to wait for a client's close reply
 CredentialCheck = Callable[[str | None, str | None], bool]
 
 
@@ -53,7 +54,7 @@ class StreamHub:
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """The websocket handler for `/stream`."""
-        ws = web.WebSocketResponse()
+        ws = web.WebSocketResponse(timeout=_CLOSE_TIMEOUT)
         await ws.prepare(request)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues[ws] = queue

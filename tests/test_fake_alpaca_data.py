@@ -1,0 +1,105 @@
+"""The fake Alpaca market-data API, driven by alpaca-py's real data clients over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import pytest
+from test_fake_alpaca_env import START, Env, serving
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
+    from alpaca.data.enums import MostActivesBy
+    from alpaca.data.requests import (
+        MostActivesRequest,
+        NewsRequest,
+        StockBarsRequest,
+        StockSnapshotRequest,
+    )
+    from alpaca.data.timeframe import TimeFrame
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[Env]:
+    """A fake server at 2026-11-24 10:00 ET (in session)."""
+    async with serving() as running:
+        yield running
+
+
+OPEN = START.replace(hour=9, minute=30)
+
+
+async def test_snapshots_map_symbols_and_skip_unknown_ones(env: Env) -> None:
+    symbols = [s for s, _ in env.priced()[:2]]
+    snaps = await env.call(
+        env.data.get_stock_snapshot, StockSnapshotRequest(symbol_or_symbols=[*symbols, "ZZZZZ"])
+    )
+    assert sorted(snaps) == sorted(symbols)
+    snap = snaps[symbols[0]]
+    expected = env.exchange.market.snapshots([symbols[0]], env.exchange.now)[symbols[0]]
+    assert snap.latest_trade is not None
+    assert snap.latest_trade.price == float(expected.last_price)
+    assert snap.daily_bar is not None
+    assert snap.daily_bar.volume == expected.day_volume
+    assert snap.previous_daily_bar is not None
+    assert snap.previous_daily_bar.close == float(expected.prev_close)
+    assert snap.minute_bar is not None
+    assert snap.minute_bar.timestamp == START - timedelta(minutes=1)
+
+
+async def test_minute_bars_paginate_across_symbols_with_a_user_limit(env: Env) -> None:
+    symbols = [s for s, _ in env.priced()[:2]]
+    request = StockBarsRequest(
+        symbol_or_symbols=symbols, timeframe=TimeFrame.Minute, start=OPEN, end=START
+    )
+    everything = await env.call(env.data.get_stock_bars, request)
+    assert [len(everything.data[s]) for s in symbols] == [30, 30]  # completed bars only
+    env.data._use_raw_data = True
+    raw = await env.call(
+        env.data.get,
+        "/stocks/bars",
+        {"symbols": ",".join(symbols), "timeframe": "1Min", "start": OPEN.isoformat(), "limit": 40},
+    )
+    assert raw["next_page_token"] is not None
+    assert sum(len(v) for v in raw["bars"].values()) == 40
+    env.data._use_raw_data = False
+    limited = StockBarsRequest(
+        symbol_or_symbols=symbols, timeframe=TimeFrame.Minute, start=OPEN, limit=45
+    )
+    some = await env.call(env.data.get_stock_bars, limited)
+    assert sum(len(v) for v in some.data.values()) == 45
+
+
+async def test_daily_bars_end_with_todays_bar_so_far(env: Env) -> None:
+    symbol = env.symbol()
+    request = StockBarsRequest(
+        symbol_or_symbols=symbol,
+        timeframe=TimeFrame.Day,
+        start=datetime(2026, 11, 1, tzinfo=START.tzinfo),
+    )
+    bars = (await env.call(env.data.get_stock_bars, request)).data[symbol]
+    assert bars[-1].timestamp.date() == START.date()
+    assert all(a.timestamp < b.timestamp for a, b in itertools.pairwise(bars))
+
+
+async def test_news_pages_to_the_end_and_never_shows_the_future(env: Env) -> None:
+    news = await env.call(env.news.get_news, NewsRequest(start=START - timedelta(days=1)))
+    items = news.data["news"]
+    assert items
+    assert all(item.created_at <= env.clock.now() for item in items)
+    env.news._use_raw_data = True
+    page = await env.call(env.news.get, "/news", {"limit": 1})
+    assert len(page["news"]) == 1
+    assert page["next_page_token"] is not None or len(items) == 1
+
+
+async def test_most_actives_are_ranked_by_volume(env: Env) -> None:
+    actives = await env.call(
+        env.screener.get_most_actives, MostActivesRequest(top=5, by=MostActivesBy.VOLUME)
+    )
+    volumes = [a.volume for a in actives.most_actives]
+    assert len(volumes) == 5
+    assert volumes == sorted(volumes, reverse=True)
