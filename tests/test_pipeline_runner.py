@@ -113,3 +113,16 @@ async def test_premarket_scan_watches_but_never_orders(
     assert report.scan_type == "premarket"
     assert report.placed == ()
     assert broker.submit_calls == 0
+
+
+async def test_sector_overrides_replace_the_brokers_sector_in_the_journal(
+    setup: tuple[Components, FaultyBroker],
+) -> None:
+    components, broker = setup
+    symbol = next(a.symbol for a in await broker.list_assets() if a.tradable)
+    settings = components.settings.model_copy(update={"sector_overrides": {symbol: "Utilities"}})
+    components.runner.update_settings(settings)
+
+    await components.runner.run_scheduled(PREMARKET)
+
+    assert (await components.store.sectors([symbol]))[symbol] == "Utilities"

@@ -44,6 +44,7 @@ from catalyst.config.secrets import (
     url_has_password,
 )
 from catalyst.domain.errors import ConfigError
+from catalyst.domain.sectors import GICS_SECTORS
 
 __all__ = [
     "ENVIRONMENT",
@@ -79,6 +80,8 @@ _SCHEME_SHAPE = re.compile(r"[a-z][a-z0-9+.\-]{0,29}")
 _SHOWN_TEXT_LIMIT = 80
 
 _M = TypeVar("_M", bound=BaseModel)
+SECTOR_FILE_NAME = "sector_overrides.yaml"
+_SYMBOL = re.compile(r"[A-Z][A-Z0-9.]{0,9}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -115,6 +118,7 @@ def load_settings(config_dir: Path, environ: Mapping[str, str]) -> Settings:
         secrets=secrets,
         config_dir=config_dir,
         live_trading_confirmed=live_trading_confirmed,
+        sector_overrides=_read_sector_overrides(config_dir / SECTOR_FILE_NAME),
     )
     database_url(settings)  # a bad database URL should stop start-up, not the first write
     return settings
@@ -235,6 +239,31 @@ _StrictLoader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
+
+
+def _read_sector_overrides(path: Path) -> dict[str, str]:
+    """The optional `sector_overrides.yaml`: `sectors: {SYMBOL: GICS sector}`; absent means none."""
+    if not path.exists():
+        return {}
+    file = str(path)
+    data = _read_yaml(path)
+    unknown = set(data) - {"sectors"}
+    if unknown:
+        raise ConfigError(file, sorted(unknown)[0], "unknown key (allowed keys: sectors)")
+    sectors = data.get("sectors") or {}
+    if not isinstance(sectors, dict):
+        raise ConfigError(file, "sectors", "must be a mapping of symbol to sector")
+    overrides: dict[str, str] = {}
+    for symbol, sector in sectors.items():
+        key = f"sectors.{symbol}"
+        if not isinstance(symbol, str) or not _SYMBOL.fullmatch(symbol):
+            raise ConfigError(file, key, "symbol must be upper-case letters, digits or dots")
+        if sector not in GICS_SECTORS:
+            raise ConfigError(
+                file, key, f"{sector!r} is not a GICS sector (one of: {', '.join(GICS_SECTORS)})"
+            )
+        overrides[symbol] = sector
+    return overrides
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -185,3 +185,5 @@ class Settings(_Frozen):
     secrets: Secrets
     config_dir: Path
     live_trading_confirmed: bool = False  # true only when config phrase and env var both say so
+    # symbol -> GICS sector from sector_overrides.yaml; wins over what the broker reports.
+    sector_overrides: dict[str, str] = Field(default_factory=dict)

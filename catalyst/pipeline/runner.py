@@ -230,7 +230,11 @@ class PipelineRunner:
 
     async def _universe(self, day: date) -> tuple[Asset, ...]:
         if self._assets_day != day:
-            self._assets = tuple(await self._broker.list_assets())
+            overrides = self._settings.sector_overrides
+            self._assets = tuple(
+                replace(a, sector=overrides[a.symbol]) if a.symbol in overrides else a
+                for a in await self._broker.list_assets()
+            )
             await self._store.upsert_securities(self._assets, self._clock.now())
             self._assets_day = day
         return self._assets

@@ -14,20 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from catalyst.domain.models import Asset
+from catalyst.domain.sectors import GICS_SECTORS
 
-GICS_SECTORS: tuple[str, ...] = (
-    "Energy",
-    "Materials",
-    "Industrials",
-    "Consumer Discretionary",
-    "Consumer Staples",
-    "Health Care",
-    "Financials",
-    "Information Technology",
-    "Communication Services",
-    "Utilities",
-    "Real Estate",
-)
 _EXCHANGES = ("NASDAQ", "NYSE", "ARCA")
 _NAME_SUFFIXES = ("Holdings", "Corp", "Inc", "Group", "Technologies", "Industries", "Partners")
 _THREE_LETTER = 26**3
