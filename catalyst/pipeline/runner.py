@@ -109,7 +109,7 @@ class PipelineRunner:
         if session is None:
             return CycleReport(cycle_id, "none", {}, skipped_reason="market closed today")
         day = session.day
-        if any(c.cycle_id == cycle_id for c in await self._store.cycles_for_day(day)):
+        if await self._store.get_cycle(cycle_id) is not None:
             log.warning("cycle already recorded; not running it again", cycle_id=cycle_id)
             return CycleReport(cycle_id, "none", {}, skipped_reason="cycle already ran")
         plan = plan_day(session, self._settings.trading.schedule)
