@@ -13,13 +13,13 @@ import structlog
 from catalyst.config.models import ScheduleConfig
 from catalyst.execution.flatten import Flattener, FlattenResult
 from catalyst.ports import Clock
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 from catalyst.timekeeping.day_plan import DayPlan, plan_day
 
 log = structlog.get_logger(__name__)
 
 
-def next_flatten(calendar: ExchangeCalendar, schedule: ScheduleConfig, now: datetime) -> DayPlan:
+def next_flatten(calendar: SessionCalendar, schedule: ScheduleConfig, now: datetime) -> DayPlan:
     """The day plan of the next session whose flatten time is still ahead of (or at) `now`."""
     local_day = now.astimezone(EXCHANGE_TZ).date()
     session = calendar.session(local_day)
@@ -37,7 +37,7 @@ class EndOfDayFlattener:
         self,
         *,
         clock: Clock,
-        calendar: ExchangeCalendar,
+        calendar: SessionCalendar,
         schedule: ScheduleConfig,
         flattener: Flattener,
         enabled: bool,

@@ -35,7 +35,7 @@ from catalyst.risk.decisions import Approved, Rejected
 from catalyst.risk.rules import BookState, check_all
 from catalyst.store.records import CycleStart, OrderIntent, ScanResultRecord
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 from catalyst.timekeeping.day_plan import DayPlan, plan_day
 
 log = structlog.get_logger(__name__)
@@ -78,7 +78,7 @@ class PipelineRunner:
         broker: Broker,
         store: Store,
         clock: Clock,
-        calendar: ExchangeCalendar,
+        calendar: SessionCalendar,
         settings: Settings,
         submitter: OrderSubmitter,
         pause_flag: PauseFlag,

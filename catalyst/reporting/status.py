@@ -16,7 +16,7 @@ from catalyst.ports import Clock
 from catalyst.reporting.pnl import realised_pnl
 from catalyst.store.records import PositionRecord
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 from catalyst.timekeeping.day_plan import plan_day
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
@@ -90,7 +90,7 @@ class StatusReport:
 
 
 async def collect_status(
-    settings: Settings, store: Store, clock: Clock, calendar: ExchangeCalendar
+    settings: Settings, store: Store, clock: Clock, calendar: SessionCalendar
 ) -> StatusReport:
     """Gather the status report as of `clock.now()`."""
     now = clock.now()

@@ -12,6 +12,7 @@ import bisect
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import exchange_calendars
@@ -58,6 +59,35 @@ def _load(name: str, first_day: date, last_day: date) -> _SessionTable:
         days=tuple(s.day for s in sessions),
         by_day={s.day: s for s in sessions},
     )
+
+
+class SessionCalendar(Protocol):
+    """What the daemon asks of a calendar: `ExchangeCalendar`, or the broker's own."""
+
+    @property
+    def name(self) -> str:
+        """A short name for logs."""
+        ...
+
+    def session(self, day: date) -> TradingSession | None:
+        """The session on `day`, or None when the market is closed all day."""
+        ...
+
+    def is_trading_day(self, day: date) -> bool:
+        """Whether the market opens on `day`."""
+        ...
+
+    def next_session(self, after: date) -> TradingSession:
+        """The first session strictly after `after`."""
+        ...
+
+    def previous_session(self, before: date) -> TradingSession:
+        """The last session strictly before `before`."""
+        ...
+
+    def sessions_from(self, start: date, count: int) -> tuple[TradingSession, ...]:
+        """`count` consecutive sessions, the first on or after `start`."""
+        ...
 
 
 class ExchangeCalendar:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from apscheduler.triggers.base import BaseTrigger
 
 from catalyst.domain.models import TradingSession
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 
 DEFAULT_LOOKAHEAD_SESSIONS = 15
 
@@ -31,7 +31,7 @@ class SessionTimesTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler shi
 
     def __init__(
         self,
-        calendar: ExchangeCalendar,
+        calendar: SessionCalendar,
         times_for: Callable[[TradingSession], Sequence[datetime]],
         *,
         lookahead_sessions: int = DEFAULT_LOOKAHEAD_SESSIONS,
