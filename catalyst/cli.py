@@ -39,6 +39,33 @@ config_option = click.option(
 )
 
 
+def _clock_spec(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """Parse a `--simulated-clock` value (see `parse_clock_spec`), None when not given."""
+    if value is None:
+        return None
+    from catalyst.timekeeping.clock import parse_clock_spec
+
+    try:
+        return parse_clock_spec(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+simulated_clock_option = click.option(
+    "--simulated-clock",
+    "simulated_clock",
+    metavar="SIM_START@WALL_ANCHORxSPEED",
+    default=None,
+    callback=_clock_spec,
+    help=(
+        "For tests and rehearsals only: run on an accelerated simulated clock, e.g. "
+        "2026-11-24T09:25:00-05:00@2026-11-25T12:40:00+00:00x60 (simulated 09:25 when the "
+        "wall clock reads the anchor, 60 times faster). Processes given the same value share "
+        "one timeline."
+    ),
+)
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"catalyst: {message}", err=True)
     sys.exit(code)
@@ -75,13 +102,18 @@ def main() -> None:
 
 @main.command()
 @config_option
-def run(config_dir: Path) -> None:
-    """Run the daemon on the wall clock (what systemd starts)."""
+@simulated_clock_option
+def run(config_dir: Path, simulated_clock: Any) -> None:
+    """Run the daemon on the wall clock (what systemd starts).
+
+    With --simulated-clock it trades the simulated day instead and exits shortly after that
+    day's close.
+    """
     from catalyst.daemon.entry import run_live_daemon
 
     settings = _settings(config_dir)
     configure_logging(settings.trading.logging.level, settings.trading.logging.format)
-    _run(run_live_daemon(settings, config_dir))
+    _run(run_live_daemon(settings, config_dir, simulated_clock=simulated_clock))
 
 
 @main.command()
@@ -265,8 +297,13 @@ def broker_check(config_dir: Path) -> None:
     type=click.FloatRange(min=0, min_open=True),
     help="Simulated seconds per real second (1 = real time).",
 )
-def fake_alpaca(host: str, port: int, config_dir: Path, speed: float) -> None:
-    """Serve a fake Alpaca (trading, market data, trade_updates) over the exchange simulator."""
+@simulated_clock_option
+def fake_alpaca(host: str, port: int, config_dir: Path, speed: float, simulated_clock: Any) -> None:
+    """Serve a fake Alpaca (trading, market data, trade_updates) over the exchange simulator.
+
+    --simulated-clock (tests, rehearsals) replaces --speed: the market starts at the clock's
+    simulated date and time, on the same timeline as a `catalyst run` given the same value.
+    """
     from catalyst.fake_alpaca.server import run_fake_alpaca
 
     settings = _settings(config_dir)
@@ -276,6 +313,7 @@ def fake_alpaca(host: str, port: int, config_dir: Path, speed: float) -> None:
             port,
             settings.trading.simulation,
             speed=speed,
+            clock=simulated_clock,
             announce=click.echo,
         )
     )

@@ -7,7 +7,7 @@ protocols, never an adapter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
@@ -19,6 +19,7 @@ from catalyst.domain.models import (
     Fill,
     NewsItem,
     Order,
+    OrderEvent,
     OrderRequest,
     Position,
     Snapshot,
@@ -117,6 +118,16 @@ class Broker(Protocol):
 
     async def close_position(self, symbol: str, client_order_id: str) -> Order:
         """Close one position at market with a journaled client_order_id."""
+        ...
+
+    def order_events(self) -> AsyncGenerator[OrderEvent, None]:
+        """Order events (fills above all) pushed as they happen, until the iterator is closed.
+
+        Fills carry per-execution quantities. An adapter whose push channel drops falls back to
+        polling and never delivers the same fill twice within one iterator; consumers still
+        journal idempotently, since reconciliation sees the same fills too. Close the iterator
+        (`contextlib.aclosing`) when done.
+        """
         ...
 
 

@@ -6,7 +6,7 @@ each fault is a counter the test sets, so every test says exactly what goes wron
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +19,7 @@ from catalyst.domain.models import (
     Fill,
     NewsItem,
     Order,
+    OrderEvent,
     OrderRequest,
     Position,
     Snapshot,
@@ -110,6 +111,10 @@ class FaultyBroker:
 
     async def get_fills(self, since: datetime) -> list[Fill]:
         return await self.inner.get_fills(since)
+
+    async def order_events(self) -> AsyncGenerator[OrderEvent, None]:
+        async for event in self.inner.order_events():
+            yield event
 
     async def close_position(self, symbol: str, client_order_id: str) -> Order:
         self.close_calls += 1

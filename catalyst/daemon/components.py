@@ -17,6 +17,7 @@ from catalyst.daemon.end_of_day import EndOfDayFlattener
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.reconcile import Reconciler
 from catalyst.execution.submitter import OrderSubmitter
+from catalyst.ops.failpoints import NO_FAILPOINTS, Failpoints
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.pipeline.runner import PipelineRunner
@@ -60,8 +61,12 @@ async def build_components(
     notifier: Notifier,
     database_url: str,
     entries_stopped: Callable[[], bool],
+    failpoints: Failpoints = NO_FAILPOINTS,
 ) -> Components:
-    """Wire the daemon. Refuses an un-migrated database (DatabaseNotMigratedError)."""
+    """Wire the daemon. Refuses an un-migrated database (DatabaseNotMigratedError).
+
+    `failpoints` (crash-safety tests only) are handed to the order submitter.
+    """
     engine = make_engine(database_url, echo=settings.trading.database.echo)
     try:
         await check_schema_current(engine)
@@ -70,7 +75,7 @@ async def build_components(
         raise
     store = Store(make_session_factory(engine))
     pause_flag = PauseFlag(settings.trading.paths.resolved_pause_file)
-    submitter = OrderSubmitter(broker, store, clock)
+    submitter = OrderSubmitter(broker, store, clock, failpoints=failpoints)
     flattener = Flattener(broker, store, clock, submitter)
     runner = PipelineRunner(
         broker=broker,

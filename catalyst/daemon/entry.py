@@ -22,6 +22,7 @@ from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.errors import CatalystError, ConfigError, OperationalError
 from catalyst.domain.models import TradingSession
 from catalyst.notify import build_notifier
+from catalyst.ops.failpoints import Failpoints
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
@@ -33,7 +34,7 @@ from catalyst.store.engine import make_engine, make_session_factory, redact_url
 from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
-from catalyst.timekeeping.clock import RealClock, SimClock
+from catalyst.timekeeping.clock import AcceleratedClock, RealClock, SimClock
 
 log = structlog.get_logger(__name__)
 
@@ -130,10 +131,19 @@ def _fresh_demo_database(settings: Settings) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def run_live_daemon(settings: Settings, config_dir: Path) -> None:
-    """`catalyst run`: the daemon on the wall clock, as systemd starts it."""
-    clock = RealClock()
+async def run_live_daemon(
+    settings: Settings, config_dir: Path, *, simulated_clock: AcceleratedClock | None = None
+) -> None:
+    """`catalyst run`: the daemon on the wall clock, as systemd starts it.
+
+    With `simulated_clock` (tests and rehearsals: `catalyst run --simulated-clock`) the daemon
+    runs on that accelerated timeline instead, drives its schedule with the simulated driver
+    (APScheduler reads the wall clock) and stops by itself shortly after that day's close.
+    `CATALYST_FAILPOINTS` in the environment arms crash points (crash-safety tests only).
+    """
+    clock: Clock = RealClock() if simulated_clock is None else simulated_clock
     calendar = ExchangeCalendar()
+    until = None if simulated_clock is None else _simulated_end(calendar, simulated_clock)
     broker = _broker_for(settings, calendar, clock)
     systemd = SystemdNotifier.from_environment(os.environ)
     components = await build_components(
@@ -144,9 +154,13 @@ async def run_live_daemon(settings: Settings, config_dir: Path) -> None:
         notifier=build_notifier(settings, clock=clock),
         database_url=database_url(settings),
         entries_stopped=lambda: supervisor.stopping,
+        failpoints=_failpoints(),
     )
     supervisor = Supervisor(
-        components, systemd=systemd, watchdog_seconds=watchdog_interval(os.environ)
+        components,
+        systemd=systemd,
+        simulated_until=until,
+        watchdog_seconds=watchdog_interval(os.environ),
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -162,6 +176,22 @@ async def run_live_daemon(settings: Settings, config_dir: Path) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
         await components.close()
+
+
+def _failpoints() -> Failpoints:
+    try:
+        return Failpoints.from_environment(os.environ)
+    except ValueError as exc:
+        raise ConfigError("environment", "CATALYST_FAILPOINTS", str(exc)) from exc
+
+
+def _simulated_end(calendar: ExchangeCalendar, clock: AcceleratedClock) -> datetime:
+    """A little past the close of the session on the simulated clock's start date."""
+    day = clock.sim_start.astimezone(EXCHANGE_TZ).date()
+    session = calendar.session(day)
+    if session is None:
+        raise CatalystError(f"simulated clock starts on {day}, not a trading day")
+    return session.close + SIMULATION_TAIL
 
 
 def _reload(

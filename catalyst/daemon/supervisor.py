@@ -1,5 +1,9 @@
 """The supervisor: reconcile, arm the schedule, run every long-lived task in one TaskGroup.
 
+Long-lived tasks: the scheduler, the risk-watch, the order-event recorder (fills journaled as the
+broker pushes them, each waking the risk-watch), the end-of-day flattener and the periodic
+reconciler.
+
 Start-up order matters: the database must be migrated, the journal reconciled with the broker
 (a failure stops the daemon before it trades), and only then is the scheduler armed and systemd
 told READY=1.
@@ -12,7 +16,7 @@ at the broker; the next start reconciles.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,6 +25,7 @@ import structlog
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components
 from catalyst.daemon.scheduling import drive_simulated, drive_with_apscheduler
+from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.pipeline.runner import CycleReport
 from catalyst.timekeeping.day_plan import plan_day
@@ -104,12 +109,15 @@ class Supervisor:
         trigger = SessionTimesTrigger(
             c.calendar, lambda session: plan_day(session, c.settings.trading.schedule).scan_times
         )
+        # Fills journaled as they happen; each one makes the risk-watch look at the loss now.
+        recorder = OrderEventRecorder(c.broker, c.store, c.clock, on_fill=c.risk_watch.wake)
         self._systemd.ready()
         self._systemd.status(f"{mode}; trading {state.status.value}")
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._participate(self._schedule(trigger)), name="scheduler")
                 group.create_task(self._participate(c.risk_watch.run()), name="risk-watch")
+                group.create_task(self._participate(recorder.run()), name="order-events")
                 group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener")
                 group.create_task(self._participate(self._reconcile_loop()), name="reconciler")
                 group.create_task(self._stopper(), name="stopper")
@@ -156,8 +164,9 @@ class Supervisor:
 
     async def _stopper(self) -> None:
         if self._until is not None:
-            with self._c.clock.participant():
-                await self._c.clock.sleep_until(self._until)
+            # The end of the simulated span, or a signal (an accelerated-clock run is a real
+            # process that SIGTERM must still stop), whichever comes first.
+            await self._first_of(self._sleep_until(self._until), self._stop.wait())
         else:
             await self._stop.wait()
         self.stopping = True
@@ -169,6 +178,20 @@ class Supervisor:
         except TimeoutError:
             log.warning("cycle still running after the drain period; cancelling it")
         raise _StopRequested
+
+    async def _sleep_until(self, when: datetime) -> None:
+        with self._c.clock.participant():
+            await self._c.clock.sleep_until(when)
+
+    async def _first_of(self, *waits: Coroutine[object, object, object]) -> None:
+        # The stopper is no participant itself, so waiting here never holds a simulated clock.
+        tasks = [asyncio.create_task(w) for w in waits]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _watchdog(self, interval: float) -> None:
         # Pinged only while the risk-watch is demonstrably alive: a stalled loop gets restarted.

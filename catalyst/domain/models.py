@@ -198,6 +198,31 @@ class Fill:
     timestamp: datetime
 
 
+FILL_EVENT_KINDS = frozenset({"fill", "partial_fill"})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """Something the broker pushed about one order, as it happened.
+
+    `kind` is the broker's event name: "new", "accepted", "fill", "partial_fill", "canceled",
+    "expired", "rejected", "replaced", ... (unknown names pass through). `order` is the order as it
+    stood right after the event, bracket legs nested when the broker sent them. `fill` is set for
+    fill events only and carries this execution's own quantity and price, never the cumulative
+    `order.filled_qty`.
+    """
+
+    kind: str
+    order: Order
+    timestamp: datetime
+    fill: Fill | None = None
+
+    @property
+    def is_fill(self) -> bool:
+        """True for an execution (a fill or a partial fill) carrying its `fill`."""
+        return self.fill is not None
+
+
 @dataclass(frozen=True, slots=True)
 class TradingSession:
     """One trading day's hours, all timezone-aware."""

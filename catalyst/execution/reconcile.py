@@ -124,12 +124,33 @@ class Reconciler:
 
     async def _sync_orders(self, open_orders: Sequence[Order], now: datetime) -> tuple[int, int]:
         adopted = updated = 0
-        seen: set[str] = set()
+        seen = {each.client_order_id for order in open_orders for each in (order, *order.legs)}
+        # Journaled orders the broker no longer lists as open go first: looking one up journals
+        # its bracket legs under it. Once a bracket's entry has filled, the open listing shows
+        # the legs on their own, and a crash between the POST and the recorded acknowledgement
+        # leaves them unjournaled; adopting them below as someone else's orders would be wrong.
+        for journaled in await self._store.non_final_orders():
+            if journaled.client_order_id in seen:
+                continue
+            young_intent = (
+                journaled.status == INTENT_STATUS and now - journaled.created_at < INTENT_GRACE
+            )
+            found = await self._broker.get_order_by_client_id(journaled.client_order_id)
+            if found is not None:
+                updated += await self._apply(found, now)
+            elif young_intent:
+                continue  # may still be on its way to the broker
+            elif journaled.status == INTENT_STATUS or journaled.parent_client_order_id is None:
+                await self._store.record_order_update(
+                    journaled.client_order_id,
+                    status="not_placed" if journaled.status == INTENT_STATUS else "canceled",
+                    at=now,
+                    detail="broker has no order with this client_order_id",
+                )
+                updated += 1
         for order in open_orders:
-            for each in (order, *order.legs):
-                seen.add(each.client_order_id)
-            journaled = await self._store.get_order(order.client_order_id)
-            if journaled is None:
+            journaled_order = await self._store.get_order(order.client_order_id)
+            if journaled_order is None:
                 if await self._store.adopt_external_order(order, now):
                     adopted += 1
                     await self._event(
@@ -140,22 +161,6 @@ class Reconciler:
                     )
                 continue
             updated += await self._apply(order, now)
-        for journaled in await self._store.non_final_orders():
-            if journaled.client_order_id in seen:
-                continue
-            if journaled.status == INTENT_STATUS and now - journaled.created_at < INTENT_GRACE:
-                continue
-            found = await self._broker.get_order_by_client_id(journaled.client_order_id)
-            if found is not None:
-                updated += await self._apply(found, now)
-            elif journaled.status == INTENT_STATUS or journaled.parent_client_order_id is None:
-                await self._store.record_order_update(
-                    journaled.client_order_id,
-                    status="not_placed" if journaled.status == INTENT_STATUS else "canceled",
-                    at=now,
-                    detail="broker has no order with this client_order_id",
-                )
-                updated += 1
         return adopted, updated
 
     async def _cancel_stale_entries(self, open_orders: Sequence[Order], now: datetime) -> None:

@@ -26,6 +26,12 @@ from catalyst.domain.errors import (
     UnknownOrderOutcome,
 )
 from catalyst.domain.models import Order
+from catalyst.ops.failpoints import (
+    AFTER_INTENT_COMMIT,
+    AFTER_SUBMIT_BEFORE_ACK,
+    NO_FAILPOINTS,
+    Failpoints,
+)
 from catalyst.ports import Broker, Clock
 from catalyst.store.records import OrderIntent
 from catalyst.store.repository import Store
@@ -52,10 +58,18 @@ class PlaceResult:
 class OrderSubmitter:
     """Places orders so that one intent can never become two orders at the broker."""
 
-    def __init__(self, broker: Broker, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        store: Store,
+        clock: Clock,
+        *,
+        failpoints: Failpoints = NO_FAILPOINTS,
+    ) -> None:
         self._broker = broker
         self._store = store
         self._clock = clock
+        self._failpoints = failpoints  # crash-safety tests die at the two windows below
 
     async def place(self, intent: OrderIntent, send: Callable[[], Awaitable[Order]]) -> PlaceResult:
         """Journal `intent`, then call `send` once and record what the broker says."""
@@ -68,6 +82,7 @@ class OrderSubmitter:
                 return PlaceResult(Outcome.PLACED, existing)
             bound.warning("intent already journaled; not sending again")
             return PlaceResult(Outcome.ALREADY_JOURNALED, reason="intent already journaled")
+        self._failpoints.hit(AFTER_INTENT_COMMIT)  # journaled, not sent
         try:
             order = await send()
         except DuplicateClientOrderId:
@@ -92,6 +107,7 @@ class OrderSubmitter:
                 return PlaceResult(Outcome.NOT_PLACED, reason=str(exc))
             await self._record(found, detail="found by client_order_id after unknown outcome")
             return PlaceResult(Outcome.PLACED, found)
+        self._failpoints.hit(AFTER_SUBMIT_BEFORE_ACK)  # at the broker, ack not journaled
         await self._record(order, detail="acknowledged")
         bound.info("order placed", broker_order_id=order.id, status=order.status.value)
         return PlaceResult(Outcome.PLACED, order)

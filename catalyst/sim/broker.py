@@ -4,12 +4,20 @@ Every call first brings the exchange up to the clock, so the matching engine onl
 move forward with the daemon. `list_assets` returns the whole simulated universe, untradable
 symbols included with `tradable=False` (as Alpaca's asset list has them), so the pipeline's own
 filter is exercised.
+
+`order_events` pushes fills (not other order states) from the exchange's fill listener. The
+exchange only moves when someone calls the broker (every call catches it up to the clock), so a
+fill is pushed during the first call made after simulated time passes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import dataclasses
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.models import (
@@ -19,7 +27,9 @@ from catalyst.domain.models import (
     Fill,
     NewsItem,
     Order,
+    OrderEvent,
     OrderRequest,
+    OrderStatus,
     Position,
     Snapshot,
     TradingSession,
@@ -27,6 +37,17 @@ from catalyst.domain.models import (
 from catalyst.sim.exchange import NowSource, SimExchange
 from catalyst.sim.feed import SessionSource, SyntheticMarketFeed
 from catalyst.sim.market import SyntheticMarket
+
+_AVG_PRICE_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class _Execution:
+    """One fill and its order's running totals right after it."""
+
+    fill: Fill
+    cum_qty: int
+    cum_notional: Decimal
 
 
 class SimBroker:
@@ -36,6 +57,49 @@ class SimBroker:
         self._exchange = exchange
         self._calendar = calendar
         self._clock = clock
+        self._totals: dict[str, tuple[int, Decimal]] = {}
+        self._subscribers: list[asyncio.Queue[_Execution]] = []
+        for fill in exchange.fills:  # fills before this broker existed count toward the totals
+            self._on_fill(fill)
+        exchange.add_fill_listener(self._on_fill)
+
+    def _on_fill(self, fill: Fill) -> None:
+        # Called synchronously inside the exchange: only bookkeeping and put_nowait here.
+        qty, notional = self._totals.get(fill.order_id, (0, Decimal(0)))
+        totals = (qty + fill.qty, notional + fill.price * fill.qty)
+        self._totals[fill.order_id] = totals
+        execution = _Execution(fill, *totals)
+        for queue in self._subscribers:
+            queue.put_nowait(execution)
+
+    async def order_events(self) -> AsyncGenerator[OrderEvent, None]:
+        """A fill or partial_fill event for every fill from now on (other states are not pushed).
+
+        Each event's order is the order as it stood right after that fill (legs nested).
+        """
+        queue: asyncio.Queue[_Execution] = asyncio.Queue()
+        self._subscribers.append(queue)
+        try:
+            while True:
+                execution = await queue.get()
+                yield self._event(execution)
+        finally:
+            self._subscribers.remove(queue)
+
+    def _event(self, execution: _Execution) -> OrderEvent:
+        fill = execution.fill
+        current = self._exchange.order(fill.order_id)
+        done = execution.cum_qty >= current.qty
+        order = dataclasses.replace(
+            current,
+            status=OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
+            filled_qty=execution.cum_qty,
+            filled_avg_price=(execution.cum_notional / execution.cum_qty).quantize(
+                _AVG_PRICE_PLACES
+            ),
+        )
+        kind = "fill" if done else "partial_fill"
+        return OrderEvent(kind=kind, order=order, timestamp=fill.timestamp, fill=fill)
 
     @property
     def exchange(self) -> SimExchange:

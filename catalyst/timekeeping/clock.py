@@ -1,4 +1,5 @@
-"""The two clocks: the wall clock and a simulated clock that jumps to the next due timer.
+"""The clocks: the wall clock, a simulated clock that jumps to the next due timer, and an
+accelerated clock (simulated time anchored to the wall clock, for multi-process rehearsals).
 
 This is the only module in Catalyst that reads the wall clock. Everything else receives a `Clock`
 (see `catalyst.ports`) and asks it for `now()` or to sleep.
@@ -87,6 +88,104 @@ class RealClock:
     def idle(self) -> AbstractContextManager[None]:
         """No-op: real time moves on its own. Present so code runs against either clock."""
         return nullcontext()
+
+
+class AcceleratedClock:
+    """Simulated time running `speed` times faster than the wall clock, on a shared anchor.
+
+    now = sim_start + (wall_now - wall_anchor) x speed. The three parameters are explicit so that
+    several processes given the same values (the daemon and the fake Alpaca server in a crash
+    test or a rehearsal) read the same simulated instant at the same moment. Time moves on its
+    own, as with `RealClock`; it is never driven by sleepers.
+    """
+
+    def __init__(
+        self,
+        sim_start: datetime,
+        wall_anchor: datetime,
+        speed: float,
+        *,
+        max_chunk_seconds: float = _DEFAULT_MAX_CHUNK_SECONDS,
+    ) -> None:
+        _require_aware(sim_start)
+        _require_aware(wall_anchor)
+        if not speed > 0 or speed == float("inf"):
+            raise ValueError(f"speed must be a positive finite number, got {speed!r}")
+        if max_chunk_seconds <= 0:
+            raise ValueError("max_chunk_seconds must be positive")
+        self.sim_start = sim_start.astimezone(UTC)
+        self.wall_anchor = wall_anchor.astimezone(UTC)
+        self.speed = speed
+        self._max_chunk = max_chunk_seconds
+        self._last: datetime | None = None
+
+    def now(self) -> datetime:
+        """Current simulated instant, timezone-aware UTC; never goes backwards in this process
+        (a wall clock stepped back holds it still)."""
+        scaled = self.sim_start + (datetime.now(UTC) - self.wall_anchor) * self.speed
+        if self._last is None or scaled > self._last:
+            self._last = scaled
+        return self._last
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of simulated time (`seconds / speed` of real time)."""
+        await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Wait until simulated time reads `when` or later; never returns before it."""
+        _require_aware(when)
+        while True:
+            remaining = (when - self.now()).total_seconds() / self.speed
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(remaining, self._max_chunk))
+
+    def participant(self) -> AbstractContextManager[None]:
+        """No-op: accelerated time moves on its own."""
+        return nullcontext()
+
+    def idle(self) -> AbstractContextManager[None]:
+        """No-op: accelerated time moves on its own."""
+        return nullcontext()
+
+    def spec(self) -> str:
+        """This clock as a `parse_clock_spec` string (to hand the same timeline to a process)."""
+        return f"{self.sim_start.isoformat()}@{self.wall_anchor.isoformat()}x{self.speed!r}"
+
+
+def parse_clock_spec(spec: str) -> AcceleratedClock:
+    """Parse `SIM_START@WALL_ANCHORxSPEED` into an `AcceleratedClock`.
+
+    Both instants are ISO 8601 with a UTC offset, e.g.
+    `2026-11-24T09:25:00-05:00@2026-11-25T12:40:00+00:00x60`: simulated time starts at 09:25
+    New York time on 24 November when the wall clock reads 12:40 UTC on the 25th, and runs 60
+    times faster than real time. Raises ValueError naming what is wrong.
+    """
+    start_text, at, rest = spec.strip().partition("@")
+    if not at or not start_text:
+        raise ValueError(f"clock spec {spec!r} must read SIM_START@WALL_ANCHORxSPEED")
+    anchor_text, times, speed_text = rest.rpartition("x")
+    if not times or not anchor_text:
+        raise ValueError(f"clock spec {spec!r} lacks the xSPEED suffix (e.g. x60)")
+    sim_start = _parse_instant(start_text, "SIM_START", spec)
+    wall_anchor = _parse_instant(anchor_text, "WALL_ANCHOR", spec)
+    try:
+        speed = float(speed_text)
+    except ValueError:
+        raise ValueError(f"clock spec {spec!r}: SPEED {speed_text!r} is not a number") from None
+    if not speed > 0 or speed == float("inf"):
+        raise ValueError(f"clock spec {spec!r}: SPEED must be a positive finite number")
+    return AcceleratedClock(sim_start, wall_anchor, speed)
+
+
+def _parse_instant(text: str, what: str, spec: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"clock spec {spec!r}: {what} {text!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"clock spec {spec!r}: {what} {text!r} needs a UTC offset")
+    return when
 
 
 @dataclass(slots=True)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -53,6 +53,7 @@ from alpaca.trading.models import TradeAccount
 from alpaca.trading.requests import (
     CancelOrderResponse,
     GetCalendarRequest,
+    GetOrderByIdRequest,
     GetOrdersRequest,
     MarketOrderRequest,
 )
@@ -61,6 +62,7 @@ from pydantic import ValidationError
 
 from catalyst.brokers.alpaca.errors import Call, RateLimited, describe_api_error, translating
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
+from catalyst.brokers.alpaca.stream import StreamSettings, TradeUpdateStream, stream_url_for
 from catalyst.brokers.alpaca.translate import (
     EXCHANGE_TZ,
     account_from_alpaca,
@@ -68,6 +70,7 @@ from catalyst.brokers.alpaca.translate import (
     bar_from_json,
     fill_from_json,
     news_from_json,
+    order_event_from_activity,
     order_from_alpaca,
     order_request_to_alpaca,
     parse_timestamp,
@@ -90,6 +93,7 @@ from catalyst.domain.models import (
     Fill,
     NewsItem,
     Order,
+    OrderEvent,
     OrderRequest,
     Position,
     Snapshot,
@@ -154,6 +158,27 @@ def harden_client(client: RESTClient, timeout: float) -> None:
     client._session = session
 
 
+def _stream_settings(
+    trading: TradingClient, url: str | None, poll_seconds: float
+) -> StreamSettings:
+    """Stream settings from the trading client's own credentials and base URL.
+
+    alpaca-py keeps both in private attributes (`_api_key`, `_secret_key`, `_base_url`); they are
+    read here, in one place, so the stream always speaks for the same account as the REST calls.
+    Without an explicit `url`, the stream sits beside the trading API (`stream_url_for`).
+    """
+    key, secret = trading._api_key, trading._secret_key
+    if key is None or secret is None:
+        raise ValueError("the trading client has no API key pair for the stream")
+    base = str(getattr(trading._base_url, "value", trading._base_url))
+    return StreamSettings(
+        url=url if url is not None else stream_url_for(base),
+        key_id=key,
+        secret_key=secret,
+        poll_seconds=poll_seconds,
+    )
+
+
 class AlpacaBroker:
     """Implements `catalyst.ports.Broker` against Alpaca (paper or live) through alpaca-py."""
 
@@ -172,6 +197,8 @@ class AlpacaBroker:
         backoff_base_seconds: float = 0.5,
         backoff_cap_seconds: float = 30.0,
         rng: random.Random | None = None,
+        stream_url: str | None = None,
+        stream_poll_seconds: float = 3.0,
     ) -> None:
         if read_attempts < 1:
             raise ValueError("read_attempts must be at least 1")
@@ -190,6 +217,8 @@ class AlpacaBroker:
         self._rng = rng if rng is not None else random.Random()  # jitter only
         self._assets: tuple[date, list[Asset]] | None = None
         self._client_ids: dict[str, str] = {}  # broker order id -> client_order_id
+        self._stream_settings = _stream_settings(trading, stream_url, stream_poll_seconds)
+        self.stream: TradeUpdateStream | None = None  # the latest `order_events` stream
         if live:
             log.warning("broker: Alpaca LIVE — REAL MONEY")
         else:
@@ -549,6 +578,41 @@ class AlpacaBroker:
 
     async def get_fills(self, since: datetime) -> list[Fill]:
         """Every execution at or after `since`, one record per fill, oldest first."""
+        fills = [fill for _, fill in await self._fill_activities(since)]
+        fills.sort(key=lambda fill: fill.timestamp)
+        return fills
+
+    async def order_events(self) -> AsyncGenerator[OrderEvent, None]:
+        """Order events from the trade_updates stream; fills polled while it is down.
+
+        See `catalyst.brokers.alpaca.stream`. Runs until closed or cancelled.
+        """
+        stream = TradeUpdateStream(
+            self._stream_settings, clock=self._clock, poll=self._poll_fill_events, rng=self._rng
+        )
+        self.stream = stream
+        async for event in stream.events():
+            yield event
+
+    async def _poll_fill_events(self, since: datetime) -> list[OrderEvent]:
+        """Fill events for every execution at or after `since`, oldest first (the fallback)."""
+        orders: dict[str, Order] = {}
+        events: list[OrderEvent] = []
+        for raw, fill in await self._fill_activities(since):
+            current = orders.get(fill.order_id)
+            if current is None:
+                request = GetOrderByIdRequest(nested=True)
+                got = await self._required(
+                    "get order", self._trading.get_order_by_id, fill.order_id, request
+                )
+                current = order_from_alpaca(_expect(got, AlpacaOrder, "get order"))
+                orders[fill.order_id] = current
+            events.append(order_event_from_activity(raw, fill, current))
+        events.sort(key=lambda event: event.timestamp)
+        return events
+
+    async def _fill_activities(self, since: datetime) -> list[tuple[Mapping[str, Any], Fill]]:
+        """Raw FILL activities at or after `since`, each with its `Fill`, in the broker's order."""
         # `after` is exclusive and second-granular at best: ask from a second earlier, filter here.
         params: dict[str, Any] = {
             "after": rfc3339(since - timedelta(seconds=1)),
@@ -563,14 +627,13 @@ class AlpacaBroker:
             if len(page) < FILLS_PAGE_SIZE:
                 break
             params = {**params, "page_token": str(page[-1]["id"])}
-        fills: list[Fill] = []
+        result: list[tuple[Mapping[str, Any], Fill]] = []
         for activity in activities:
             if parse_timestamp(activity["transaction_time"]) < since:
                 continue
             cid = await self._client_order_id(str(activity["order_id"]))
-            fills.append(fill_from_json(activity, cid))
-        fills.sort(key=lambda fill: fill.timestamp)
-        return fills
+            result.append((activity, fill_from_json(activity, cid)))
+        return result
 
     async def _client_order_id(self, order_id: str) -> str:
         known = self._client_ids.get(order_id)

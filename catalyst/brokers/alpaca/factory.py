@@ -87,4 +87,6 @@ def build_alpaca_broker(settings: Settings, clock: Clock) -> AlpacaBroker:
         clock=clock,
         limiter=RequestLimiter(clock, broker.requests_per_minute),
         live=live,
+        # None: the stream beside the trading API (wss://paper-api.alpaca.markets/stream, ...).
+        stream_url=broker.stream_base_url.rstrip("/") if broker.stream_base_url else None,
     )

@@ -8,6 +8,7 @@ Pure functions only: no I/O, no clock. Money goes through `Decimal(str(x))` so a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,7 +19,7 @@ from alpaca.trading.enums import TimeInForce
 from alpaca.trading.models import Calendar as AlpacaCalendar
 from alpaca.trading.models import Order as AlpacaOrder
 from alpaca.trading.models import Position as AlpacaPosition
-from alpaca.trading.models import TradeAccount
+from alpaca.trading.models import TradeAccount, TradeUpdate
 from alpaca.trading.requests import (
     LimitOrderRequest,
     MarketOrderRequest,
@@ -31,6 +32,7 @@ from alpaca.trading.requests import OrderRequest as AlpacaOrderRequest
 
 from catalyst.domain.errors import OrderRejected
 from catalyst.domain.models import (
+    FILL_EVENT_KINDS,
     Account,
     Asset,
     Bar,
@@ -39,6 +41,7 @@ from catalyst.domain.models import (
     NewsItem,
     Order,
     OrderClass,
+    OrderEvent,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -264,6 +267,52 @@ def fill_from_json(raw: Mapping[str, Any], client_order_id: str) -> Fill:
         price=_money(raw["price"]),
         timestamp=parse_timestamp(raw["transaction_time"]),
     )
+
+
+def order_event_from_trade_update(update: TradeUpdate) -> OrderEvent:
+    """Catalyst `OrderEvent` from one `trade_updates` message (alpaca-py's parsed model).
+
+    A fill or partial_fill carries the update's own `qty` and `price` (this execution), never
+    the order's cumulative `filled_qty`. Raises ValueError for a fill event without a positive
+    quantity or a price: better dropped (reconciliation still sees the fill) than journaled wrong.
+    """
+    kind = _enum_value(update.event)
+    order = order_from_alpaca(update.order)
+    at = parse_timestamp(update.timestamp)
+    fill: Fill | None = None
+    if kind in FILL_EVENT_KINDS:
+        qty = abs(whole_shares(update.qty))
+        price = to_decimal(update.price)
+        if qty <= 0 or price is None or price <= 0:
+            raise ValueError(f"{kind} event for order {order.id} without qty or price")
+        fill = Fill(
+            order_id=order.id,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            qty=qty,
+            price=price,
+            timestamp=at,
+        )
+    return OrderEvent(kind=kind, order=order, timestamp=at, fill=fill)
+
+
+def order_event_from_activity(raw: Mapping[str, Any], fill: Fill, current: Order) -> OrderEvent:
+    """A fill event from one polled FILL activity and its order as the broker reports it now.
+
+    The order is set back to how it stood right after this fill (status and `cum_qty` from the
+    activity), so a late poll does not report an earlier fill as the one that completed it.
+    """
+    cum = whole_shares(raw.get("cum_qty")) or current.filled_qty
+    leaves = raw.get("leaves_qty")
+    kind = str(raw.get("type") or "")
+    if kind not in FILL_EVENT_KINDS:
+        done = whole_shares(leaves) == 0 if leaves is not None else cum >= current.qty
+        kind = "fill" if done else "partial_fill"
+    status = OrderStatus.FILLED if kind == "fill" else OrderStatus.PARTIALLY_FILLED
+    average = current.filled_avg_price if cum == current.filled_qty else None
+    order = replace(current, status=status, filled_qty=cum, filled_avg_price=average)
+    return OrderEvent(kind=kind, order=order, timestamp=fill.timestamp, fill=fill)
 
 
 def order_request_to_alpaca(request: OrderRequest) -> AlpacaOrderRequest:

@@ -1,0 +1,137 @@
+"""The order-event recorder: journals fills and order states as the broker pushes them.
+
+Reconciliation still runs every few minutes and remains the safety net; this task makes the
+journal current within moments of a fill and tells the risk-watch to look at the day's loss now
+(`on_fill`). Both paths journal idempotently (a fill is one row however often it is seen, a final
+status is never replaced by an older open one), so they never fight.
+
+Under a simulated clock the recorder is a participant: it waits for the next event inside
+`clock.idle()` (the producer needs time to move) and holds time still only while it writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from typing import TypeVar
+
+import structlog
+
+from catalyst.domain.errors import OperationalError
+from catalyst.domain.models import Order, OrderEvent
+from catalyst.ports import Broker, Clock
+from catalyst.store.repository import Store
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # back-off between attempts when the database fails
+RESUBSCRIBE_SECONDS = 5.0  # pause before re-opening a broker event stream that failed
+
+
+class OrderEventRecorder:
+    """Consumes `broker.order_events()` until cancelled; see the module docstring."""
+
+    def __init__(
+        self, broker: Broker, store: Store, clock: Clock, on_fill: Callable[[], None]
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._clock = clock
+        self._on_fill = on_fill
+        self.events_seen = 0
+        self.fills_recorded = 0
+
+    async def run(self) -> None:
+        """Record every event until cancelled; a failing event stream is re-opened after a pause."""
+        while True:
+            try:
+                async with aclosing(self._broker.order_events()) as events:
+                    while True:
+                        event = await self._next(events)
+                        if event is None:
+                            break
+                        await self.handle(event)
+                log.warning("broker order event stream ended; re-opening it")
+            except Exception as exc:  # never let one broken stream stop the recorder
+                log.error("broker order event stream failed; re-opening it", error=str(exc))
+            await self._clock.sleep(RESUBSCRIBE_SECONDS)
+
+    async def _next(self, events: AsyncGenerator[OrderEvent, None]) -> OrderEvent | None:
+        # Waiting for the broker is not work: it must not hold a simulated clock still.
+        with self._clock.idle():
+            try:
+                return await anext(events)
+            except StopAsyncIteration:
+                return None
+
+    async def handle(self, event: OrderEvent) -> None:
+        """Journal one event (fill first, then the order's status); never raises for bad data."""
+        self.events_seen += 1
+        try:
+            fill = event.fill
+            if fill is not None and await self._retrying(
+                "record_fill", lambda: self._store.record_fill(fill)
+            ):
+                self.fills_recorded += 1
+            await self._record_order(event)
+        except Exception as exc:  # one bad event must not stop the next one
+            log.error(
+                "order event not journaled",
+                kind=event.kind,
+                order_id=event.order.id,
+                client_order_id=event.order.client_order_id,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        if event.fill is not None:
+            try:
+                self._on_fill()
+            except Exception as exc:
+                log.error("on_fill callback failed", error=str(exc))
+
+    async def _record_order(self, event: OrderEvent) -> None:
+        order = event.order
+        try:
+            await self._retrying("record_order_update", self._updater(order, event))
+        except LookupError:
+            log.info(
+                "order event for an order not in the journal; left to reconciliation",
+                kind=event.kind,
+                client_order_id=order.client_order_id,
+                symbol=order.symbol,
+            )
+            return
+        if order.legs:
+            await self._retrying(
+                "record_legs",
+                lambda: self._store.record_legs(order.client_order_id, order.legs, event.timestamp),
+            )
+            for leg in order.legs:
+                await self._retrying("record_order_update", self._updater(leg, event))
+
+    def _updater(self, order: Order, event: OrderEvent) -> Callable[[], Awaitable[bool]]:
+        return lambda: self._update(order, event)
+
+    async def _update(self, order: Order, event: OrderEvent) -> bool:
+        return await self._store.record_order_update(
+            order.client_order_id,
+            status=order.status.value,
+            at=event.timestamp,
+            broker_order_id=order.id,
+            filled_qty=order.filled_qty,
+            filled_avg_price=order.filled_avg_price,
+            detail=f"stream: {event.kind}",
+        )
+
+    async def _retrying(self, what: str, write: Callable[[], Awaitable[T]]) -> T:
+        """Run one journal write, backing off and retrying while the database is unavailable."""
+        for delay in (*STORE_RETRY_SECONDS, None):
+            try:
+                return await write()
+            except OperationalError as exc:
+                if delay is None:
+                    raise
+                log.warning("journal write failed; retrying", operation=what, error=str(exc))
+                await self._clock.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
