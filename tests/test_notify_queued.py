@@ -59,3 +59,19 @@ async def test_full_queue_drops_routine_alerts_before_critical_ones() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         QueuedNotifier(SlowInbox(), capacity=0)
+
+
+async def test_an_alert_cancelled_mid_send_is_sent_by_the_shutdown_drain() -> None:
+    inbox = SlowInbox()
+    queued = QueuedNotifier(inbox)
+    delivery = asyncio.create_task(queued.deliver_forever())
+    await queued.notify("EMERGENCY STOP", "", critical=True)
+    await asyncio.sleep(0.01)  # delivery is now stuck inside the mail server
+    delivery.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await delivery
+
+    inbox.release.set()
+    await queued.drain()
+
+    assert inbox.received == [("EMERGENCY STOP", True)]

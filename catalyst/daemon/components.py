@@ -17,6 +17,7 @@ from catalyst.daemon.end_of_day import EndOfDayFlattener
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.reconcile import Reconciler
 from catalyst.execution.submitter import OrderSubmitter
+from catalyst.notify.queued import QueuedNotifier
 from catalyst.ops.failpoints import NO_FAILPOINTS, Failpoints
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
@@ -26,7 +27,7 @@ from catalyst.risk.watch import RiskWatch
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import ExchangeCalendar
+from catalyst.timekeeping.calendar import SessionCalendar
 
 
 @dataclass
@@ -36,10 +37,10 @@ class Components:
     settings: Settings
     clock: Clock
     broker: Broker
-    calendar: ExchangeCalendar
+    calendar: SessionCalendar
     engine: AsyncEngine
     store: Store
-    notifier: Notifier
+    notifier: QueuedNotifier
     pause_flag: PauseFlag
     submitter: OrderSubmitter
     flattener: Flattener
@@ -57,7 +58,7 @@ async def build_components(
     *,
     clock: Clock,
     broker: Broker,
-    calendar: ExchangeCalendar,
+    calendar: SessionCalendar,
     notifier: Notifier,
     database_url: str,
     entries_stopped: Callable[[], bool],
@@ -75,6 +76,7 @@ async def build_components(
         raise
     store = Store(make_session_factory(engine))
     pause_flag = PauseFlag(settings.trading.paths.resolved_pause_file)
+    alerts = QueuedNotifier(notifier)  # alerts never hold up the risk-watch
     submitter = OrderSubmitter(broker, store, clock, failpoints=failpoints)
     flattener = Flattener(broker, store, clock, submitter)
     runner = PipelineRunner(
@@ -94,7 +96,7 @@ async def build_components(
         calendar=calendar,
         risk=settings.risk,
         flattener=flattener,
-        notifier=notifier,
+        notifier=alerts,
         max_hold=timedelta(minutes=settings.trading.trading_session.max_hold_time_minutes),
         flatten_request=FlattenRequest(settings.trading.paths.state_dir),
     )
@@ -120,7 +122,7 @@ async def build_components(
         calendar=calendar,
         engine=engine,
         store=store,
-        notifier=notifier,
+        notifier=alerts,
         pause_flag=pause_flag,
         submitter=submitter,
         flattener=flattener,

@@ -19,7 +19,7 @@ from catalyst.config.loader import database_url, load_settings
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
 from catalyst.daemon.supervisor import Supervisor
-from catalyst.domain.errors import CatalystError, ConfigError, OperationalError
+from catalyst.domain.errors import BrokerError, CatalystError, ConfigError, OperationalError
 from catalyst.domain.models import TradingSession
 from catalyst.notify import build_notifier
 from catalyst.ops.failpoints import Failpoints
@@ -33,6 +33,7 @@ from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory, redact_url
 from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
+from catalyst.timekeeping.broker_calendar import BrokerSessionCalendar
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock, SimClock
 
@@ -142,9 +143,15 @@ async def run_live_daemon(
     `CATALYST_FAILPOINTS` in the environment arms crash points (crash-safety tests only).
     """
     clock: Clock = RealClock() if simulated_clock is None else simulated_clock
-    calendar = ExchangeCalendar()
-    until = None if simulated_clock is None else _simulated_end(calendar, simulated_clock)
-    broker = _broker_for(settings, calendar, clock)
+    exchange_calendar = ExchangeCalendar()
+    until = None if simulated_clock is None else _simulated_end(exchange_calendar, simulated_clock)
+    broker = _broker_for(settings, exchange_calendar, clock)
+    # Session times as the broker itself reports them (Alpaca's calendar in paper and live).
+    calendar = BrokerSessionCalendar(broker, exchange_calendar)
+    try:
+        await calendar.refresh(clock.now().astimezone(EXCHANGE_TZ).date())
+    except BrokerError as exc:
+        raise OperationalError(f"not trading: cannot read the broker's calendar: {exc}") from exc
     systemd = SystemdNotifier.from_environment(os.environ)
     components = await build_components(
         settings,
@@ -161,6 +168,7 @@ async def run_live_daemon(
         systemd=systemd,
         simulated_until=until,
         watchdog_seconds=watchdog_interval(os.environ),
+        refresh_calendar=calendar.refresh,
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import structlog
 
@@ -28,12 +28,14 @@ from catalyst.daemon.scheduling import drive_simulated, drive_with_apscheduler
 from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.pipeline.runner import CycleReport
+from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.day_plan import plan_day
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
 log = structlog.get_logger(__name__)
 
 RECONCILE_INTERVAL = timedelta(minutes=5)
+ALERT_DRAIN_SECONDS = 30.0
 
 
 class _StopRequested(Exception):
@@ -60,6 +62,7 @@ class Supervisor:
         drain_seconds: float = 30.0,
         watchdog_seconds: float | None = None,
         watchdog_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        refresh_calendar: Callable[[date], Awaitable[object]] | None = None,
     ) -> None:
         self._c = components
         self._systemd = systemd
@@ -67,6 +70,7 @@ class Supervisor:
         self._drain_seconds = drain_seconds
         self._watchdog_seconds = watchdog_seconds
         self._watchdog_sleep = watchdog_sleep
+        self._refresh_calendar = refresh_calendar
         self._stop = asyncio.Event()
         self._cycle_idle = asyncio.Event()
         self._cycle_idle.set()
@@ -121,10 +125,15 @@ class Supervisor:
                 group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener")
                 group.create_task(self._participate(self._reconcile_loop()), name="reconciler")
                 group.create_task(self._stopper(), name="stopper")
+                group.create_task(c.notifier.deliver_forever(), name="alerts")
                 if self._watchdog_seconds is not None:
                     group.create_task(self._watchdog(self._watchdog_seconds), name="watchdog")
         except* _StopRequested:
             pass
+        try:  # alerts still queued (an emergency stop just before the end) go out before exit
+            await asyncio.wait_for(c.notifier.drain(), ALERT_DRAIN_SECONDS)
+        except TimeoutError:
+            log.error("alerts still unsent at shutdown", pending=c.notifier.pending)
         log.info(
             "stopped",
             cycles=len(self.record.cycles),
@@ -149,16 +158,28 @@ class Supervisor:
             return
         self._cycle_idle.clear()
         try:
-            self.record.cycles.append(await self._c.runner.run_scheduled(fire_time))
+            report = await self._c.runner.run_scheduled(fire_time)
+            self.record.cycles.append(report)
         finally:
             self._cycle_idle.set()
+        state = await self._c.store.get_trading_state()
+        mode = self._c.settings.trading.trading_session.mode.upper()
+        self._systemd.status(
+            f"{mode}; trading {state.status.value}; last scan {report.cycle_id}: "
+            f"{len(report.placed)} entries"
+        )
 
     async def _reconcile_loop(self) -> None:
+        calendar_day = self._c.clock.now().astimezone(EXCHANGE_TZ).date()
         while True:
             await self._c.clock.sleep(RECONCILE_INTERVAL.total_seconds())
             try:
                 await self._c.reconciler.reconcile()
                 self.record.reconcile_runs += 1
+                today = self._c.clock.now().astimezone(EXCHANGE_TZ).date()
+                if self._refresh_calendar is not None and today != calendar_day:
+                    await self._refresh_calendar(today)  # keep weeks of sessions cached ahead
+                    calendar_day = today
             except Exception as exc:  # keep reconciling; the risk-watch keeps running too
                 log.error("periodic reconciliation failed", error=str(exc))
 

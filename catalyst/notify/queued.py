@@ -72,13 +72,16 @@ class QueuedNotifier:
         """Send queued alerts one by one, forever (cancel to stop)."""
         while True:
             await self._ready.wait()
-            while self._pending:
-                alert = self._pending.popleft()
-                await self._inner.notify(alert.subject, alert.body, critical=alert.critical)
+            await self.drain()
             self._ready.clear()
 
     async def drain(self) -> None:
-        """Send whatever is queued now (used at shutdown, bounded by the caller)."""
+        """Send whatever is queued now (also at shutdown, bounded by the caller).
+
+        An alert leaves the queue only once sent: one cancelled mid-send is sent again by the
+        next drain (a duplicate email is better than a lost emergency alert)."""
         while self._pending:
-            alert = self._pending.popleft()
+            alert = self._pending[0]
             await self._inner.notify(alert.subject, alert.body, critical=alert.critical)
+            if self._pending and self._pending[0] is alert:
+                self._pending.popleft()
