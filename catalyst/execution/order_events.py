@@ -18,7 +18,8 @@ from typing import TypeVar
 import structlog
 
 from catalyst.domain.errors import OperationalError
-from catalyst.domain.models import Order, OrderEvent
+from catalyst.domain.models import OrderEvent
+from catalyst.execution.journal import journal_broker_order
 from catalyst.ports import Broker, Clock
 from catalyst.store.repository import Store
 
@@ -93,7 +94,12 @@ class OrderEventRecorder:
     async def _record_order(self, event: OrderEvent) -> None:
         order = event.order
         try:
-            await self._retrying("record_order_update", self._updater(order, event))
+            await self._retrying(
+                "journal_broker_order",
+                lambda: journal_broker_order(
+                    self._store, order, at=event.timestamp, detail=f"stream: {event.kind}"
+                ),
+            )
         except LookupError:
             log.info(
                 "order event for an order not in the journal; left to reconciliation",
@@ -101,28 +107,6 @@ class OrderEventRecorder:
                 client_order_id=order.client_order_id,
                 symbol=order.symbol,
             )
-            return
-        if order.legs:
-            await self._retrying(
-                "record_legs",
-                lambda: self._store.record_legs(order.client_order_id, order.legs, event.timestamp),
-            )
-            for leg in order.legs:
-                await self._retrying("record_order_update", self._updater(leg, event))
-
-    def _updater(self, order: Order, event: OrderEvent) -> Callable[[], Awaitable[bool]]:
-        return lambda: self._update(order, event)
-
-    async def _update(self, order: Order, event: OrderEvent) -> bool:
-        return await self._store.record_order_update(
-            order.client_order_id,
-            status=order.status.value,
-            at=event.timestamp,
-            broker_order_id=order.id,
-            filled_qty=order.filled_qty,
-            filled_avg_price=order.filled_avg_price,
-            detail=f"stream: {event.kind}",
-        )
 
     async def _retrying(self, what: str, write: Callable[[], Awaitable[T]]) -> T:
         """Run one journal write, backing off and retrying while the database is unavailable."""

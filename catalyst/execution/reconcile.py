@@ -33,6 +33,7 @@ from catalyst.domain.models import (
     Position,
     Side,
 )
+from catalyst.execution.journal import journal_broker_order
 from catalyst.execution.submitter import OrderSubmitter
 from catalyst.pipeline.order_ids import PREFIX as ORDER_ID_PREFIX
 from catalyst.pipeline.order_ids import client_order_id
@@ -174,32 +175,7 @@ class Reconciler:
             await self._broker.cancel_order(order.id)
 
     async def _apply(self, order: Order, now: datetime) -> int:
-        changed = int(
-            await self._store.record_order_update(
-                order.client_order_id,
-                status=order.status.value,
-                at=now,
-                broker_order_id=order.id,
-                filled_qty=order.filled_qty,
-                filled_avg_price=order.filled_avg_price,
-                detail="reconciled",
-            )
-        )
-        if order.legs:
-            await self._store.record_legs(order.client_order_id, order.legs, now)
-            for leg in order.legs:
-                changed += int(
-                    await self._store.record_order_update(
-                        leg.client_order_id,
-                        status=leg.status.value,
-                        at=now,
-                        broker_order_id=leg.id,
-                        filled_qty=leg.filled_qty,
-                        filled_avg_price=leg.filled_avg_price,
-                        detail="reconciled",
-                    )
-                )
-        return changed
+        return await journal_broker_order(self._store, order, at=now, detail="reconciled")
 
     async def _protect(
         self, positions: Sequence[Position], open_orders: Sequence[Order], now: datetime

@@ -26,6 +26,7 @@ from catalyst.domain.errors import (
     UnknownOrderOutcome,
 )
 from catalyst.domain.models import Order
+from catalyst.execution.journal import journal_broker_order
 from catalyst.ops.failpoints import (
     AFTER_INTENT_COMMIT,
     AFTER_SUBMIT_BEFORE_ACK,
@@ -125,16 +126,4 @@ class OrderSubmitter:
         return await self._broker.get_order_by_client_id(client_order_id)
 
     async def _record(self, order: Order, *, detail: str) -> None:
-        now = self._clock.now()
-        for each in (order, *order.legs):
-            if each is not order:
-                await self._store.record_legs(order.client_order_id, [each], now)
-            await self._store.record_order_update(
-                each.client_order_id,
-                status=each.status.value,
-                at=now,
-                broker_order_id=each.id,
-                filled_qty=each.filled_qty,
-                filled_avg_price=each.filled_avg_price,
-                detail=detail,
-            )
+        await journal_broker_order(self._store, order, at=self._clock.now(), detail=detail)
