@@ -79,7 +79,7 @@ class Flattener:
     ) -> FlattenResult:
         attempt = 0
         closed: set[str] = set()
-        working: dict[str, str] = {}  # symbol -> client_order_id of its exit order in flight
+        sent: dict[str, list[str]] = {}  # symbol -> client_order_ids of the exits tried so far
         remaining: tuple[str, ...] = ()
         while True:
             attempt += 1
@@ -104,7 +104,7 @@ class Flattener:
                     log.critical("flatten: session closed before flat", remaining=remaining)
                     return FlattenResult(False, attempt, tuple(sorted(closed)), remaining)
                 for position in positions:
-                    if position.qty != 0 and await self._close(purpose, position, attempt, working):
+                    if position.qty != 0 and await self._close(purpose, position, attempt, sent):
                         closed.add(position.symbol)
             if max_attempts is not None and attempt >= max_attempts:
                 return FlattenResult(False, attempt, tuple(sorted(closed)), remaining)
@@ -127,17 +127,18 @@ class Flattener:
                         await self._broker.cancel_order(member.id)
 
     async def _close(
-        self, purpose: str, position: Position, attempt: int, working: dict[str, str]
+        self, purpose: str, position: Position, attempt: int, sent: dict[str, list[str]]
     ) -> bool:
         symbol = position.symbol
-        previous = working.get(symbol)
-        if previous is not None:
+        # Every earlier exit for this symbol, including those whose outcome was unknown and
+        # then not found: a broker can still create one late, and two exits would sell twice.
+        for previous in sent.get(symbol, ()):
             try:
                 order = await self._broker.get_order_by_client_id(previous)
             except BrokerError:
                 return False
             if order is not None and order.status.is_open:
-                return False  # the earlier exit is still working; do not stack another
+                return False  # an earlier exit is still working; do not stack another
         cid = client_order_id(purpose, symbol, f"exit-{attempt}")
         side = Side.SELL if position.qty > 0 else Side.BUY
         intent = OrderIntent(
@@ -150,11 +151,11 @@ class Flattener:
             role=LegRole.EXIT,
             created_at=self._clock.now(),
         )
+        sent.setdefault(symbol, []).append(cid)
         result = await self._submitter.place(
             intent, lambda: self._broker.close_position(symbol, cid)
         )
         if result.outcome is Outcome.PLACED:
-            working[symbol] = cid
             return True
         log.warning("close not placed", symbol=symbol, outcome=result.outcome, reason=result.reason)
         return False
