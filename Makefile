@@ -28,3 +28,5 @@ typecheck: install
 
 bench: install
 	$(BIN)/python bench/simulated_day.py
+	$(BIN)/python bench/alpaca_cycle.py
+	$(BIN)/python bench/breach_to_flat.py
