@@ -123,6 +123,6 @@ def test_demo_prints_a_summary_of_a_flat_session(tmp_path: Path) -> None:
     result = _run("demo", "--config", str(config), "--date", "2026-11-24", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Catalyst simulated session 2026-11-24" in result.stdout
-    assert "scans run:        6" in result.stdout
+    assert "scans run:          6" in result.stdout
     assert "FLAT" in result.stdout
     assert "NOT FLAT" not in result.stdout

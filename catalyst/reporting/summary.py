@@ -50,16 +50,16 @@ class DaySummary:
         day_pnl = self.end_equity - self.start_equity
         lines = [
             f"Catalyst simulated session {self.day.isoformat()} (close {self.session_close})",
-            f"  scans run:        {self.scans_run}",
-            f"  candidates:       {funnel}",
-            f"  entries placed:   {self.entries_placed} bracket orders",
-            f"  orders journaled: {statuses or 'none'}",
-            f"  fills:            {self.fills}",
-            f"  realised P&L:     {self.realised_pnl:+.2f} USD",
-            f"  equity:           {self.start_equity:.2f} → {self.end_equity:.2f} "
+            f"  scans run:          {self.scans_run}",
+            f"  funnel (all scans): {funnel}",
+            f"  entries placed:     {self.entries_placed} bracket orders",
+            f"  orders journaled:   {statuses or 'none'}",
+            f"  fills:              {self.fills}",
+            f"  realised P&L:       {self.realised_pnl:+.2f} USD",
+            f"  equity:             {self.start_equity:.2f} → {self.end_equity:.2f} "
             f"(day P&L {day_pnl:+.2f})",
-            f"  trading state:    {self.trading_state.upper()}",
-            "  at the close:     "
+            f"  trading state:      {self.trading_state.upper()}",
+            "  at the close:       "
             + (
                 "FLAT (no positions, no open orders)"
                 if self.flat
