@@ -28,6 +28,7 @@ from catalyst.daemon.scheduling import drive_simulated, drive_with_apscheduler
 from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.pipeline.runner import CycleReport
+from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.day_plan import plan_day
 from catalyst.timekeeping.triggers import SessionTimesTrigger
@@ -71,6 +72,7 @@ class Supervisor:
         self._watchdog_seconds = watchdog_seconds
         self._watchdog_sleep = watchdog_sleep
         self._refresh_calendar = refresh_calendar
+        self._reconcile_alarm = Alarm(components.clock, "reconciler")
         self._stop = asyncio.Event()
         self._cycle_idle = asyncio.Event()
         self._cycle_idle.set()
@@ -114,7 +116,13 @@ class Supervisor:
             c.calendar, lambda session: plan_day(session, c.settings.trading.schedule).scan_times
         )
         # Fills journaled as they happen; each one makes the risk-watch look at the loss now.
-        recorder = OrderEventRecorder(c.broker, c.store, c.clock, on_fill=c.risk_watch.wake)
+        recorder = OrderEventRecorder(
+            c.broker,
+            c.store,
+            c.clock,
+            on_fill=c.risk_watch.wake,
+            on_order_ended=self._reconcile_alarm.wake,  # a stop may be gone: look now
+        )
         self._systemd.ready()
         self._systemd.status(f"{mode}; trading {state.status.value}")
         try:
@@ -172,7 +180,7 @@ class Supervisor:
     async def _reconcile_loop(self) -> None:
         calendar_day = self._c.clock.now().astimezone(EXCHANGE_TZ).date()
         while True:
-            await self._c.clock.sleep(RECONCILE_INTERVAL.total_seconds())
+            await self._reconcile_alarm.sleep(RECONCILE_INTERVAL.total_seconds())
             try:
                 await self._c.reconciler.reconcile()
                 self.record.reconcile_runs += 1

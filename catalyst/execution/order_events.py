@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
+ENDED_WITHOUT_FILL = frozenset({"canceled", "expired", "rejected"})
 STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # back-off between attempts when the database fails
 RESUBSCRIBE_SECONDS = 5.0  # pause before re-opening a broker event stream that failed
 
@@ -35,12 +36,19 @@ class OrderEventRecorder:
     """Consumes `broker.order_events()` until cancelled; see the module docstring."""
 
     def __init__(
-        self, broker: Broker, store: Store, clock: Clock, on_fill: Callable[[], None]
+        self,
+        broker: Broker,
+        store: Store,
+        clock: Clock,
+        on_fill: Callable[[], None],
+        on_order_ended: Callable[[], None] = lambda: None,
     ) -> None:
         self._broker = broker
         self._store = store
         self._clock = clock
         self._on_fill = on_fill
+        # A cancelled or expired order may have been a position's protective stop.
+        self._on_order_ended = on_order_ended
         self.events_seen = 0
         self.fills_recorded = 0
 
@@ -85,11 +93,14 @@ class OrderEventRecorder:
                 client_order_id=event.order.client_order_id,
                 error=f"{type(exc).__name__}: {exc}",
             )
-        if event.fill is not None:
+        callback = self._on_fill if event.fill is not None else None
+        if event.kind in ENDED_WITHOUT_FILL:
+            callback = self._on_order_ended
+        if callback is not None:
             try:
-                self._on_fill()
+                callback()
             except Exception as exc:
-                log.error("on_fill callback failed", error=str(exc))
+                log.error("order event callback failed", kind=event.kind, error=str(exc))
 
     async def _record_order(self, event: OrderEvent) -> None:
         order = event.order

@@ -12,8 +12,6 @@ unrealised, never "since the daemon started".
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -27,6 +25,7 @@ from catalyst.ports import Broker, Clock, Notifier
 from catalyst.reporting.pnl import position_opened_at
 from catalyst.risk.limits import LossLevel, evaluate_daily_loss
 from catalyst.store.repository import Store
+from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 
 log = structlog.get_logger(__name__)
@@ -62,8 +61,7 @@ class RiskWatch:
         self._flatten_request = flatten_request
         self._next_hold_check: datetime | None = None
         self._start_equity: tuple[date, Decimal] | None = None
-        self._woken = False
-        self._nap: asyncio.Task[None] | None = None
+        self._alarm = Alarm(clock, "risk-watch")
         self.last_check: datetime | None = None
         self.last_level: LossLevel = LossLevel.OK
 
@@ -81,44 +79,11 @@ class RiskWatch:
                 await self._enforce_max_hold()
             except BrokerError as exc:
                 log.warning("risk-watch: broker unavailable", error=str(exc))
-            await self._pause(interval)
+            await self._alarm.sleep(interval)
 
     def wake(self) -> None:
-        """Run the next check now (a fill just happened) instead of at the next interval.
-
-        Called from other tasks (the order-event recorder); wakes during a check make the next
-        check follow at once. Several wakes before the loop gets to run count as one.
-        """
-        self._woken = True
-        if self._nap is not None and not self._nap.done():
-            self._nap.cancel()
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep `seconds` of clock time, or less if `wake()` is called.
-
-        The sleep runs in a child task that is a clock participant of its own, so under a
-        simulated clock it is a real clock sleep (time moves), while this task waits for it
-        inside `idle()`; `wake()` cancels the child (clock sleeps are cancel-safe).
-        """
-        if self._woken:
-            self._woken = False
-            return
-        nap = asyncio.create_task(self._nap_for(seconds), name="risk-watch-sleep")
-        self._nap = nap
-        try:
-            with self._clock.idle():
-                await asyncio.wait({nap})
-        finally:
-            self._nap = None
-            if not nap.done():
-                nap.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await nap
-        self._woken = False
-
-    async def _nap_for(self, seconds: float) -> None:
-        with self._clock.participant():
-            await self._clock.sleep(seconds)
+        """Run the next check now (a fill just happened) instead of at the next interval."""
+        self._alarm.wake()
 
     async def check_once(self) -> LossLevel:
         """One measurement; acts on a warning or a breach. Returns the level seen."""
