@@ -32,6 +32,7 @@ from catalyst.pipeline.ticks import round_down_to_tick, round_up_to_tick
 from catalyst.pipeline.universe import screen_universe
 from catalyst.ports import Broker, Clock
 from catalyst.risk.decisions import Approved, Rejected
+from catalyst.risk.exposure import open_risk
 from catalyst.risk.rules import BookState, check_all
 from catalyst.store.records import CycleStart, OrderIntent, ScanResultRecord
 from catalyst.store.repository import Store
@@ -261,6 +262,11 @@ class PipelineRunner:
             trading_halted=state.is_halted,
             paused=self._pause_flag.is_set(),
             entries_allowed_now=plan.entries_allowed_at(self._clock.now()),
+            open_risk=open_risk(
+                positions,
+                open_orders,
+                Decimal(str(self._settings.trading.workflow.stop_loss_pct)),
+            ),
         )
         rejected: list[tuple[str, str]] = []
         plans: list[TradePlan] = []

@@ -38,9 +38,12 @@ class BookState:
     paused: bool
     entries_allowed_now: bool  # market open and before the entry cutoff
     pending_plans: tuple[TradePlan, ...] = ()  # approved earlier in this cycle, not yet placed
+    # What the positions already held would still lose if every one stopped out from here:
+    # Σ qty x (mark - stop), never negative. Counting it keeps "all stops hit" within the limit.
+    open_risk: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
-        numbers = [self.equity, self.buying_power, self.day_pnl]
+        numbers = [self.equity, self.buying_power, self.day_pnl, self.open_risk]
         numbers += [p.current_price for p in self.positions]
         if not all(isinstance(n, Decimal) and n.is_finite() for n in numbers):
             raise ValueError("book state needs finite Decimal equity, buying power, P&L and prices")
@@ -192,9 +195,11 @@ def _daily_loss(plan: TradePlan, book: BookState, limits: RiskLimits) -> Rejecte
 
 
 def projected_loss(book: BookState) -> Decimal:
-    """Today's loss so far (0 when up) plus the stop-out loss of every pending plan."""
+    """Today's loss so far (0 when up), plus what held positions would lose to their stops,
+    plus the stop-out loss of every pending plan."""
     current = -book.day_pnl if book.day_pnl < 0 else Decimal(0)
-    return current + sum((p.max_loss for p in book.pending_plans), Decimal(0))
+    open_risk = max(book.open_risk, Decimal(0))
+    return current + open_risk + sum((p.max_loss for p in book.pending_plans), Decimal(0))
 
 
 _RULES: tuple[_Rule, ...] = (

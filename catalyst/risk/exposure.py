@@ -1,0 +1,45 @@
+"""Open risk: what the positions already held would lose if every one of them stopped out now."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from catalyst.domain.models import Order, OrderType, Position, Side
+
+
+def open_risk(
+    positions: Sequence[Position], open_orders: Sequence[Order], unprotected_stop_pct: Decimal
+) -> Decimal:
+    """Σ over long positions of qty x (mark - stop), never below zero per share.
+
+    Shares covered by working or held sell stops (bracket legs included) count at their stop
+    price, lowest stop first; shares with no stop count as if stopped `unprotected_stop_pct`
+    below the mark (the reconciler gives them a stop soon). Short positions are not taken by
+    Catalyst and are left out.
+    """
+    stops: dict[str, list[tuple[Decimal, int]]] = {}
+    for order in open_orders:
+        for each in (order, *order.legs):
+            if (
+                each.side is Side.SELL
+                and each.type in (OrderType.STOP, OrderType.STOP_LIMIT)
+                and each.status.is_open
+                and each.stop_price is not None
+            ):
+                stops.setdefault(each.symbol, []).append(
+                    (each.stop_price, each.qty - each.filled_qty)
+                )
+    total = Decimal(0)
+    for position in positions:
+        if position.qty <= 0:
+            continue
+        remaining = position.qty
+        for stop, qty in sorted(stops.get(position.symbol, [])):
+            covered = min(qty, remaining)
+            total += covered * max(position.current_price - stop, Decimal(0))
+            remaining -= covered
+            if remaining == 0:
+                break
+        total += remaining * position.current_price * unprotected_stop_pct
+    return total
