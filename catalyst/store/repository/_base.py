@@ -1,11 +1,12 @@
 """The store's shared base: the transaction helper and the row-to-record converters.
 
 The store is split by aggregate (cycles, orders, positions, risk), each part a class over this
-base; `catalyst.store.repository.Store` combines them. Rows never leave this package: every
-method takes and returns frozen records (`catalyst.store.records`) or domain objects. Idempotent writes use INSERT ... ON CONFLICT DO
-NOTHING RETURNING, which SQLite and PostgreSQL both speak, so "already there" is an answer rather
-than an exception, even when several tasks race. Database failures surface as
-`catalyst.domain.errors.OperationalError`: when the journal cannot be written, nobody should trade.
+base; `catalyst.store.repository.Store` combines them. Rows never leave this package: every method
+takes and returns frozen records (`catalyst.store.records`) or domain objects. Idempotent writes
+use INSERT ... ON CONFLICT DO NOTHING RETURNING, which SQLite and PostgreSQL both speak, so
+"already there" is an answer rather than an exception, even when several tasks race. Database
+failures surface as `catalyst.domain.errors.OperationalError`: when the journal cannot be written,
+nobody should trade.
 """
 
 from __future__ import annotations
