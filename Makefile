@@ -6,9 +6,7 @@ BIN    := $(VENV)/bin
 .PHONY: demo test lint typecheck bench install
 
 $(BIN)/catalyst: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	PYTHON=$(PYTHON) scripts/bootstrap.sh
 	touch $@
 
 install: $(BIN)/catalyst
