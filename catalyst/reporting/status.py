@@ -61,6 +61,12 @@ class StatusReport:
             "next_scan": self.next_scan.isoformat() if self.next_scan else None,
         }
 
+    def _pause_line(self) -> str:
+        if not self.paused:
+            return "no"
+        detail = "; ".join(line.strip() for line in (self.pause_detail or "").splitlines())
+        return f"yes ({detail})" if detail else "yes"
+
     def render(self) -> str:
         state = self.trading_state.upper()
         if self.halt_reason:
@@ -68,7 +74,7 @@ class StatusReport:
         lines = [
             f"mode:           {self.mode.upper()} via {self.broker}",
             f"trading state:  {state}",
-            f"paused:         {'yes: ' + (self.pause_detail or '') if self.paused else 'no'}",
+            f"paused:         {self._pause_line()}",
             f"positions:      {len(self.positions)}",
         ]
         lines += [
