@@ -89,6 +89,9 @@ def test_operator_commands_pause_halt_resume_and_status(tmp_path: Path) -> None:
     assert report["paused"] is True
     assert report["mode"] == "paper"
     assert SECRET not in status.stdout + status.stderr
+    text = _run("status", "--config", str(config), cwd=tmp_path).stdout
+    assert "paused:         yes (paused_at: " in text
+    assert "reason: earnings week)" in text
 
     refused = _run("resume", "--config", str(config), cwd=tmp_path)
     assert refused.returncode == 3
