@@ -20,12 +20,13 @@ log = structlog.get_logger(__name__)
 
 
 def next_flatten(calendar: SessionCalendar, schedule: ScheduleConfig, now: datetime) -> DayPlan:
-    """The day plan of the next session whose flatten time is still ahead of (or at) `now`."""
+    """The day plan whose flatten is due next: today's until its close (a daemon restarted
+    between the flatten time and the close flattens at once), else the next session's."""
     local_day = now.astimezone(EXCHANGE_TZ).date()
     session = calendar.session(local_day)
     if session is not None:
         plan = plan_day(session, schedule)
-        if now < plan.flatten_at:
+        if now < session.close:
             return plan
     return plan_day(calendar.next_session(local_day), schedule)
 
