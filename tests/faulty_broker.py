@@ -36,6 +36,7 @@ class Faults:
     fail_cancel_all: int = 0  # cancel_all_orders answers 503
     fail_lookups: int = 0  # get_order_by_client_id answers 503
     fail_list_positions: int = 0  # list_positions answers 503
+    fail_account: int = 0  # get_account answers 503
     corrupt_snapshots: frozenset[str] = frozenset()  # these symbols' last price arrives as NaN
 
 
@@ -49,6 +50,9 @@ class FaultyBroker:
         self.close_calls = 0
 
     async def get_account(self) -> Account:
+        if self.faults.fail_account > 0:
+            self.faults.fail_account -= 1
+            raise RetryableBrokerError("503 service unavailable")
         return await self.inner.get_account()
 
     async def get_session(self, day: date) -> TradingSession | None:

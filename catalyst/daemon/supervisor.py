@@ -229,7 +229,7 @@ class Supervisor:
             seconds=max(3 * self._c.settings.risk.emergency_actions.risk_watch_interval_seconds, 30)
         )
         while True:
-            last = watch.last_check
+            last = watch.last_beat
             if last is not None and self._c.clock.now() - last <= limit:
                 self._systemd.watchdog()
             else:

@@ -32,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 RISK_WATCH_ACTOR = "risk-watch"
 HOLD_CHECK_EVERY = timedelta(minutes=1)
+OUTAGE_ALERT_AFTER = timedelta(minutes=1)
 
 
 class RiskWatch:
@@ -63,6 +64,9 @@ class RiskWatch:
         self._start_equity: tuple[date, Decimal] | None = None
         self._alarm = Alarm(clock, "risk-watch")
         self.last_check: datetime | None = None
+        self.last_beat: datetime | None = None
+        self._broker_down_since: datetime | None = None
+        self._outage_alerted = False
         self.last_level: LossLevel = LossLevel.OK
 
     def update_risk(self, risk: RiskFile) -> None:
@@ -78,8 +82,37 @@ class RiskWatch:
                 await self._handle_flatten_request()
                 await self._enforce_max_hold()
             except BrokerError as exc:
-                log.warning("risk-watch: broker unavailable", error=str(exc))
+                await self._broker_unavailable(exc)
+            else:
+                self._broker_recovered()
+            # The heartbeat says the loop runs, not that the broker answers: systemd's watchdog
+            # restarts a stuck daemon, not one waiting out a broker outage.
+            self.last_beat = self._clock.now()
             await self._alarm.sleep(interval)
+
+    async def _broker_unavailable(self, exc: BrokerError) -> None:
+        now = self._clock.now()
+        if self._broker_down_since is None:
+            self._broker_down_since = now
+            self._outage_alerted = False
+            log.warning(
+                "risk-watch: broker unavailable; the daily loss cannot be measured", error=str(exc)
+            )
+        elif not self._outage_alerted and now - self._broker_down_since >= OUTAGE_ALERT_AFTER:
+            self._outage_alerted = True
+            message = f"broker unreachable since {self._broker_down_since.isoformat()}: {exc}"
+            log.error("risk-watch: broker outage", error=str(exc))
+            await self._store.record_risk_event("broker_outage", "critical", message, now)
+            await self._notifier.notify(
+                "Broker unreachable: daily loss not measurable", message, critical=True
+            )
+
+    def _broker_recovered(self) -> None:
+        if self._broker_down_since is not None:
+            log.info(
+                "risk-watch: broker reachable again", since=self._broker_down_since.isoformat()
+            )
+            self._broker_down_since = None
 
     def wake(self) -> None:
         """Run the next check now (a fill just happened) instead of at the next interval."""

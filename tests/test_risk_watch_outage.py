@@ -1,0 +1,76 @@
+"""A broker outage: the risk-watch keeps beating (no watchdog restart loop), alerts a person once
+after a minute, and says when the broker is back."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from faulty_broker import FaultyBroker
+from structlog.testing import capture_logs
+
+from catalyst.config.models import RiskFile, SimulationConfig
+from catalyst.execution.flatten import Flattener
+from catalyst.execution.submitter import OrderSubmitter
+from catalyst.ops.flatten_request import FlattenRequest
+from catalyst.risk.watch import RiskWatch
+from catalyst.sim.broker import build_sim_broker
+from catalyst.store.repository import Store
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.clock import SimClock
+
+START = datetime.combine(date(2026, 11, 24), time(10, 0), tzinfo=EXCHANGE_TZ)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.alerts: list[tuple[str, bool]] = []
+
+    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
+        self.alerts.append((subject, critical))
+
+
+async def test_outage_keeps_the_heartbeat_alerts_once_and_reports_recovery(
+    tmp_path: Path, migrated_store: Store
+) -> None:
+    clock = SimClock(START)
+    calendar = ExchangeCalendar()
+    broker = FaultyBroker(build_sim_broker(SimulationConfig(symbols=20), calendar, clock))
+    broker.faults.fail_account = 100  # 150 s of outage at one check every 1.5 s
+    inbox = Inbox()
+    watch = RiskWatch(
+        broker=broker,
+        store=migrated_store,
+        clock=clock,
+        calendar=calendar,
+        risk=RiskFile(),
+        flattener=Flattener(
+            broker, migrated_store, clock, OrderSubmitter(broker, migrated_store, clock)
+        ),
+        notifier=inbox,
+        max_hold=timedelta(hours=3),
+        flatten_request=FlattenRequest(tmp_path),
+    )
+
+    async def watch_for(span: timedelta) -> None:
+        async def run() -> None:
+            with clock.participant():
+                await watch.run()
+
+        task = asyncio.create_task(run())
+        await clock.sleep_until(START + span)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    with capture_logs() as logs:
+        await watch_for(timedelta(minutes=4))
+
+    assert inbox.alerts == [("Broker unreachable: daily loss not measurable", True)]
+    events = await migrated_store.risk_events_since(START)
+    assert [e.kind for e in events] == ["broker_outage"]
+    assert watch.last_beat is not None
+    assert START + timedelta(minutes=3) < watch.last_beat
+    messages = [e["event"] for e in logs]
+    assert messages.count("risk-watch: broker unavailable; the daily loss cannot be measured") == 1
+    assert "risk-watch: broker reachable again" in messages
