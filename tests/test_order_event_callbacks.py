@@ -3,6 +3,7 @@ expired order wakes the reconciler (it may have been a position's stop)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -69,3 +70,49 @@ async def test_recorder_wakes_the_right_task_for_each_event(
     await recorder.handle(OrderEvent(kind, _stop_leg(status), AT, fill))
 
     assert calls == ([] if woken is None else [woken])
+
+
+async def test_sim_broker_pushes_cancel_and_expiry_events() -> None:
+    from catalyst.config.models import SimulationConfig
+    from catalyst.domain.models import BracketSpec, OrderRequest
+    from catalyst.sim.broker import build_sim_broker
+    from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+
+    clock = SimClock(datetime(2026, 11, 24, 10, 0, tzinfo=EXCHANGE_TZ))
+    broker = build_sim_broker(SimulationConfig(symbols=30, seed=2), ExchangeCalendar(), clock)
+    symbol = sorted(a.symbol for a in await broker.list_assets() if a.tradable)[0]
+    price = (await broker.get_snapshots([symbol]))[symbol].last_price
+    events: list[OrderEvent] = []
+
+    async def consume() -> None:
+        async for event in broker.order_events():
+            events.append(event)
+
+    consumer = asyncio.create_task(consume())
+    await asyncio.sleep(0)  # subscribed
+
+    def resting(cid: str) -> OrderRequest:
+        low = (price * Decimal("0.5")).quantize(Decimal("0.01"))
+        return OrderRequest(
+            cid,
+            symbol,
+            Side.BUY,
+            1,
+            type=OrderType.LIMIT,
+            limit_price=low,
+            bracket=BracketSpec(take_profit_limit=price * 2, stop_loss_stop=low / 2),
+        )
+
+    cancelled = await broker.submit_order(resting("cancel-me"))
+    await broker.submit_order(resting("let-expire"))
+    await broker.cancel_order(cancelled.id)
+    clock.advance_to(datetime(2026, 11, 24, 16, 1, tzinfo=EXCHANGE_TZ))
+    await broker.list_open_orders()
+    await asyncio.sleep(0)
+    consumer.cancel()
+    await asyncio.gather(consumer, return_exceptions=True)
+
+    seen = {(e.kind, e.order.client_order_id) for e in events}
+    assert ("canceled", "cancel-me") in seen
+    assert ("canceled", "cancel-me-sl") in seen
+    assert ("expired", "let-expire") in seen

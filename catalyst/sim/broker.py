@@ -5,9 +5,10 @@ move forward with the daemon. `list_assets` returns the whole simulated universe
 symbols included with `tradable=False` (as Alpaca's asset list has them), so the pipeline's own
 filter is exercised.
 
-`order_events` pushes fills (not other order states) from the exchange's fill listener. The
-exchange only moves when someone calls the broker (every call catches it up to the clock), so a
-fill is pushed during the first call made after simulated time passes it.
+`order_events` pushes fills from the exchange's fill listener, and "canceled" / "expired" /
+"rejected" events found by comparing the open orders before and after each call. The exchange only
+moves when someone calls the broker (every call catches it up to the clock), so an event is pushed
+during the first call made after simulated time passes it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from catalyst.sim.feed import SessionSource, SyntheticMarketFeed
 from catalyst.sim.market import SyntheticMarket
 
 _AVG_PRICE_PLACES = Decimal("0.0001")
+_ENDED_WITHOUT_FILL = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,8 @@ class SimBroker:
         self._calendar = calendar
         self._clock = clock
         self._totals: dict[str, tuple[int, Decimal]] = {}
-        self._subscribers: list[asyncio.Queue[_Execution]] = []
+        self._subscribers: list[asyncio.Queue[_Execution | OrderEvent]] = []
+        self._open: frozenset[str] = frozenset()  # ids of open orders and legs at the last look
         for fill in exchange.fills:  # fills before this broker existed count toward the totals
             self._on_fill(fill)
         exchange.add_fill_listener(self._on_fill)
@@ -77,12 +80,12 @@ class SimBroker:
 
         Each event's order is the order as it stood right after that fill (legs nested).
         """
-        queue: asyncio.Queue[_Execution] = asyncio.Queue()
+        queue: asyncio.Queue[_Execution | OrderEvent] = asyncio.Queue()
         self._subscribers.append(queue)
         try:
             while True:
-                execution = await queue.get()
-                yield self._event(execution)
+                item = await queue.get()
+                yield item if isinstance(item, OrderEvent) else self._event(item)
         finally:
             self._subscribers.remove(queue)
 
@@ -113,6 +116,25 @@ class SimBroker:
 
     def _sync(self) -> None:
         self._exchange.advance_to(self._clock.now())
+        self._note_ended_orders()
+
+    def _note_ended_orders(self) -> None:
+        # Orders open at the last look that are now canceled, expired or rejected.
+        current = frozenset(
+            member.id
+            for order in self._exchange.open_orders()
+            for member in (order, *order.legs)
+            if member.status.is_open
+        )
+        if self._subscribers:
+            now = self._clock.now()
+            for order_id in sorted(self._open - current):
+                order = self._exchange.order(order_id)
+                if order.status in _ENDED_WITHOUT_FILL:
+                    event = OrderEvent(kind=order.status.value, order=order, timestamp=now)
+                    for queue in self._subscribers:
+                        queue.put_nowait(event)
+        self._open = current
 
     async def get_account(self) -> Account:
         """Equity, the previous close's equity, cash and buying power."""
@@ -166,7 +188,9 @@ class SimBroker:
     async def submit_order(self, request: OrderRequest) -> Order:
         """Place an order; rejections raise the `catalyst.domain.errors` classes."""
         self._sync()
-        return self._exchange.submit(request)
+        result = self._exchange.submit(request)
+        self._note_ended_orders()
+        return result
 
     async def get_order_by_client_id(self, client_order_id: str) -> Order | None:
         """A parent (legs nested) or a single leg by client_order_id, or None."""
@@ -182,11 +206,13 @@ class SimBroker:
         """Cancel one order (and its bracket group); a no-op if already final."""
         self._sync()
         self._exchange.cancel(order_id)
+        self._note_ended_orders()
 
     async def cancel_all_orders(self) -> None:
         """Cancel every open order, legs included."""
         self._sync()
         self._exchange.cancel_all()
+        self._note_ended_orders()
 
     async def list_positions(self) -> list[Position]:
         """Every open position."""
@@ -201,7 +227,9 @@ class SimBroker:
     async def close_position(self, symbol: str, client_order_id: str) -> Order:
         """Cancel the symbol's open orders, then sell the position at market."""
         self._sync()
-        return self._exchange.close_position(symbol, client_order_id)
+        result = self._exchange.close_position(symbol, client_order_id)
+        self._note_ended_orders()
+        return result
 
 
 def build_sim_broker(
