@@ -29,6 +29,8 @@ class FlattenRequest:
 
     def pending(self) -> str | None:
         """The pending request's details, or None."""
+        if not self._file.is_set():  # checked every risk-watch tick: a stat, not an open
+            return None
         return self._file.describe()
 
     def done(self) -> None:
