@@ -25,6 +25,7 @@ from catalyst.domain.models import (
     Snapshot,
     TradingSession,
 )
+from catalyst.ports import Clock
 from catalyst.sim.broker import SimBroker
 
 
@@ -38,13 +39,15 @@ class Faults:
     fail_list_positions: int = 0  # list_positions answers 503
     fail_account: int = 0  # get_account answers 503
     corrupt_snapshots: frozenset[str] = frozenset()  # these symbols' last price arrives as NaN
+    snapshot_delay_seconds: float = 0.0  # snapshots take this long (on the broker's clock)
 
 
 class FaultyBroker:
     """Implements `catalyst.ports.Broker` by delegating to a SimBroker, with scripted faults."""
 
-    def __init__(self, inner: SimBroker) -> None:
+    def __init__(self, inner: SimBroker, clock: Clock | None = None) -> None:
         self.inner = inner
+        self.clock = clock
         self.faults = Faults()
         self.submit_calls = 0
         self.close_calls = 0
@@ -62,6 +65,8 @@ class FaultyBroker:
         return await self.inner.list_assets()
 
     async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
+        if self.faults.snapshot_delay_seconds and self.clock is not None:
+            await self.clock.sleep(self.faults.snapshot_delay_seconds)
         snapshots = await self.inner.get_snapshots(symbols)
         for symbol in self.faults.corrupt_snapshots & snapshots.keys():
             snapshots[symbol] = replace(snapshots[symbol], last_price=Decimal("NaN"))

@@ -30,7 +30,7 @@ async def setup(tmp_path: Path, sqlite_url: str) -> AsyncIterator[tuple[Componen
     await asyncio.to_thread(upgrade_database, sqlite_url)
     clock = SimClock(PREMARKET)
     calendar = ExchangeCalendar()
-    broker = FaultyBroker(build_sim_broker(settings.trading.simulation, calendar, clock))
+    broker = FaultyBroker(build_sim_broker(settings.trading.simulation, calendar, clock), clock)
     components = await build_components(
         settings,
         clock=clock,
@@ -126,3 +126,19 @@ async def test_sector_overrides_replace_the_brokers_sector_in_the_journal(
     await components.runner.run_scheduled(PREMARKET)
 
     assert (await components.store.sectors([symbol]))[symbol] == "Utilities"
+
+
+async def test_a_cycle_longer_than_a_quarter_of_its_interval_is_warned_about(
+    setup: tuple[Components, FaultyBroker],
+) -> None:
+    components, broker = setup
+    _at_scan_time(components)
+    interval = components.settings.trading.workflow.scan_frequency_minutes * 60
+    broker.faults.snapshot_delay_seconds = 0.3 * interval
+
+    with capture_logs() as logs:
+        await components.runner.run_scheduled(SCAN)
+
+    overruns = [e for e in logs if e["event"] == "cycle overran its budget"]
+    assert len(overruns) == 1
+    assert overruns[0]["budget_seconds"] == 0.25 * interval

@@ -47,7 +47,9 @@ NEWS_LOOKBACK = timedelta(hours=24)
 # Universe rejections that mean the data itself is broken (as opposed to price band or exchange).
 BAD_DATA_REASONS = ("no snapshot", "snapshot is for", "invalid", "crossed quote")
 AVERAGE_VOLUME_DAYS = 20
-ENTRY_LIMIT_MARKUP = Decimal("1.002")  # entry limit 0.2 % above the last trade
+ENTRY_LIMIT_MARKUP = Decimal("1.002")
+# A scan taking more than this share of its interval is logged: prices have moved under it.
+CYCLE_BUDGET_SHARE = 0.25  # entry limit 0.2 % above the last trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,15 @@ class PipelineRunner:
                 rejected=len(report.rejected),
                 seconds=round(elapsed, 3),
             )
+            budget = (
+                CYCLE_BUDGET_SHARE * self._settings.trading.workflow.scan_frequency_minutes * 60
+            )
+            if elapsed > budget:
+                log.warning(
+                    "cycle overran its budget",
+                    seconds=round(elapsed, 3),
+                    budget_seconds=budget,
+                )
             return report
 
     async def _run(self, cycle_id: str, plan: DayPlan) -> CycleReport:
