@@ -5,9 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalyst.config.models import RiskLimits, WorkflowConfig
+from catalyst.domain.ticks import is_valid_tick
 from catalyst.pipeline.candidates import Candidate, CatalystFeatures, TradePlan
 from catalyst.pipeline.sizing import plan_bracket
-from catalyst.pipeline.ticks import is_valid_tick
 from catalyst.risk.decisions import Rejected
 
 D = Decimal

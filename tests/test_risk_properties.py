@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from catalyst.config.models import RiskLimits
 from catalyst.domain.models import Position
+from catalyst.domain.ticks import is_valid_tick
 from catalyst.pipeline.candidates import TradePlan
-from catalyst.pipeline.ticks import is_valid_tick
 from catalyst.risk.decisions import Approved
 from catalyst.risk.rules import BookState, check_all
 

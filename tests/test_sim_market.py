@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalyst.domain.models import Bar, TradingSession
+from catalyst.domain.ticks import tick_size
 from catalyst.sim.feed import SyntheticMarketFeed
 from catalyst.sim.market import SyntheticMarket
-from catalyst.sim.ticks import is_on_tick, round_to_tick, sub_penny_reason, tick_size
+from catalyst.sim.ticks import is_on_tick, round_to_tick, sub_penny_reason
 from catalyst.sim.universe import GICS_SECTORS, build_universe
 from catalyst.timekeeping.calendar import ExchangeCalendar
 

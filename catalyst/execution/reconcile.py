@@ -33,11 +33,11 @@ from catalyst.domain.models import (
     Position,
     Side,
 )
+from catalyst.domain.ticks import round_down_to_tick
 from catalyst.execution.journal import journal_broker_order
 from catalyst.execution.submitter import OrderSubmitter
 from catalyst.pipeline.order_ids import PREFIX as ORDER_ID_PREFIX
 from catalyst.pipeline.order_ids import client_order_id
-from catalyst.pipeline.ticks import round_down_to_tick
 from catalyst.ports import Broker, Clock
 from catalyst.store.records import INTENT_STATUS, OrderIntent
 from catalyst.store.repository import Store

@@ -20,6 +20,7 @@ import structlog
 
 from catalyst.config.models import Settings
 from catalyst.domain.models import Asset, Bar, BracketSpec, LegRole, OrderRequest, OrderType, Side
+from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
 from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.pipeline.candidates import Candidate, TradePlan
@@ -28,7 +29,6 @@ from catalyst.pipeline.order_ids import client_order_id
 from catalyst.pipeline.scoring import score_catalysts
 from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.sizing import plan_bracket
-from catalyst.pipeline.ticks import round_down_to_tick, round_up_to_tick
 from catalyst.pipeline.universe import screen_universe
 from catalyst.ports import Broker, Clock
 from catalyst.risk.decisions import Approved, Rejected

@@ -30,7 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from catalyst.domain.models import Bar, NewsItem, Snapshot, TradingSession
-from catalyst.sim.ticks import price_from_float, round_array_to_ticks, round_to_tick, tick_size
+from catalyst.domain.ticks import tick_size
+from catalyst.sim.ticks import price_from_float, round_array_to_ticks, round_to_tick
 from catalyst.sim.universe import Universe, build_universe
 from catalyst.sim.util import MINUTE, exchange_midnight, floor_minutes
 

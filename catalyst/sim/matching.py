@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from catalyst.domain.models import OrderType, Side
+from catalyst.domain.ticks import tick_size
 from catalyst.sim.orders import SimOrder
-from catalyst.sim.ticks import round_to_tick, tick_size
+from catalyst.sim.ticks import round_to_tick
 
 SLIPPAGE = Decimal("0.0001")  # 1 bp against every market fill, before rounding to the tick
 

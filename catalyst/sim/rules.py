@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from catalyst.domain.errors import InsufficientBuyingPower, OrderRejected
 from catalyst.domain.models import Asset, BracketSpec, OrderRequest, OrderType, Side
-from catalyst.sim.ticks import CENT, round_to_tick, sub_penny_reason
+from catalyst.domain.ticks import PENNY
+from catalyst.sim.ticks import round_to_tick, sub_penny_reason
 
 # Alpaca checks a market buy against a price 2.5-4 % above the market; we reserve +3 %.
 MARKET_BUY_MARKUP = Decimal("1.03")
@@ -102,9 +103,9 @@ def _check_bracket(
     if request.limit_price is not None:
         stop_base = min(stop_base, request.limit_price)
         target_base = request.limit_price
-    if bracket.stop_loss_stop > stop_base - CENT:
+    if bracket.stop_loss_stop > stop_base - PENNY:
         raise OrderRejected(cid, "stop_loss.stop_price must be <= base_price - 0.01")
-    if bracket.take_profit_limit < target_base + CENT:
+    if bracket.take_profit_limit < target_base + PENNY:
         raise OrderRejected(cid, "take_profit.limit_price must be >= base_price + 0.01")
 
 

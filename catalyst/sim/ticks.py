@@ -2,8 +2,8 @@
 
 Reg NMS rule 612 (and so Alpaca): prices at or above $1.00 use whole cents, prices below $1.00 use
 $0.0001. An order price off that grid is rejected with Alpaca's "sub-penny increment" message.
-These helpers are shared by the exchange simulator and the pipeline (which rounds the stop and
-target prices it computes).
+The grid itself is `catalyst.domain.ticks.tick_size`; these are the simulator's own uses of it
+(nearest rounding, Alpaca's rejection message, vectorised rounding of generated prices).
 """
 
 from __future__ import annotations
@@ -14,21 +14,17 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-CENT = Decimal("0.01")
-SUB_PENNY_TICK = Decimal("0.0001")
-_ONE_DOLLAR = Decimal(1)
+from catalyst.domain.ticks import tick_size
+
 _ROUNDING = {"nearest": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING}
 
 Direction = Literal["nearest", "down", "up"]
 
 
-def tick_size(price: Decimal) -> Decimal:
-    """The minimum increment for an order at `price`: $0.01 from $1.00 up, else $0.0001."""
-    return CENT if price >= _ONE_DOLLAR else SUB_PENNY_TICK
-
-
 def is_on_tick(price: Decimal) -> bool:
     """Whether `price` is a whole number of ticks (trailing zeros are fine: 1.50 == 1.5000)."""
+    if not price.is_finite():
+        return False
     return price == price.quantize(tick_size(price), rounding=ROUND_HALF_UP)
 
 

@@ -50,7 +50,7 @@ from catalyst.domain.models import (
     Snapshot,
     TradingSession,
 )
-from catalyst.pipeline.ticks import round_down_to_tick, round_up_to_tick
+from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
 
 EXCHANGE_TZ = ZoneInfo("America/New_York")
 _REGULAR_CLOSE = time(16, 0)

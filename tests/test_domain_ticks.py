@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalyst.pipeline.ticks import (
+from catalyst.domain.ticks import (
     is_valid_tick,
     round_down_to_tick,
     round_up_to_tick,

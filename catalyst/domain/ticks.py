@@ -1,8 +1,8 @@
 """Price ticks for US equities: $0.01 at or above $1, $0.0001 below.
 
-The pipeline rounds stop and target prices here before they reach an order, so the broker never
-rejects a bracket for a sub-penny price. Rounding direction is always chosen by the caller to be
-the conservative one (stops down, targets up).
+The one statement of the tick rule: the pipeline and the Alpaca adapter round order prices here
+(the caller picks the conservative direction: stops down, targets up), and the exchange simulator
+validates and rounds its prices on the same grid.
 """
 
 from __future__ import annotations
