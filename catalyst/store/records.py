@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from catalyst.domain.models import LegRole, OrderClass, OrderRequest, OrderStatus, OrderType, Side
+from catalyst.risk.limits import TradingState
 
 INTENT_STATUS = "intent"
 NOT_PLACED_STATUS = "not_placed"
@@ -39,9 +40,8 @@ class OrderSource(StrEnum):
     EXTERNAL = "external"
 
 
-class TradingStatus(StrEnum):
-    ACTIVE = "active"
-    HALTED = "halted"
+# The journal stores the risk core's trading state; one enum, named as the store names it.
+TradingStatus = TradingState
 
 
 def _require_aware(name: str, value: datetime) -> None:

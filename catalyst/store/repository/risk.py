@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select, update
 
 from catalyst.domain.errors import OperationalError
+from catalyst.risk.limits import HaltRequested, PersonAcknowledged, TradingEvent, next_state
 from catalyst.store.records import (
     RiskEventRecord,
     TradingStateChange,
@@ -104,16 +105,14 @@ class RiskStore(StoreBase):
     async def _change_state(
         self,
         *,
-        to: TradingStatus,
+        event: TradingEvent,
         reason: str,
         by: str,
         at: datetime,
         halt_day: date | None,
     ) -> bool:
         _require_aware("at", at)
-        if not by.strip():
-            raise ValueError("a trading state change must name who made it")
-        async with self._transaction(f"change trading state to {to}") as session:
+        async with self._transaction(f"change trading state ({type(event).__name__})") as session:
             row = (
                 await session.execute(
                     select(trading_state.c.status)
@@ -122,6 +121,8 @@ class RiskStore(StoreBase):
                 )
             ).first()
             current = TradingStatus.ACTIVE if row is None else TradingStatus(row.status)
+            # The pure state machine decides: automatic events only lower, a person raises.
+            to = next_state(current, event)
             if current is to:
                 return False
             values = {
@@ -148,16 +149,18 @@ class RiskStore(StoreBase):
         """
         if not reason.strip():
             raise ValueError("a halt needs a reason")
+        _require_actor(by)
         return await self._change_state(
-            to=TradingStatus.HALTED, reason=reason, by=by, at=at, halt_day=day
+            event=HaltRequested(by=by, reason=reason), reason=reason, by=by, at=at, halt_day=day
         )
 
     async def resume(self, ack: str, by: str, at: datetime) -> bool:
         """Lift a halt; `ack` is the person's acknowledgement. True if it was halted until now."""
         if not ack.strip():
             raise ValueError("resuming needs an acknowledgement")
+        _require_actor(by)
         return await self._change_state(
-            to=TradingStatus.ACTIVE, reason=ack, by=by, at=at, halt_day=None
+            event=PersonAcknowledged(by=by, note=ack), reason=ack, by=by, at=at, halt_day=None
         )
 
     async def trading_state_history(self) -> list[TradingStateChange]:
@@ -220,3 +223,8 @@ class RiskStore(StoreBase):
             if not exists:
                 raise LookupError(f"no starting equity recorded for {day}")
             return False
+
+
+def _require_actor(by: str) -> None:
+    if not by.strip():
+        raise ValueError("a trading state change must name who made it")
