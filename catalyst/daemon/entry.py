@@ -107,8 +107,8 @@ async def simulate_session(
         simulated_until=session.close + SIMULATION_TAIL,
     )
     try:
-        record = await supervisor.run()
-        return await summarise_day(components, session, record)
+        await supervisor.run()
+        return await summarise_day(components, session)
     finally:
         await components.close()
 

@@ -39,6 +39,7 @@ from catalyst.execution.submitter import OrderSubmitter
 from catalyst.pipeline.order_ids import PREFIX as ORDER_ID_PREFIX
 from catalyst.pipeline.order_ids import client_order_id
 from catalyst.ports import Broker, Clock
+from catalyst.risk.exposure import STOP_TYPES, working_sells
 from catalyst.store.records import INTENT_STATUS, OrderIntent
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
@@ -231,12 +232,8 @@ def _stop_covered_qty(open_orders: Sequence[Order]) -> dict[str, int]:
     """Shares per symbol covered by a working or held sell stop (bracket legs included), or
     already being sold at market."""
     covered: dict[str, int] = {}
-    for order in open_orders:
-        for each in (order, *order.legs):
-            closing = each.type in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.MARKET)
-            if closing and each.side is Side.SELL and each.status.is_open:
-                remaining = each.qty - each.filled_qty
-                covered[each.symbol] = covered.get(each.symbol, 0) + remaining
+    for each in working_sells(open_orders, STOP_TYPES | {OrderType.MARKET}):
+        covered[each.symbol] = covered.get(each.symbol, 0) + each.qty - each.filled_qty
     return covered
 
 

@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 
 from catalyst.daemon.components import Components
-from catalyst.daemon.supervisor import RunRecord
 from catalyst.domain.models import TradingSession
 from catalyst.reporting.pnl import realised_pnl
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
@@ -70,9 +69,7 @@ class DaySummary:
         return "\n".join(lines)
 
 
-async def summarise_day(
-    components: Components, session: TradingSession, record: RunRecord
-) -> DaySummary:
+async def summarise_day(components: Components, session: TradingSession) -> DaySummary:
     """Summarise the session from the journal and the broker."""
     store, broker = components.store, components.broker
     totals: Counter[str] = Counter()
@@ -85,7 +82,6 @@ async def summarise_day(
     account = await broker.get_account()
     start_equity = await store.get_or_set_day_start_equity(session.day, account.last_equity)
     positions = await broker.list_positions()
-    del record  # the journal is the record; the run record only says what the supervisor saw
     return DaySummary(
         day=session.day,
         session_close=session.close.astimezone(EXCHANGE_TZ).strftime("%H:%M %Z"),

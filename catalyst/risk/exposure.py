@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from catalyst.domain.models import Order, OrderType, Position, Side
+
+
+def working_sells(open_orders: Sequence[Order], types: frozenset[OrderType]) -> Iterator[Order]:
+    """Open sell orders of `types`, bracket legs included (a held stop leg counts)."""
+    for order in open_orders:
+        for each in (order, *order.legs):
+            if each.side is Side.SELL and each.type in types and each.status.is_open:
+                yield each
+
+
+STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
 
 
 def open_risk(
@@ -19,17 +30,10 @@ def open_risk(
     Catalyst and are left out.
     """
     stops: dict[str, list[tuple[Decimal, int]]] = {}
-    for order in open_orders:
-        for each in (order, *order.legs):
-            if (
-                each.side is Side.SELL
-                and each.type in (OrderType.STOP, OrderType.STOP_LIMIT)
-                and each.status.is_open
-                and each.stop_price is not None
-            ):
-                stops.setdefault(each.symbol, []).append(
-                    (each.stop_price, each.qty - each.filled_qty)
-                )
+    for order in working_sells(open_orders, STOP_TYPES):
+        if order.stop_price is not None:
+            remaining = order.qty - order.filled_qty
+            stops.setdefault(order.symbol, []).append((order.stop_price, remaining))
     total = Decimal(0)
     for position in positions:
         if position.qty <= 0:
