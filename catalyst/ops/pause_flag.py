@@ -23,9 +23,14 @@ def _one_line(text: str) -> str:
 class PauseFlag:
     """The pause file at `path`. No clock is read here: callers pass the time in."""
 
-    def __init__(self, path: Path) -> None:
-        """`path` is the flag file, usually `settings.trading.paths.resolved_pause_file`."""
+    def __init__(self, path: Path, *, word: str = "paused") -> None:
+        """`path` is the flag file, usually `settings.trading.paths.resolved_pause_file`.
+
+        `word` names the action in the recorded fields (`paused_at`, `paused_by`); other request
+        files (the flatten request) reuse this class with their own word.
+        """
         self._path = path
+        self._word = word
 
     @property
     def path(self) -> Path:
@@ -44,8 +49,8 @@ class PauseFlag:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError("PauseFlag.set needs a timezone-aware datetime")
         content = (
-            f"paused_at: {at.isoformat()}\n"
-            f"paused_by: {_one_line(by) or 'unknown'}\n"
+            f"{self._word}_at: {at.isoformat()}\n"
+            f"{self._word}_by: {_one_line(by) or 'unknown'}\n"
             f"reason: {_one_line(reason) or 'none given'}\n"
         )
         parent = self._path.parent
@@ -81,7 +86,7 @@ class PauseFlag:
             text = self._path.read_text(encoding="utf-8", errors="replace").strip()
         except FileNotFoundError:
             return None
-        return text or "paused (no details recorded)"
+        return text or f"{self._word} (no details recorded)"
 
 
 def _fsync_directory(directory: Path) -> None:
