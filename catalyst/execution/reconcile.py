@@ -29,6 +29,7 @@ from catalyst.domain.models import (
     Order,
     OrderClass,
     OrderRequest,
+    OrderStatus,
     OrderType,
     Position,
     Side,
@@ -40,7 +41,7 @@ from catalyst.pipeline.order_ids import PREFIX as ORDER_ID_PREFIX
 from catalyst.pipeline.order_ids import client_order_id
 from catalyst.ports import Broker, Clock
 from catalyst.risk.exposure import STOP_TYPES, working_sells
-from catalyst.store.records import INTENT_STATUS, OrderIntent
+from catalyst.store.records import INTENT_STATUS, NOT_PLACED_STATUS, OrderIntent
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
@@ -145,7 +146,11 @@ class Reconciler:
             elif journaled.status == INTENT_STATUS or journaled.parent_client_order_id is None:
                 await self._store.record_order_update(
                     journaled.client_order_id,
-                    status="not_placed" if journaled.status == INTENT_STATUS else "canceled",
+                    status=(
+                        NOT_PLACED_STATUS
+                        if journaled.status == INTENT_STATUS
+                        else OrderStatus.CANCELED.value
+                    ),
                     at=now,
                     detail="broker has no order with this client_order_id",
                 )

@@ -25,7 +25,7 @@ from catalyst.domain.errors import (
     RetryableBrokerError,
     UnknownOrderOutcome,
 )
-from catalyst.domain.models import Order
+from catalyst.domain.models import Order, OrderStatus
 from catalyst.execution.journal import journal_broker_order
 from catalyst.ops.failpoints import (
     AFTER_INTENT_COMMIT,
@@ -34,7 +34,7 @@ from catalyst.ops.failpoints import (
     Failpoints,
 )
 from catalyst.ports import Broker, Clock
-from catalyst.store.records import OrderIntent
+from catalyst.store.records import NOT_PLACED_STATUS, OrderIntent
 from catalyst.store.repository import Store
 
 log = structlog.get_logger(__name__)
@@ -95,7 +95,7 @@ class OrderSubmitter:
         except OrderRejected as exc:
             bound.warning("order rejected", reason=exc.reason)
             await self._store.record_order_update(
-                cid, status="rejected", at=self._clock.now(), detail=exc.reason
+                cid, status=OrderStatus.REJECTED.value, at=self._clock.now(), detail=exc.reason
             )
             return PlaceResult(Outcome.REJECTED, reason=exc.reason)
         except (UnknownOrderOutcome, RetryableBrokerError) as exc:
@@ -103,7 +103,7 @@ class OrderSubmitter:
             found = await self._resolve(cid)
             if found is None:
                 await self._store.record_order_update(
-                    cid, status="not_placed", at=self._clock.now(), detail=str(exc)
+                    cid, status=NOT_PLACED_STATUS, at=self._clock.now(), detail=str(exc)
                 )
                 return PlaceResult(Outcome.NOT_PLACED, reason=str(exc))
             await self._record(found, detail="found by client_order_id after unknown outcome")
