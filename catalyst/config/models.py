@@ -60,6 +60,9 @@ class ScheduleConfig(_Frozen):
     )
     entry_cutoff_minutes_before_close: Annotated[int, Field(ge=0, le=390)] = 30
     flatten_minutes_before_close: Annotated[int, Field(ge=1, le=120)] = 10
+    # A scan missed while the daemon was down runs at start-up if it is less than this many
+    # minutes late (0: never); an older one is journaled as missed.
+    missed_scan_grace_minutes: Annotated[int, Field(ge=0, le=120)] = 5
 
     @field_validator("scan_times")
     @classmethod

@@ -5,8 +5,9 @@ broker pushes them, each waking the risk-watch), the end-of-day flattener and th
 reconciler.
 
 Start-up order matters: the database must be migrated, the journal reconciled with the broker
-(a failure stops the daemon before it trades), and only then is the scheduler armed and systemd
-told READY=1.
+(a failure stops the daemon before it trades), scans missed while the daemon was down settled (one
+missed by less than `schedule.missed_scan_grace_minutes` runs first, older ones are journaled as
+missed), and only then is the scheduler armed and systemd told READY=1.
 
 Shutdown (SIGTERM, or the end of a simulated day): no new entries from that moment, the scan cycle
 in flight may finish within `drain_seconds`, then every task is cancelled. Bracket protection stays
@@ -24,13 +25,18 @@ import structlog
 
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components
-from catalyst.daemon.scheduling import drive_simulated, drive_with_apscheduler
+from catalyst.daemon.scheduling import (
+    drive_simulated,
+    drive_with_apscheduler,
+    settle_missed_scans,
+)
+from catalyst.domain.models import TradingSession
 from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.pipeline.runner import CycleReport
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
-from catalyst.timekeeping.day_plan import plan_day
+from catalyst.timekeeping.day_plan import DayPlan, plan_day
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
 log = structlog.get_logger(__name__)
@@ -78,6 +84,7 @@ class Supervisor:
         self._cycle_idle.set()
         self.stopping = False
         self.record = RunRecord()
+        self._catch_up: datetime | None = None  # the missed scan run at start-up, if any
 
     def apply_settings(self, fresh: Settings) -> list[str]:
         """Adopt a reloaded configuration (SIGHUP); returns the sections that need a restart."""
@@ -112,8 +119,15 @@ class Supervisor:
         report = await c.reconciler.reconcile()
         self.record.reconcile_runs += 1
         log.info("start-up reconciliation done", adopted=report.orders_adopted)
-        trigger = SessionTimesTrigger(
-            c.calendar, lambda session: plan_day(session, c.settings.trading.schedule).scan_times
+        trigger = SessionTimesTrigger(c.calendar, lambda session: self._plan(session).scan_times)
+        start = c.clock.now()
+        self._catch_up = await settle_missed_scans(
+            now=start,
+            grace=timedelta(minutes=c.settings.trading.schedule.missed_scan_grace_minutes),
+            calendar=c.calendar,
+            plan_for=self._plan,
+            store=c.store,
+            runner=c.runner,
         )
         # Fills journaled as they happen; each one makes the risk-watch look at the loss now.
         recorder = OrderEventRecorder(
@@ -127,7 +141,9 @@ class Supervisor:
         self._systemd.status(f"{mode}; trading {state.status.value}")
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._participate(self._schedule(trigger)), name="scheduler")
+                group.create_task(
+                    self._participate(self._schedule(trigger, start)), name="scheduler"
+                )
                 group.create_task(self._participate(c.risk_watch.run()), name="risk-watch")
                 group.create_task(self._participate(recorder.run()), name="order-events")
                 group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener")
@@ -153,11 +169,26 @@ class Supervisor:
         with self._c.clock.participant():
             await work
 
-    async def _schedule(self, trigger: SessionTimesTrigger) -> None:
+    def _plan(self, session: TradingSession) -> DayPlan:
+        # One source for the scan times the trigger fires and the start-up catch-up looks at.
+        return plan_day(session, self._c.settings.trading.schedule)
+
+    async def _schedule(self, trigger: SessionTimesTrigger, start: datetime) -> None:
+        catch_up = self._catch_up
         if self._until is None:
-            await drive_with_apscheduler(trigger, self._cycle, self._stop)
+            await drive_with_apscheduler(
+                trigger, self._cycle, self._stop, start=start, catch_up=catch_up
+            )
         else:
-            await drive_simulated(trigger, self._cycle, self._c.clock, self._stop, self._until)
+            await drive_simulated(
+                trigger,
+                self._cycle,
+                self._c.clock,
+                self._stop,
+                self._until,
+                start=start,
+                catch_up=catch_up,
+            )
             # The schedule is done for the simulated span; stay alive until the stopper fires.
             await self._c.clock.sleep_until(self._until + timedelta(days=1))
 
@@ -165,8 +196,9 @@ class Supervisor:
         if self.stopping:
             return
         self._cycle_idle.clear()
+        triggered_by = "catch-up" if fire_time == self._catch_up else "schedule"
         try:
-            report = await self._c.runner.run_scheduled(fire_time)
+            report = await self._c.runner.run_scheduled(fire_time, triggered_by)
             self.record.cycles.append(report)
         finally:
             self._cycle_idle.set()

@@ -34,7 +34,7 @@ from catalyst.ports import Broker, Clock
 from catalyst.risk.decisions import Approved, Rejected
 from catalyst.risk.exposure import open_risk
 from catalyst.risk.rules import BookState, check_all
-from catalyst.store.records import CycleStart, OrderIntent, ScanResultRecord
+from catalyst.store.records import CycleStart, CycleStatus, OrderIntent, ScanResultRecord
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 from catalyst.timekeeping.day_plan import DayPlan, plan_day
@@ -50,6 +50,11 @@ AVERAGE_VOLUME_DAYS = 20
 ENTRY_LIMIT_MARKUP = Decimal("1.002")
 # A scan taking more than this share of its interval is logged: prices have moved under it.
 CYCLE_BUDGET_SHARE = 0.25  # entry limit 0.2 % above the last trade
+
+
+def cycle_id_for(fire_time: datetime) -> str:
+    """The id of the cycle scheduled at `fire_time`: its exchange-local minute, `20261124-0930`."""
+    return f"{fire_time.astimezone(EXCHANGE_TZ):%Y%m%d-%H%M}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,26 +111,17 @@ class PipelineRunner:
         self, fire_time: datetime, triggered_by: str = "schedule"
     ) -> CycleReport:
         """Run the cycle scheduled at `fire_time` (once: a re-fired cycle id is skipped)."""
-        local = fire_time.astimezone(EXCHANGE_TZ)
-        cycle_id = f"{local:%Y%m%d-%H%M}"
-        session = self._calendar.session(local.date())
+        cycle_id = cycle_id_for(fire_time)
+        session = self._calendar.session(fire_time.astimezone(EXCHANGE_TZ).date())
         if session is None:
             return CycleReport(cycle_id, "none", {}, skipped_reason="market closed today")
-        day = session.day
         if await self._store.get_cycle(cycle_id) is not None:
             log.warning("cycle already recorded; not running it again", cycle_id=cycle_id)
             return CycleReport(cycle_id, "none", {}, skipped_reason="cycle already ran")
         plan = plan_day(session, self._settings.trading.schedule)
         started = self._clock.now()
         await self._store.start_cycle(
-            CycleStart(
-                cycle_id=cycle_id,
-                cycle_date=day,
-                cycle_number=await self._store.next_cycle_number(day),
-                session_mode=self._settings.trading.trading_session.mode,
-                triggered_by=triggered_by,
-                started_at=started,
-            )
+            await self._cycle_start(cycle_id, session.day, triggered_by, started)
         )
         with structlog.contextvars.bound_contextvars(cycle_id=cycle_id):
             try:
@@ -134,7 +130,7 @@ class PipelineRunner:
                 log.exception("cycle failed", error=str(exc))
                 await self._store.finish_cycle(
                     cycle_id,
-                    status="failed",
+                    status=CycleStatus.FAILED.value,
                     scan_completed_at=None,
                     finished_at=self._clock.now(),
                     candidates_identified=0,
@@ -163,6 +159,24 @@ class PipelineRunner:
                 )
             return report
 
+    async def record_missed(self, fire_time: datetime, reason: str) -> None:
+        """Journal the cycle scheduled at `fire_time` as missed (it never ran and never will)."""
+        day = fire_time.astimezone(EXCHANGE_TZ).date()
+        cycle = await self._cycle_start(cycle_id_for(fire_time), day, "schedule", self._clock.now())
+        await self._store.record_missed_cycle(cycle, reason=reason)
+
+    async def _cycle_start(
+        self, cycle_id: str, day: date, triggered_by: str, at: datetime
+    ) -> CycleStart:
+        return CycleStart(
+            cycle_id=cycle_id,
+            cycle_date=day,
+            cycle_number=await self._store.next_cycle_number(day),
+            session_mode=self._settings.trading.trading_session.mode,
+            triggered_by=triggered_by,
+            started_at=at,
+        )
+
     async def _run(self, cycle_id: str, plan: DayPlan) -> CycleReport:
         now = self._clock.now()
         scan_type = "premarket" if plan.is_premarket(now) else "intraday"
@@ -180,7 +194,7 @@ class PipelineRunner:
         await self._record_scan(cycle_id, scan_type, now, scan, dict(rejected))
         await self._store.finish_cycle(
             cycle_id,
-            status="completed",
+            status=CycleStatus.COMPLETED.value,
             scan_completed_at=scan_completed,
             finished_at=self._clock.now(),
             candidates_identified=len(scan.selected),

@@ -14,7 +14,7 @@ from catalyst.config.models import Settings
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ports import Clock
 from catalyst.reporting.pnl import realised_pnl
-from catalyst.store.records import PositionRecord
+from catalyst.store.records import CycleStatus, PositionRecord
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 from catalyst.timekeeping.day_plan import plan_day
@@ -120,6 +120,8 @@ async def collect_status(
         unrealised_pnl=sum(
             ((p.current_price - p.avg_entry_price) * p.qty for p in positions), Decimal(0)
         ),
-        cycles_today=len(await store.cycles_for_day(day)),
+        cycles_today=sum(
+            1 for c in await store.cycles_for_day(day) if c.status != CycleStatus.MISSED
+        ),
         next_scan=trigger.get_next_fire_time(None, now),
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from catalyst.daemon.components import Components
 from catalyst.domain.models import TradingSession
 from catalyst.reporting.pnl import realised_pnl
+from catalyst.store.records import CycleStatus
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
 FUNNEL_ORDER = (
@@ -75,7 +76,7 @@ async def summarise_day(components: Components, session: TradingSession) -> DayS
     totals: Counter[str] = Counter()
     scans = 0
     for cycle in await store.cycles_for_day(session.day):
-        if cycle.status == "completed":
+        if cycle.status == CycleStatus.COMPLETED:
             scans += 1
         totals.update(cycle.funnel)
     fills = await store.fills_for_day(session.day)

@@ -33,6 +33,15 @@ ORDER_STATUSES: frozenset[str] = frozenset(
 )
 
 
+class CycleStatus(StrEnum):
+    """A trading cycle's state in the journal."""
+
+    RUNNING = "running"  # started; a cycle killed mid-way stays so (it ran: never run again)
+    COMPLETED = "completed"
+    FAILED = "failed"
+    MISSED = "missed"  # scheduled while the daemon was down, and too late to run at start-up
+
+
 class OrderSource(StrEnum):
     """Who placed an order (or opened a position): Catalyst, or someone else on the account."""
 
@@ -71,7 +80,7 @@ class CycleRecord:
     cycle_number: int
     session_mode: str
     triggered_by: str
-    status: str  # "running" until finish_cycle sets the outcome
+    status: str  # a CycleStatus: RUNNING until finish_cycle sets the outcome
     started_at: datetime
     scan_completed_at: datetime | None
     finished_at: datetime | None

@@ -13,6 +13,7 @@ from catalyst.domain.models import (
 from catalyst.store.records import (
     CycleRecord,
     CycleStart,
+    CycleStatus,
     ScanResultRecord,
 )
 from catalyst.store.repository._base import (
@@ -89,10 +90,32 @@ class CycleStore(StoreBase):
                     cycle_number=cycle.cycle_number,
                     session_mode=cycle.session_mode,
                     triggered_by=cycle.triggered_by,
-                    status="running",
+                    status=CycleStatus.RUNNING.value,
                     started_at=cycle.started_at,
                     candidates_identified=0,
                     trades_executed=0,
+                )
+            )
+
+    async def record_missed_cycle(self, cycle: CycleStart, *, reason: str) -> None:
+        """Journal a scheduled cycle that never ran: status MISSED, finished when recorded.
+
+        The row is what tells the next start-up that this scan has been dealt with.
+        """
+        async with self._transaction("record_missed_cycle") as session:
+            await session.execute(
+                trading_cycles.insert().values(
+                    cycle_id=cycle.cycle_id,
+                    cycle_date=cycle.cycle_date,
+                    cycle_number=cycle.cycle_number,
+                    session_mode=cycle.session_mode,
+                    triggered_by=cycle.triggered_by,
+                    status=CycleStatus.MISSED.value,
+                    started_at=cycle.started_at,
+                    finished_at=cycle.started_at,
+                    candidates_identified=0,
+                    trades_executed=0,
+                    error_message=reason,
                 )
             )
 
