@@ -8,6 +8,15 @@ unrealised, never "since the daemon started".
 - at the limit: the emergency stop. HALTED is latched in the database *first*, so the pipeline can
   no longer enter, then every order is cancelled and every position closed until the broker
   reports flat, and a person is alerted. Only `catalyst resume --ack` lifts the halt.
+
+Once the emergency stop has left the book as it demands (flat, or without open orders when it only
+cancels) and the halt is latched, the watch *stands*: it no longer repeats the flatten on every
+tick (that was ~120 requests a minute for the rest of the day), but every `HALTED_CHECK_EVERY`, or
+at once when a fill is pushed (`wake()`), it measures the loss and lists positions and open orders,
+and acts only when something appeared (a late fill, a manual trade): flattened again at once. A
+daemon restarted while halted by the emergency stop stands from its first tick (one check, no
+flatten unless something is there); a person's `resume --ack` ends it. A halt a person latched by
+hand does not stand (the positions it keeps are measured every interval, as before).
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ log = structlog.get_logger(__name__)
 RISK_WATCH_ACTOR = "risk-watch"
 HOLD_CHECK_EVERY = timedelta(minutes=1)
 OUTAGE_ALERT_AFTER = timedelta(minutes=1)
+# While standing: 3 requests (account, positions, open orders) per check, 12 a minute, and the
+# bound on closing a position that appears unannounced (a pushed fill is acted on at once).
+HALTED_CHECK_EVERY = timedelta(seconds=15)
 
 
 class RiskWatch:
@@ -68,6 +80,10 @@ class RiskWatch:
         self._broker_down_since: datetime | None = None
         self._outage_alerted = False
         self.last_level: LossLevel = LossLevel.OK
+        self._halt_adopted = False  # has the first tick looked for a halt from a previous life?
+        self.standing = False  # halted by the emergency stop, the book as it demands
+        self._next_standing_check: datetime | None = None  # None: check at the next tick
+        self._exposure_reported: frozenset[str] = frozenset()
 
     def update_risk(self, risk: RiskFile) -> None:
         """Use new limits from the next check on (config reload)."""
@@ -78,9 +94,14 @@ class RiskWatch:
         interval = self._risk.emergency_actions.risk_watch_interval_seconds
         while True:
             try:
-                await self.check_once()
+                if not self._halt_adopted:
+                    await self._adopt_emergency_halt()
+                if self.standing:
+                    await self._stand()
+                else:
+                    await self.check_once()
+                    await self._enforce_max_hold()
                 await self._handle_flatten_request()
-                await self._enforce_max_hold()
             except BrokerError as exc:
                 await self._broker_unavailable(exc)
             else:
@@ -116,6 +137,7 @@ class RiskWatch:
 
     def wake(self) -> None:
         """Run the next check now (a fill just happened) instead of at the next interval."""
+        self._next_standing_check = None  # a fill while halted: look at the book now
         self._alarm.wake()
 
     async def check_once(self) -> LossLevel:
@@ -129,19 +151,80 @@ class RiskWatch:
             level = evaluate_daily_loss(day_pnl, self._risk.risk_limits)
         except ValueError as exc:
             # An unmeasurable loss is treated as a breached one: trading blind is not an option.
-            await self.emergency_stop(f"daily P&L cannot be measured: {exc}", day=day)
+            if not self.standing:
+                await self.emergency_stop(f"daily P&L cannot be measured: {exc}", day=day)
             return LossLevel.BREACHED
         self.last_check = now
         self.last_level = level
         if level is LossLevel.WARNING:
             await self._warn(day, day_pnl, now)
-        elif level is LossLevel.BREACHED:
+        elif level is LossLevel.BREACHED and not self.standing:  # standing: stopped already
             await self.emergency_stop(
                 f"daily loss limit reached: day P&L {day_pnl} against a limit of "
                 f"-{self._risk.risk_limits.max_daily_loss_usd}",
                 day=day,
             )
         return level
+
+    async def _adopt_emergency_halt(self) -> None:
+        # A restart while the emergency stop's halt is latched: stand at once, so the new life
+        # checks the book once instead of flattening again (or measuring at full rate) all day.
+        state = await self._store.get_trading_state()
+        self._halt_adopted = True
+        if state.is_halted and state.changed_by == RISK_WATCH_ACTOR:
+            log.info("halted by the emergency stop: standing watch", reason=state.reason)
+            self.standing = True
+            self._next_standing_check = None
+
+    async def _stand(self) -> None:
+        now = self._clock.now()
+        if self._next_standing_check is not None and now < self._next_standing_check:
+            return
+        self._next_standing_check = now + HALTED_CHECK_EVERY
+        if not (await self._store.get_trading_state()).is_halted:
+            log.info("halt cleared: risk-watch back to checking every interval")
+            self.standing = False
+            self._exposure_reported = frozenset()
+            await self.check_once()
+            return
+        await self.check_once()  # still measured (and warned about), never stopped twice
+        await self._secure_book(now)
+
+    async def _secure_book(self, now: datetime) -> None:
+        """Close or cancel whatever appeared since the emergency stop (standing only)."""
+        actions = self._risk.emergency_actions
+        if not (actions.close_all_positions or actions.cancel_open_orders):
+            return
+        orders = await self._broker.list_open_orders()
+        positions = (
+            [p for p in await self._broker.list_positions() if p.qty != 0]
+            if actions.close_all_positions
+            else []
+        )
+        exposure = frozenset(
+            [f"position {p.symbol} {p.qty}" for p in positions]
+            + [f"order {o.symbol} {o.side.value} {o.qty}" for o in orders]
+        )
+        if not exposure:
+            self._exposure_reported = frozenset()
+            return
+        if exposure != self._exposure_reported:  # the same unresolved book is reported once
+            self._exposure_reported = exposure
+            message = "found while HALTED, closing at once: " + ", ".join(sorted(exposure))
+            log.warning(message)
+            await self._store.record_risk_event("halted_exposure", "critical", message, now)
+            await self._notifier.notify("Exposure while HALTED", message, critical=True)
+        if actions.close_all_positions:
+            session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
+            # A fresh purpose per action: ids of earlier exits for the same symbol are journaled.
+            result = await self._flattener.flatten_all(
+                f"halted-{now:%Y%m%d%H%M%S}", deadline=session.close if session else now
+            )
+            if result.flat:
+                self._exposure_reported = frozenset()
+                log.info("flat again while HALTED", closed=list(result.closed_symbols))
+        else:
+            await self._flattener.cancel_all()
 
     async def _handle_flatten_request(self) -> None:
         request = self._flatten_request.pending()
@@ -212,6 +295,7 @@ class RiskWatch:
             await self._store.halt(reason, RISK_WATCH_ACTOR, now)
             await self._store.record_risk_event("emergency_stop", "critical", reason, now)
             log.critical("EMERGENCY STOP: trading halted", reason=reason)
+        secured = True
         if not actions.close_all_positions and actions.cancel_open_orders:
             await self._flattener.cancel_all()
         if actions.close_all_positions:
@@ -219,6 +303,7 @@ class RiskWatch:
             result = await self._flattener.flatten_all(
                 f"emergency-{day:%Y%m%d}", deadline=session.close if session else None
             )
+            secured = result.flat
             if first_time:
                 await self._store.record_risk_event(
                     "emergency_flatten",
@@ -227,6 +312,11 @@ class RiskWatch:
                     self._clock.now(),
                     {"closed": list(result.closed_symbols), "remaining": list(result.remaining)},
                 )
+        # Stand only once the halt holds and the book is as the actions demand: otherwise the
+        # next tick measures and tries again.
+        if secured and (state.is_halted or actions.halt_trading):
+            self.standing = True
+            self._next_standing_check = self._clock.now() + HALTED_CHECK_EVERY
         if first_time and actions.notify:
             await self._notifier.notify(
                 "EMERGENCY STOP: trading halted",

@@ -1,0 +1,128 @@
+"""A whole simulated day with a provoked breach: the real daemon's broker traffic after the halt,
+counted at the Broker seam (tests/counting_broker.py), and a position opened by hand while halted.
+
+The loss limit is 150 USD and every price drops 20 % at 10:45, as in test_daemon_simulated_session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from counting_broker import CountingBroker
+from support import make_settings
+
+from catalyst.daemon.entry import simulate_session, simulation_clock
+from catalyst.domain.models import OrderRequest, Side
+from catalyst.reporting.summary import DaySummary
+from catalyst.risk.watch import HALTED_CHECK_EVERY
+from catalyst.sim.broker import SimBroker, build_sim_broker
+from catalyst.store.engine import make_engine, make_session_factory
+from catalyst.store.records import RiskEventRecord
+from catalyst.store.repository import Store
+from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.clock import SimClock
+
+pytestmark = pytest.mark.slow
+
+DAY = date(2026, 11, 24)
+MINUTE = timedelta(minutes=1)
+EOD_FLATTEN = datetime.combine(DAY, time(15, 50), tzinfo=EXCHANGE_TZ)
+
+Extra = Callable[[SimBroker, SimClock], Awaitable[None]]  # runs beside the daemon, from its start
+
+
+def _et(hhmmss: str) -> datetime:
+    return datetime.combine(DAY, time.fromisoformat(hhmmss), tzinfo=EXCHANGE_TZ)
+
+
+async def _halted_day(
+    tmp_path: Path, url: str, also: Extra | None = None
+) -> tuple[CountingBroker, SimBroker, list[RiskEventRecord], DaySummary]:
+    settings = make_settings(
+        tmp_path, simulation={"symbols": 800}, risk_limits={"max_daily_loss_usd": Decimal("150")}
+    )
+    calendar = ExchangeCalendar()
+    session = calendar.session(DAY)
+    assert session is not None
+    clock = simulation_clock(session)
+    sim = build_sim_broker(settings.trading.simulation, calendar, clock)
+    sim.exchange.shock(_et("10:45:00"), -0.2)
+    broker = CountingBroker(sim, clock)
+
+    async def extra() -> None:
+        # Not a participant, and started only once the risk-watch runs (its first account
+        # request): waiting for its moment must not move time while the daemon starts.
+        if also is not None:
+            await broker.first_call("get_account")
+            await also(sim, clock)
+
+    side = asyncio.create_task(extra())
+    try:
+        summary = await simulate_session(settings, session, clock, broker, url)
+    finally:
+        if not side.done():
+            side.cancel()
+        await asyncio.gather(side, return_exceptions=True)
+    if also is not None:
+        side.result()  # the scripted action happened (or its error is the test's)
+    engine = make_engine(url)
+    try:
+        events = await Store(make_session_factory(engine)).risk_events_since(_et("00:00:00"))
+    finally:
+        await engine.dispose()
+    return broker, sim, events, summary
+
+
+async def test_after_the_halt_the_daemon_asks_the_broker_a_dozen_times_a_minute_not_120(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    broker, _, events, summary = await _halted_day(tmp_path, sqlite_url)
+
+    assert summary.trading_state == "halted"
+    assert summary.flat
+    flat_at = next(e.at for e in events if e.kind == "emergency_flatten")
+    start = flat_at + MINUTE
+    window = broker.between(start, EOD_FLATTEN)
+    by_minute = Counter((call.at - start) // MINUTE for call in window)
+    scanning = {(call.at - start) // MINUTE for call in window if call.method == "get_snapshots"}
+    quiet = [by_minute[m] for m in range((EOD_FLATTEN - start) // MINUTE) if m not in scanning]
+    assert len(quiet) > 200, "most of the afternoon is in the window"
+    assert Counter(call.method for call in window)["cancel_all_orders"] == 0
+    assert max(quiet) <= 20, f"busiest quiet minute: {max(quiet)} broker calls"
+    assert sum(quiet) / len(quiet) <= 14, f"{sum(quiet) / len(quiet):.1f} broker calls a minute"
+
+
+async def _buy_by_hand(sim: SimBroker) -> None:
+    tradable = [a.symbol for a in await sim.list_assets() if a.tradable]
+    snapshots = await sim.get_snapshots(tradable)
+    symbol = min(s for s, snap in snapshots.items() if 5 < snap.last_price < 100)
+    await sim.submit_order(OrderRequest("by-hand-1", symbol, Side.BUY, 25))
+
+
+async def test_a_position_opened_by_hand_while_halted_is_closed_at_once(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    bought_at = _et("13:05:03")
+
+    async def manual_trade(sim: SimBroker, clock: SimClock) -> None:
+        await clock.sleep_until(bought_at)
+        with clock.participant():  # the trade itself holds time still, like a request would
+            await _buy_by_hand(sim)
+
+    _, sim, events, summary = await _halted_day(tmp_path, sqlite_url, manual_trade)
+
+    assert summary.trading_state == "halted"
+    assert summary.flat
+    late = [f for f in sim.fills if f.timestamp >= bought_at]
+    bought = [f for f in late if f.side is Side.BUY]
+    sold = [f for f in late if f.side is Side.SELL]
+    assert [(f.client_order_id, f.qty) for f in bought] == [("by-hand-1", 25)]
+    assert sum(f.qty for f in sold if f.symbol == bought[0].symbol) == 25
+    assert max(f.timestamp for f in sold) - bought[0].timestamp <= HALTED_CHECK_EVERY
+    assert [e.kind for e in events if e.at >= bought_at] == ["halted_exposure"]
