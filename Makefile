@@ -28,3 +28,4 @@ bench: install
 	$(BIN)/python bench/simulated_day.py
 	$(BIN)/python bench/alpaca_cycle.py
 	$(BIN)/python bench/breach_to_flat.py
+	$(BIN)/python bench/halted_requests.py
