@@ -100,8 +100,9 @@ class RiskWatch:
                     await self._stand()
                 else:
                     await self.check_once()
-                    await self._enforce_max_hold()
                 await self._handle_flatten_request()
+                if not self.standing:  # standing, the book is kept flat anyway
+                    await self._enforce_max_hold()
             except BrokerError as exc:
                 await self._broker_unavailable(exc)
             else:
