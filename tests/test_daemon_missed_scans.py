@@ -12,6 +12,7 @@ import asyncio
 from datetime import date, datetime, time
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 from support import make_settings
 
@@ -23,7 +24,7 @@ from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
-from catalyst.store.records import CycleRecord, CycleStatus
+from catalyst.store.records import CycleRecord, CycleStart, CycleStatus
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
@@ -81,6 +82,7 @@ async def _rig(tmp_path: Path, url: str) -> Rig:
     return Rig(tmp_path, url)
 
 
+@pytest.mark.slow  # a few daemon lives each
 async def test_restart_8_seconds_after_a_scan_runs_it_once_at_start_up(
     tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -100,6 +102,7 @@ async def test_restart_8_seconds_after_a_scan_runs_it_once_at_start_up(
     assert any(e["event"] == "running a scan missed while the daemon was down" for e in logs)
 
 
+@pytest.mark.slow  # a few daemon lives each
 async def test_restart_after_the_grace_journals_the_scan_as_missed_and_does_not_run_it(
     tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -122,6 +125,7 @@ async def test_restart_after_the_grace_journals_the_scan_as_missed_and_does_not_
     assert not [e for e in again if e["event"].startswith("scan missed")]
 
 
+@pytest.mark.slow  # a few daemon lives each
 async def test_two_restarts_inside_the_grace_run_the_missed_scan_once(
     tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -138,6 +142,7 @@ async def test_two_restarts_inside_the_grace_run_the_missed_scan_once(
     assert sorted(cycles) == ["20261124-0915", "20261124-0930", "20261124-1030"]
 
 
+@pytest.mark.slow  # a few daemon lives each
 async def test_restart_exactly_at_the_scan_runs_it_on_schedule_not_as_a_catch_up(
     tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -148,3 +153,18 @@ async def test_restart_exactly_at_the_scan_runs_it_on_schedule_not_as_a_catch_up
 
     assert [c.cycle_id for c in record.cycles] == ["20261124-1030"]
     assert (await rig.cycles())["20261124-1030"].triggered_by == "schedule"
+
+
+async def test_a_missed_cycle_is_a_journal_row_of_its_own_on_each_backend(
+    migrated_store: Store,
+) -> None:
+    at = _et("10:40:00")
+    await migrated_store.record_missed_cycle(
+        CycleStart("20261124-1030", DAY, 3, "paper", "schedule", at), reason="missed: too late"
+    )
+
+    row = await migrated_store.get_cycle("20261124-1030")
+    assert row is not None
+    assert (row.status, row.started_at, row.finished_at) == (CycleStatus.MISSED, at, at)
+    assert (row.trades_executed, row.error_message) == (0, "missed: too late")
+    assert await migrated_store.next_cycle_number(DAY) == 4
