@@ -17,12 +17,18 @@ import pytest
 from counting_broker import CountingBroker
 from support import make_settings
 
+from catalyst.config.models import Settings
+from catalyst.daemon.components import build_components
 from catalyst.daemon.entry import simulate_session, simulation_clock
+from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.models import OrderRequest, Side
+from catalyst.notify.log_notifier import LogNotifier
+from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.reporting.summary import DaySummary
 from catalyst.risk.watch import HALTED_CHECK_EVERY
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
+from catalyst.store.migrate import upgrade_database
 from catalyst.store.records import RiskEventRecord
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
@@ -41,12 +47,24 @@ def _et(hhmmss: str) -> datetime:
     return datetime.combine(DAY, time.fromisoformat(hhmmss), tzinfo=EXCHANGE_TZ)
 
 
+def _settings(tmp_path: Path) -> Settings:
+    return make_settings(
+        tmp_path, simulation={"symbols": 800}, risk_limits={"max_daily_loss_usd": Decimal("150")}
+    )
+
+
+def _quiet_minutes(broker: CountingBroker, start: datetime, end: datetime) -> list[int]:
+    """Broker calls in each whole minute of [start, end) in which no scan ran."""
+    window = broker.between(start, end)
+    by_minute = Counter((call.at - start) // MINUTE for call in window)
+    scanning = {(call.at - start) // MINUTE for call in window if call.method == "get_snapshots"}
+    return [by_minute[m] for m in range((end - start) // MINUTE) if m not in scanning]
+
+
 async def _halted_day(
     tmp_path: Path, url: str, also: Extra | None = None
 ) -> tuple[CountingBroker, SimBroker, list[RiskEventRecord], DaySummary]:
-    settings = make_settings(
-        tmp_path, simulation={"symbols": 800}, risk_limits={"max_daily_loss_usd": Decimal("150")}
-    )
+    settings = _settings(tmp_path)
     calendar = ExchangeCalendar()
     session = calendar.session(DAY)
     assert session is not None
@@ -88,12 +106,9 @@ async def test_after_the_halt_the_daemon_asks_the_broker_a_dozen_times_a_minute_
     assert summary.flat
     flat_at = next(e.at for e in events if e.kind == "emergency_flatten")
     start = flat_at + MINUTE
-    window = broker.between(start, EOD_FLATTEN)
-    by_minute = Counter((call.at - start) // MINUTE for call in window)
-    scanning = {(call.at - start) // MINUTE for call in window if call.method == "get_snapshots"}
-    quiet = [by_minute[m] for m in range((EOD_FLATTEN - start) // MINUTE) if m not in scanning]
+    quiet = _quiet_minutes(broker, start, EOD_FLATTEN)
     assert len(quiet) > 200, "most of the afternoon is in the window"
-    assert Counter(call.method for call in window)["cancel_all_orders"] == 0
+    assert broker.methods(start, EOD_FLATTEN)["cancel_all_orders"] == 0
     assert max(quiet) <= 20, f"busiest quiet minute: {max(quiet)} broker calls"
     assert sum(quiet) / len(quiet) <= 14, f"{sum(quiet) / len(quiet):.1f} broker calls a minute"
 
@@ -126,3 +141,45 @@ async def test_a_position_opened_by_hand_while_halted_is_closed_at_once(
     assert sum(f.qty for f in sold if f.symbol == bought[0].symbol) == 25
     assert max(f.timestamp for f in sold) - bought[0].timestamp <= HALTED_CHECK_EVERY
     assert [e.kind for e in events if e.at >= bought_at] == ["halted_exposure"]
+
+
+async def test_a_daemon_restarted_while_halted_does_not_flood_the_broker_either(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    settings = _settings(tmp_path)
+    await asyncio.to_thread(upgrade_database, sqlite_url)
+    calendar = ExchangeCalendar()
+    clock = SimClock(_et("08:00:00"))
+    sim = build_sim_broker(settings.trading.simulation, calendar, clock)
+    sim.exchange.shock(_et("10:45:00"), -0.2)
+    broker = CountingBroker(sim, clock)
+
+    async def life(start: str, until: str) -> None:
+        clock.advance_to(_et(start))
+        components = await build_components(
+            settings,
+            clock=clock,
+            broker=broker,
+            calendar=calendar,
+            notifier=LogNotifier(),
+            database_url=sqlite_url,
+            entries_stopped=lambda: supervisor.stopping,
+        )
+        supervisor = Supervisor(
+            components, systemd=SystemdNotifier.from_environment({}), simulated_until=_et(until)
+        )
+        try:
+            await supervisor.run()
+        finally:
+            await components.close()
+
+    await life("08:00:00", until="12:00:00")  # the breach at 10:45 halts it
+    halted_at = broker.methods(_et("10:45:00"), _et("12:00:00"))["cancel_all_orders"]
+    assert halted_at > 0, "the first life flattened after the breach"
+    await life("12:05:00", until="14:00:00")  # restarted while halted
+
+    assert broker.methods(_et("12:05:00"), _et("14:00:00"))["cancel_all_orders"] == 0
+    quiet = _quiet_minutes(broker, _et("12:05:00"), _et("14:00:00"))
+    assert max(quiet) <= 20, f"busiest quiet minute: {max(quiet)} broker calls"
+    assert sum(quiet) / len(quiet) <= 14, f"{sum(quiet) / len(quiet):.1f} broker calls a minute"
+    assert await sim.list_positions() == []
