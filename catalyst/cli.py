@@ -73,9 +73,12 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def _settings(config_dir: Path) -> Settings:
     try:
-        return load_settings(config_dir, os.environ)
+        settings = load_settings(config_dir, os.environ)
     except ConfigError as exc:
         _fail(f"config error: {exc}", EXIT_CONFIG)
+    for warning in settings.warnings:
+        click.echo(f"catalyst: config warning: {warning}", err=True)
+    return settings
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -206,7 +209,8 @@ def flatten(config_dir: Path, reason: str, yes: bool) -> None:
     settings = _settings(config_dir)
     if not yes:
         click.confirm(
-            f"Close ALL positions ({settings.trading.trading_session.mode.upper()})?", abort=True
+            f"Close ALL positions ({settings.trading.broker.environment.value.upper()})?",
+            abort=True,
         )
     path = request_flatten(settings, reason=reason, by=_operator())
     click.echo(f"flatten requested ({path}); the running daemon acts within seconds")

@@ -2,7 +2,8 @@
 
 Context (cycle id, stage, symbol) is bound with contextvars by the code that owns it, so every line
 a stage logs carries it without passing loggers around. A redaction processor is the last line of
-defence for secrets: any event key that looks like a credential is masked before rendering.
+defence for secrets: any event key that looks like a credential is masked before rendering, and any
+URL inside a logged text has its password masked (`catalyst.redaction`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any, Literal, TextIO
 
 import structlog
 
+from catalyst.redaction import redact_urls_in
+
 _SECRET_MARKERS = ("secret", "password", "api_key", "apikey", "token", "credential")
 
 
@@ -22,8 +25,11 @@ def _redact_secrets(
 ) -> MutableMapping[str, Any]:
     for key in list(event):
         lowered = key.lower()
+        value = event[key]
         if any(marker in lowered for marker in _SECRET_MARKERS):
             event[key] = "***"
+        elif isinstance(value, str):
+            event[key] = redact_urls_in(value)  # e.g. a driver error quoting the database URL
     return event
 
 

@@ -87,7 +87,8 @@ def test_operator_commands_pause_halt_resume_and_status(tmp_path: Path) -> None:
     assert report["trading_state"] == "halted"
     assert report["halt_reason"] == "broker outage"
     assert report["paused"] is True
-    assert report["mode"] == "paper"
+    assert report["environment"] == "paper"
+    assert report["session_mode"] == "autonomous"
     assert SECRET not in status.stdout + status.stderr
     text = _run("status", "--config", str(config), cwd=tmp_path).stdout
     assert "paused:         yes (paused_at: " in text

@@ -12,7 +12,14 @@ import yaml
 from pydantic import BaseModel
 
 from catalyst.config.loader import load_settings
-from catalyst.config.models import PathsConfig, RiskFile, Settings, TradingFile
+from catalyst.config.models import (
+    BrokerEnvironment,
+    PathsConfig,
+    RiskFile,
+    SessionMode,
+    Settings,
+    TradingFile,
+)
 from catalyst.domain.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -26,17 +33,25 @@ def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return load_settings(CONFIG_DIR, {})
 
 
-def test_shipped_files_load_in_paper_mode_on_the_simulator(shipped: Settings) -> None:
-    assert shipped.trading.trading_session.mode == "paper"
+def test_shipped_files_load_in_paper_autonomous_mode_on_the_simulator(shipped: Settings) -> None:
+    assert shipped.trading.trading_session.mode is SessionMode.AUTONOMOUS
+    assert shipped.trading.broker.environment is BrokerEnvironment.PAPER
     assert shipped.trading.broker.kind == "sim"
     assert not shipped.live_trading_confirmed
+    assert shipped.warnings == ()
+
+
+def test_shipped_workflow_has_the_seed_systems_defaults(shipped: Settings) -> None:
+    assert shipped.trading.workflow.execute_top_n == 5
+    assert shipped.trading.workflow.min_confidence_score == 0.70
+    assert shipped.trading.workflow.scan_frequency_minutes is None
 
 
 def test_shipped_trading_file_equals_model_defaults_apart_from_resolved_paths(
-    shipped: Settings, tmp_path: Path
+    shipped: Settings,
 ) -> None:
     paths = shipped.trading.paths
-    assert paths.state_dir == tmp_path / "var"  # "var", anchored at the working directory
+    assert paths.state_dir == CONFIG_DIR / "var"  # "var", anchored at the config directory
     assert paths.pause_file is None
     unresolved = shipped.trading.model_copy(update={"paths": PathsConfig()})
     assert unresolved == TradingFile()
@@ -59,6 +74,7 @@ def test_shipped_risk_limits_are_the_agreed_values(shipped: Settings) -> None:
     assert actions.close_all_positions
     assert actions.halt_trading
     assert actions.notify
+    assert actions.require_manual_restart
 
 
 def model_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -101,15 +117,35 @@ def test_shipped_file_comments_every_leaf_key(name: str) -> None:
     assert uncommented == []
 
 
-def test_shipped_files_switched_to_live_mode_are_refused(tmp_path: Path) -> None:
+def test_shipped_files_switched_to_live_are_refused(tmp_path: Path) -> None:
     config_dir = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, config_dir)
     trading = config_dir / "trading_config.yaml"
     text = trading.read_text(encoding="utf-8")
-    assert "  mode: paper\n" in text
-    trading.write_text(text.replace("  mode: paper\n", "  mode: live\n"), encoding="utf-8")
+    assert "  environment: paper\n" in text
+    trading.write_text(
+        text.replace("  environment: paper\n", "  environment: live\n"), encoding="utf-8"
+    )
 
     with pytest.raises(ConfigError) as caught:
         load_settings(config_dir, {"CATALYST_LIVE_TRADING": "yes"})
 
+    # broker.kind sim and no acknowledgement phrase: both named, kind first.
     assert (caught.value.file, caught.value.key) == (str(trading), "broker.kind")
+    assert "broker.live_trading_acknowledgement" in str(caught.value)
+
+
+def test_shipped_files_with_the_old_live_mode_are_refused_without_guessing(
+    tmp_path: Path,
+) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config_dir)
+    trading = config_dir / "trading_config.yaml"
+    text = trading.read_text(encoding="utf-8")
+    trading.write_text(text.replace("  mode: autonomous\n", "  mode: live\n"), encoding="utf-8")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_dir, {"CATALYST_LIVE_TRADING": "yes"})
+
+    assert (caught.value.file, caught.value.key) == (str(trading), "trading_session.mode")
+    assert "moved to broker.environment" in str(caught.value)

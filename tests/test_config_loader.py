@@ -22,18 +22,25 @@ from catalyst.config.loader import (
     redact_url,
 )
 from catalyst.config.models import Settings
-from catalyst.domain.errors import ConfigError
+from catalyst.domain.errors import ConfigError, ConfigProblems
 
 TRADING = "trading_config.yaml"
 RISK = "risk_parameters.yaml"
 ALPACA_KEYS = {"APCA_API_KEY_ID": "key-id-123", "APCA_API_SECRET_KEY": "secret-456"}
 
 
-def write_config(directory: Path, trading: str = "", risk: str = "") -> Path:
-    """Write both config files (dedented) into `directory` and return it."""
+# The least a file may hold: an empty one is refused (it would mean "all defaults" by accident).
+MINIMAL_TRADING = "trading_session:\n  mode: autonomous\n"
+MINIMAL_RISK = "risk_limits:\n  max_daily_loss_usd: 2000\n"
+
+
+def write_config(directory: Path, trading: str | None = None, risk: str | None = None) -> Path:
+    """Write both config files (dedented; minimal when not given) into `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / TRADING).write_text(textwrap.dedent(trading), encoding="utf-8")
-    (directory / RISK).write_text(textwrap.dedent(risk), encoding="utf-8")
+    trading_text = MINIMAL_TRADING if trading is None else textwrap.dedent(trading)
+    risk_text = MINIMAL_RISK if risk is None else textwrap.dedent(risk)
+    (directory / TRADING).write_text(trading_text, encoding="utf-8")
+    (directory / RISK).write_text(risk_text, encoding="utf-8")
     return directory
 
 
@@ -53,16 +60,15 @@ class Malformed:
     file: str  # TRADING or RISK
     key: str
     fragment: str  # must appear in the message
-    trading: str = ""
-    risk: str = ""
+    trading: str | None = None
+    risk: str | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
 
 
 LIVE_WITHOUT_ACK = """
-    trading_session:
-      mode: live
     broker:
       kind: alpaca
+      environment: live
 """
 
 MALFORMED = {
@@ -165,8 +171,75 @@ MALFORMED = {
     "bad_enum_value": Malformed(
         TRADING,
         "trading_session.mode",
-        "must be one of 'paper' or 'live' (got 'yolo')",
+        "must be one of 'autonomous' or 'scan_only' (got 'yolo')",
         trading="trading_session:\n  mode: yolo\n",
+    ),
+    "bad_broker_environment": Malformed(
+        TRADING,
+        "broker.environment",
+        "must be one of 'paper' or 'live' (got 'real')",
+        trading="broker:\n  environment: real\n",
+    ),
+    "old_paper_mode_says_where_it_moved": Malformed(
+        TRADING,
+        "trading_session.mode",
+        "paper/live moved to broker.environment",
+        trading="trading_session:\n  mode: paper\n",
+    ),
+    "old_live_mode_is_never_guessed": Malformed(
+        TRADING,
+        "trading_session.mode",
+        "paper/live moved to broker.environment",
+        trading="trading_session:\n  mode: live\n",
+        environ={"CATALYST_LIVE_TRADING": "yes"},
+    ),
+    "supervised_mode_is_not_available_yet": Malformed(
+        TRADING,
+        "trading_session.mode",
+        "'supervised' is not available yet",
+        trading="trading_session:\n  mode: supervised\n",
+    ),
+    "old_and_new_name_for_one_action": Malformed(
+        RISK,
+        "emergency_actions",
+        "halt_new_trades and halt_trading are two names for the same action",
+        risk="emergency_actions:\n  halt_trading: true\n  halt_new_trades: true\n",
+    ),
+    "old_and_new_name_for_notify": Malformed(
+        RISK,
+        "emergency_actions",
+        "notify_via_email and notify are two names for the same action",
+        risk="emergency_actions:\n  notify_via_email: true\n  notify: false\n",
+    ),
+    "manual_restart_cannot_be_switched_off": Malformed(
+        RISK,
+        "emergency_actions.require_manual_restart",
+        "Catalyst always requires a person to clear a halt",
+        risk="emergency_actions:\n  require_manual_restart: false\n",
+    ),
+    "old_action_name_with_bad_value": Malformed(
+        RISK,
+        "emergency_actions.halt_new_trades",
+        "must be true or false (got 'yes')",
+        risk="emergency_actions:\n  halt_new_trades: yes\n",
+    ),
+    "empty_risk_file": Malformed(RISK, "(top level)", "the file is empty", risk=""),
+    "comment_only_risk_file": Malformed(
+        RISK, "(top level)", "the file is empty (or only comments)", risk="# max loss 1500\n"
+    ),
+    "empty_trading_file": Malformed(TRADING, "(top level)", "the file is empty", trading="\n\n"),
+    "empty_mapping_as_file": Malformed(RISK, "(top level)", "the file is empty", risk="{}\n"),
+    "relative_sqlite_url_without_path": Malformed(
+        TRADING,
+        "database.url",
+        "sqlite:///relative/path.db",
+        trading="database:\n  url: sqlite://catalyst.db\n",
+    ),
+    "password_in_database_url_query": Malformed(
+        TRADING,
+        "database.url",
+        "CATALYST_DATABASE_URL",
+        trading="database:\n  url: postgresql://db/x?sslpassword=hunter2\n",
     ),
     "bad_time_string": Malformed(
         TRADING,
@@ -339,15 +412,56 @@ def test_load_settings_when_database_url_has_password_never_echoes_it(tmp_path: 
     assert "postgres://u:***@db/x" in str(error)
 
 
-def test_load_settings_when_several_problems_reports_first_and_counts_rest(tmp_path: Path) -> None:
+def test_load_settings_when_several_problems_lists_every_one_under_a_count(
+    tmp_path: Path,
+) -> None:
     config_dir = write_config(
-        tmp_path, risk="risk_limits:\n  max_daily_loss_usd: -1\n  max_positions: 0\n  x: 1\n"
+        tmp_path,
+        risk="""
+            risk_limits:
+              max_daily_loss_usd: -1
+              max_positions: 0
+              max_positions: 3
+              x: 1
+              api_token: abc
+            emergency_actions:
+              notify: maybe
+        """,
     )
 
     error = load_error(config_dir)
 
-    assert error.key == "risk_limits.max_daily_loss_usd"
-    assert "(and 2 more problems in this file)" in str(error)
+    assert isinstance(error, ConfigProblems)
+    risk = str(config_dir / RISK)
+    assert str(error).splitlines() == [
+        f"{risk}: 5 problems",
+        f"{risk}: risk_limits.max_positions: duplicate key at line 5 (first at line 4)",
+        f"{risk}: risk_limits.api_token: looks like a credential (line 7): secrets belong in the "
+        "environment (APCA_API_KEY_ID, APCA_API_SECRET_KEY, CATALYST_DATABASE_URL, "
+        "CATALYST_SMTP_USERNAME, CATALYST_SMTP_PASSWORD), never in config files",
+        f"{risk}: risk_limits.max_daily_loss_usd: must be greater than 0 (got -1)",
+        f"{risk}: risk_limits.x: unknown key (allowed here: max_daily_loss_usd, "
+        "warning_threshold_pct, max_positions, max_position_size_usd, max_sector_exposure_pct, "
+        "min_reward_risk)",
+        f"{risk}: emergency_actions.notify: must be true or false (got 'maybe')",
+    ]
+    assert error.key == "risk_limits.max_positions"
+
+
+def test_load_settings_when_both_files_have_problems_lists_both(tmp_path: Path) -> None:
+    config_dir = write_config(
+        tmp_path,
+        trading="workflow:\n  execute_top_n: 0\n",
+        risk="risk_limits:\n  max_positions: 0\n",
+    )
+
+    error = load_error(config_dir)
+
+    lines = str(error).splitlines()
+    trading, risk = str(config_dir / TRADING), str(config_dir / RISK)
+    assert lines[0] == f"2 problems in {trading} and {risk}"
+    assert lines[1] == f"{trading}: workflow.execute_top_n: must be greater than 0 (got 0)"
+    assert lines[2] == f"{risk}: risk_limits.max_positions: must be greater than 0 (got 0)"
 
 
 @pytest.mark.parametrize("missing", [TRADING, RISK])
@@ -396,18 +510,21 @@ def test_load_settings_when_file_not_utf8_says_so(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "\n\n", "# only a comment\n", "---\n", "~\n"],
-    ids=["empty", "blank", "comment", "document_marker", "null"],
+    ["", "\n\n", "# only a comment\n", "---\n", "~\n", "{}\n"],
+    ids=["empty", "blank", "comment", "document_marker", "null", "empty_mapping"],
 )
-def test_load_settings_when_files_empty_uses_defaults(tmp_path: Path, text: str) -> None:
-    config_dir = write_config(tmp_path, trading=text, risk=text)
+@pytest.mark.parametrize("name", [TRADING, RISK])
+def test_load_settings_when_a_file_is_empty_refuses_it_by_name(
+    tmp_path: Path, text: str, name: str
+) -> None:
+    config_dir = write_config(tmp_path)
+    (config_dir / name).write_text(text, encoding="utf-8")
 
-    settings = load_settings(config_dir, {})
+    error = load_error(config_dir)
 
-    assert settings.risk.risk_limits.max_daily_loss_usd == Decimal("2000")
-    assert settings.trading.trading_session.mode == "paper"
-    assert settings.trading.broker.kind == "sim"
-    assert not settings.live_trading_confirmed
+    assert (error.file, error.key) == (str(config_dir / name), "(top level)")
+    assert "the file is empty" in str(error)
+    assert "\n" not in str(error)
 
 
 def test_load_settings_when_section_left_empty_uses_its_defaults(tmp_path: Path) -> None:
@@ -469,7 +586,7 @@ def test_load_settings_when_alpaca_without_credentials_names_variable(
     error = load_error(config_dir, environ)
 
     assert (error.file, error.key) == ("environment", missing)
-    assert str(error).startswith(f"environment: {missing}: ")
+    assert f"\nenvironment: {missing}: " in f"\n{error}"  # with both missing, both are listed
 
 
 def test_load_settings_when_paper_alpaca_with_credentials_is_not_live(tmp_path: Path) -> None:
@@ -484,7 +601,7 @@ def test_load_settings_when_paper_alpaca_with_credentials_is_not_live(tmp_path: 
 
 def live_config(acknowledgement: str | None) -> str:
     ack = "" if acknowledgement is None else f"  live_trading_acknowledgement: {acknowledgement}\n"
-    return f"trading_session:\n  mode: live\nbroker:\n  kind: alpaca\n{ack}"
+    return f"broker:\n  kind: alpaca\n  environment: live\n{ack}"
 
 
 @pytest.mark.parametrize(
@@ -562,6 +679,9 @@ def test_live_mode_when_pointed_at_paper_endpoint_refuses(tmp_path: Path) -> Non
     assert error.key == "broker.trading_base_url"
 
 
+EMAIL_ON = "notifications:\n  email_enabled: true\n  email_to: [ops@example.com]\n"
+
+
 @pytest.mark.parametrize(
     ("environ", "missing"),
     [
@@ -569,12 +689,30 @@ def test_live_mode_when_pointed_at_paper_endpoint_refuses(tmp_path: Path) -> Non
         ({"CATALYST_SMTP_PASSWORD": "pw"}, "CATALYST_SMTP_USERNAME"),
     ],
 )
-def test_load_settings_when_smtp_credentials_half_set_names_missing_variable(
+def test_load_settings_when_email_on_and_smtp_credentials_half_set_names_missing_variable(
     tmp_path: Path, environ: dict[str, str], missing: str
 ) -> None:
-    error = load_error(write_config(tmp_path), environ)
+    error = load_error(write_config(tmp_path, trading=EMAIL_ON), environ)
 
     assert (error.file, error.key) == ("environment", missing)
+
+
+@pytest.mark.parametrize(
+    ("environ", "missing"),
+    [
+        ({"CATALYST_SMTP_USERNAME": "mailer"}, "CATALYST_SMTP_PASSWORD"),
+        ({"CATALYST_SMTP_PASSWORD": "LEAK-CANARY-SMTP-PW"}, "CATALYST_SMTP_USERNAME"),
+    ],
+)
+def test_load_settings_when_email_off_and_smtp_credentials_half_set_only_warns(
+    tmp_path: Path, environ: dict[str, str], missing: str
+) -> None:
+    settings = load_settings(write_config(tmp_path), environ)
+
+    assert len(settings.warnings) == 1
+    assert settings.warnings[0].startswith(f"environment: {missing}: ")
+    assert "email_enabled is false" in settings.warnings[0]
+    assert "LEAK-CANARY" not in settings.warnings[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -664,9 +802,8 @@ def test_load_settings_when_env_database_url_invalid_does_not_echo_it(tmp_path: 
         ("postgres://u@db/catalyst", "postgresql+asyncpg://u@db/catalyst"),
         ("POSTGRESQL://db/catalyst", "postgresql+asyncpg://db/catalyst"),
         ("postgresql+asyncpg://db/catalyst", "postgresql+asyncpg://db/catalyst"),
-        ("sqlite:///relative.db", "sqlite+aiosqlite:///relative.db"),
         ("sqlite:////abs/catalyst.db", "sqlite+aiosqlite:////abs/catalyst.db"),
-        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("sqlite+aiosqlite:////abs/x.db", "sqlite+aiosqlite:////abs/x.db"),
     ],
 )
 def test_database_url_normalises_to_async_drivers(tmp_path: Path, url: str, expected: str) -> None:
@@ -685,13 +822,39 @@ def test_database_url_prefers_environment_over_file(tmp_path: Path) -> None:
     assert database_url(settings) == "postgresql+asyncpg://u:p@db/x"
 
 
-def test_database_url_defaults_to_sqlite_in_absolute_state_dir(
+def test_database_url_defaults_to_sqlite_in_the_state_dir_beside_the_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings(write_config(tmp_path / "config"), {})
 
-    assert database_url(settings) == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'catalyst.db'}"
+    expected = tmp_path / "config" / "var" / "catalyst.db"
+    assert database_url(settings) == f"sqlite+aiosqlite:///{expected}"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///relative.db", "sqlite+aiosqlite:///{config}/relative.db"),
+        ("sqlite:///db/x.db?timeout=5", "sqlite+aiosqlite:///{config}/db/x.db?timeout=5"),
+        (
+            "sqlite+aiosqlite:///file:x.db?uri=true",
+            "sqlite+aiosqlite:///file:{config}/x.db?uri=true",
+        ),
+    ],
+)
+def test_database_url_anchors_a_relative_sqlite_path_at_the_config_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, expected: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config_dir = tmp_path / "config"
+    from_file = load_settings(write_config(config_dir, trading=f"database:\n  url: {url}\n"), {})
+    from_env = load_settings(write_config(config_dir), {"CATALYST_DATABASE_URL": url})
+
+    assert database_url(from_file) == expected.format(config=config_dir)
+    assert database_url(from_env) == expected.format(config=config_dir)
 
 
 @pytest.mark.parametrize(
@@ -726,6 +889,13 @@ def test_database_url_when_scheme_invalid_names_origin(
         ("postgresql://u:pa/ss@db/x", "postgresql://u:***@db/x"),
         ("https://host/path?email=a@b.c", "https://host/path?email=a@b.c"),
         ("sqlite+aiosqlite:////var/catalyst.db", "sqlite+aiosqlite:////var/catalyst.db"),
+        ("postgresql://db/x?password=pw", "postgresql://db/x?password=***"),
+        (
+            "postgresql://db/x?sslmode=require&sslpassword=pw&user=u",
+            "postgresql://db/x?sslmode=require&sslpassword=***&user=u",
+        ),
+        ("postgresql://u:pw@db/x?password=pw2#frag", "postgresql://u:***@db/x?password=***#***"),
+        ("host=db password=pw", "<unparseable url>"),
     ],
 )
 def test_redact_url_hides_only_the_password(url: str, expected: str) -> None:
@@ -743,12 +913,32 @@ def test_redact_url_never_returns_the_password(user: str, password: str, host: s
     assert redacted == f"postgresql://{user}:***@{host}/catalyst"
 
 
+@given(
+    name=st.sampled_from(["password", "sslpassword", "PASSWORD", "auth_token", "secret"]),
+    password=st.text(alphabet=st.characters(blacklist_characters="&;#"), min_size=4),
+)
+def test_redact_url_never_returns_a_password_from_the_query(name: str, password: str) -> None:
+    redacted = redact_url(f"postgresql://db/catalyst?sslmode=require&{name}={password}")
+
+    assert redacted == f"postgresql://db/catalyst?sslmode=require&{name}=***"
+
+
+def test_config_check_output_never_shows_a_query_string_password(tmp_path: Path) -> None:
+    url = "postgresql://catalyst@db/catalyst?sslpassword=LEAK-CANARY-QUERY-PW"
+    settings = load_settings(write_config(tmp_path), {"CATALYST_DATABASE_URL": url})
+
+    text = json.dumps(describe_settings(settings))
+
+    assert "LEAK-CANARY-QUERY-PW" not in text
+    assert "sslpassword=***" in text
+
+
 # --------------------------------------------------------------------------------------------
 # Relative paths
 # --------------------------------------------------------------------------------------------
 
 
-def test_load_settings_resolves_relative_paths_against_working_directory(
+def test_load_settings_resolves_relative_paths_against_the_config_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     workdir = tmp_path / "work"
@@ -760,8 +950,22 @@ def test_load_settings_resolves_relative_paths_against_working_directory(
 
     paths = load_settings(config_dir, {}).trading.paths
 
-    assert paths.state_dir == workdir / "state"
-    assert paths.pause_file == workdir / "flags" / "PAUSE"
+    assert paths.state_dir == tmp_path / "config" / "state"
+    assert paths.pause_file == tmp_path / "config" / "flags" / "PAUSE"
+
+
+def test_load_settings_from_a_relative_config_dir_gives_the_same_paths_from_any_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(tmp_path / "etc" / "config", trading="paths:\n  state_dir: var\n")
+    monkeypatch.chdir(tmp_path / "etc")
+    from_parent = load_settings(Path("config"), {})
+    monkeypatch.chdir(tmp_path / "etc" / "config")
+    from_inside = load_settings(Path(), {})
+
+    assert from_parent.trading.paths.state_dir == tmp_path / "etc" / "config" / "var"
+    assert from_inside.trading.paths.state_dir == from_parent.trading.paths.state_dir
+    assert from_parent.config_dir == tmp_path / "etc" / "config"
 
 
 def test_load_settings_keeps_absolute_paths_and_defaults_pause_file_inside_state_dir(
@@ -785,5 +989,5 @@ def test_load_settings_resolves_paths_once_at_load_time(
     settings = load_settings(write_config(tmp_path / "config"), {})
     monkeypatch.chdir(tmp_path / "config")
 
-    assert settings.trading.paths.state_dir == tmp_path / "var"
+    assert settings.trading.paths.state_dir == tmp_path / "config" / "var"
     assert settings.trading.paths.state_dir.is_absolute()

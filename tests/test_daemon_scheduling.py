@@ -32,7 +32,9 @@ async def test_simulated_driver_runs_the_catch_up_then_every_scan_from_the_start
     xnys: ExchangeCalendar,
 ) -> None:
     clock = SimClock(_et("10:30:08"))
-    trigger = SessionTimesTrigger(xnys, lambda s: plan_day(s, ScheduleConfig()).scan_times)
+    trigger = SessionTimesTrigger(
+        xnys, lambda s: plan_day(s, ScheduleConfig(), scan_frequency_minutes=None).scan_times
+    )
     ran: list[tuple[datetime, datetime]] = []
 
     async def job(fire: datetime) -> None:

@@ -133,7 +133,7 @@ async def test_a_cycle_longer_than_a_quarter_of_its_interval_is_warned_about(
 ) -> None:
     components, broker = setup
     _at_scan_time(components)
-    interval = components.settings.trading.workflow.scan_frequency_minutes * 60
+    interval = 90 * 60  # from the 10:30 scan to the next one, at 12:00
     broker.faults.snapshot_delay_seconds = 0.3 * interval
 
     with capture_logs() as logs:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from catalyst.store.engine import make_engine, make_session_factory, redact_url
+from catalyst.redaction import redact_url
+from catalyst.store.engine import make_engine, make_session_factory
 
 
 async def test_sqlite_engine_creates_the_directory_and_sets_wal_foreign_keys_and_timeout(
@@ -66,6 +67,7 @@ async def test_session_factory_keeps_objects_readable_after_commit(sqlite_url: s
         ("postgresql+asyncpg://catalyst:hunter2-Secret@db.example:5432/catalyst", "hunter2-Secret"),
         ("postgresql+asyncpg://catalyst:p%40ss%3Aword@db/catalyst", "p@ss:word"),
         ("postgresql+asyncpg://db/catalyst?user=catalyst&password=QueryS3cret", "QueryS3cret"),
+        ("postgresql://db/catalyst?sslmode=require&sslpassword=KeyS3cret", "KeyS3cret"),
     ],
 )
 def test_redact_url_never_shows_the_password(url: str, secret: str) -> None:
@@ -77,7 +79,7 @@ def test_redact_url_never_shows_the_password(url: str, secret: str) -> None:
 
 
 def test_redact_url_of_garbage_says_so_without_echoing_it() -> None:
-    assert redact_url("not a url :: secret") == "<unparseable database url>"
+    assert redact_url("not a url :: secret") == "<unparseable url>"
 
 
 def test_make_engine_refuses_other_databases_without_showing_the_password() -> None:

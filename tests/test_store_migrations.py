@@ -11,7 +11,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from catalyst.domain.errors import DatabaseNotMigratedError
-from catalyst.store.engine import make_engine, redact_url
+from catalyst.redaction import redact_url
+from catalyst.store.engine import make_engine
 from catalyst.store.migrate import (
     check_schema_current,
     current_revision,

@@ -47,7 +47,8 @@ async def test_scans_skip_the_broker_closed_day() -> None:
     calendar = BrokerSessionCalendar(CalendarOnlyBroker({MOURNING_DAY}), EXCHANGE)  # type: ignore[arg-type]
     await calendar.refresh(date(2026, 12, 1))
     trigger = SessionTimesTrigger(
-        calendar, lambda session: plan_day(session, ScheduleConfig()).scan_times
+        calendar,
+        lambda session: plan_day(session, ScheduleConfig(), scan_frequency_minutes=None).scan_times,
     )
     evening_before = EXCHANGE.session(date(2026, 12, 8))
     assert evening_before is not None

@@ -77,7 +77,7 @@ def test_missed_scan_decision(row: Row) -> None:
     session = ExchangeCalendar().session(DAY)
     assert session is not None
     schedule = ScheduleConfig(scan_times=tuple(time.fromisoformat(t) for t in row.scans))
-    plan = plan_day(session, schedule)
+    plan = plan_day(session, schedule, scan_frequency_minutes=None)
 
     decision = decide_missed_scans(
         plan, _et(row.now), timedelta(minutes=row.grace_minutes), [_et(t) for t in row.journaled]
@@ -93,7 +93,7 @@ def test_missed_scan_decision(row: Row) -> None:
 def test_journaled_times_match_as_instants_whatever_their_zone() -> None:
     session = ExchangeCalendar().session(DAY)
     assert session is not None
-    plan = plan_day(session, ScheduleConfig())
+    plan = plan_day(session, ScheduleConfig(), scan_frequency_minutes=None)
     in_utc = [t.astimezone(UTC) for t in plan.scan_times[:3]]  # 09:15 09:30 10:30 as UTC
 
     decision = decide_missed_scans(plan, _et("10:30:08"), timedelta(minutes=5), in_utc)

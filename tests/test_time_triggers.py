@@ -25,7 +25,9 @@ def xnys() -> ExchangeCalendar:
 
 @pytest.fixture(scope="module")
 def scans(xnys: ExchangeCalendar) -> SessionTimesTrigger:
-    return SessionTimesTrigger(xnys, lambda session: plan_day(session, SCHEDULE).scan_times)
+    return SessionTimesTrigger(
+        xnys, lambda session: plan_day(session, SCHEDULE, scan_frequency_minutes=None).scan_times
+    )
 
 
 def _et(day: date, hhmm: str) -> datetime:

@@ -2,7 +2,9 @@
 
 `load_settings` reads `trading_config.yaml` and `risk_parameters.yaml` from one directory plus the
 credentials from the environment, and returns one frozen `Settings`, or raises a `ConfigError` that
-names the file (or "environment") and the dotted key, in one line a person can act on.
+names the file (or "environment") and the dotted key, in one line a person can act on; when there
+are several problems, `ConfigProblems` lists every one of them, one line each. An empty (or
+comment-only) file is refused: it would silently mean "every limit at its default".
 
 YAML is read strictly: duplicate keys, aliases and non-name keys are refused, and scalars follow the
 YAML 1.2 core rules rather than PyYAML's 1.1 defaults, so `yes` stays the text "yes" (and is then
@@ -25,6 +27,7 @@ from pydantic_core import ErrorDetails
 
 from catalyst.config.models import (
     BrokerConfig,
+    BrokerEnvironment,
     PathsConfig,
     RiskFile,
     Secrets,
@@ -40,11 +43,10 @@ from catalyst.config.secrets import (
     SECRET_VARIABLES,
     looks_like_secret_name,
     read_secrets,
-    redact_url,
-    url_has_password,
 )
-from catalyst.domain.errors import ConfigError
+from catalyst.domain.errors import ConfigError, ConfigProblems
 from catalyst.domain.sectors import GICS_SECTORS
+from catalyst.redaction import redact_url, url_has_password
 
 __all__ = [
     "ENVIRONMENT",
@@ -53,6 +55,7 @@ __all__ = [
     "RISK_FILE_NAME",
     "TOP_LEVEL",
     "TRADING_FILE_NAME",
+    "changed_keys",
     "database_url",
     "describe_settings",
     "load_settings",
@@ -92,36 +95,51 @@ _SYMBOL = re.compile(r"[A-Z][A-Z0-9.]{0,9}")
 def load_settings(config_dir: Path, environ: Mapping[str, str]) -> Settings:
     """Load and validate both config files in `config_dir` and the secrets in `environ`.
 
-    Relative `paths.state_dir` and `paths.pause_file` are made absolute against the current
-    working directory, once, here. Raises `ConfigError(file, key, problem)` for every problem.
+    Relative paths in the configuration (`paths.state_dir`, `paths.pause_file`, a relative
+    SQLite database path) are anchored at the config directory, once, here, so every command
+    finds the same state whatever its working directory. Every problem found is reported at
+    once: one `ConfigError(file, key, problem)`, or a `ConfigProblems` listing several.
     """
-    trading_path = config_dir / TRADING_FILE_NAME
-    risk_path = config_dir / RISK_FILE_NAME
-    trading_file = str(trading_path)
-
-    trading = _validate(TradingFile, _read_yaml(trading_path), trading_file)
-    risk = _validate(RiskFile, _read_yaml(risk_path), str(risk_path))
-    trading = trading.model_copy(
-        update={"paths": _absolute_paths(trading.paths, trading_file, Path.cwd())}
-    )
-    _check_broker_urls(trading, trading_file)
-    _check_no_password_in_file(trading, trading_file)
-
+    base = config_dir.absolute()
+    trading_file = str(config_dir / TRADING_FILE_NAME)
+    problems: list[ConfigError] = []
+    trading = _load_file(TradingFile, config_dir / TRADING_FILE_NAME, problems)
+    risk = _load_file(RiskFile, config_dir / RISK_FILE_NAME, problems)
     secrets = read_secrets(environ)
-    live_trading_confirmed = _confirm_live_trading(trading, environ, trading_file)
-    _check_broker_credentials(trading.broker, secrets, trading_file)
-    _check_smtp_credentials(secrets)
-
-    settings = Settings(
+    live_trading_confirmed = False
+    warnings: list[str] = []
+    if trading is not None:
+        trading = trading.model_copy(
+            update={"paths": _anchored_paths(trading.paths, trading_file, base, problems)}
+        )
+        problems += _broker_url_problems(trading, trading_file)
+        problems += _password_in_file_problems(trading, trading_file)
+        live_trading_confirmed = _confirm_live_trading(trading, environ, trading_file, problems)
+        problems += _broker_credential_problems(trading.broker, secrets, trading_file)
+        warnings += _check_smtp_credentials(trading, secrets, problems)
+        try:  # a bad database URL should stop start-up, not the first write
+            _database_url(trading, secrets, base)
+        except ConfigError as exc:
+            problems.append(exc)
+    sector_overrides: dict[str, str] = {}
+    try:
+        sector_overrides = _read_sector_overrides(config_dir / SECTOR_FILE_NAME)
+    except ConfigError as exc:
+        problems.append(exc)
+    if problems:
+        raise problems[0] if len(problems) == 1 else ConfigProblems(problems)
+    # No problems means both files loaded.
+    assert trading is not None
+    assert risk is not None
+    return Settings(
         trading=trading,
         risk=risk,
         secrets=secrets,
-        config_dir=config_dir,
+        config_dir=base,
         live_trading_confirmed=live_trading_confirmed,
-        sector_overrides=_read_sector_overrides(config_dir / SECTOR_FILE_NAME),
+        sector_overrides=sector_overrides,
+        warnings=tuple(warnings),
     )
-    database_url(settings)  # a bad database URL should stop start-up, not the first write
-    return settings
 
 
 def database_url(settings: Settings) -> str:
@@ -129,23 +147,30 @@ def database_url(settings: Settings) -> str:
 
     CATALYST_DATABASE_URL wins, then `database.url`, then a SQLite file in the state directory.
     `postgres://` / `postgresql://` become `postgresql+asyncpg://` and `sqlite://` becomes
-    `sqlite+aiosqlite://`. Raises `ConfigError` naming where a bad URL came from.
+    `sqlite+aiosqlite://`; a relative SQLite path is anchored at the config directory. Raises
+    `ConfigError` naming where a bad URL came from.
     """
-    if settings.secrets.database_url is not None:
+    return _database_url(settings.trading, settings.secrets, settings.config_dir)
+
+
+def _database_url(trading: TradingFile, secrets: Secrets, config_dir: Path) -> str:
+    if secrets.database_url is not None:
         return _normalise_database_url(
-            settings.secrets.database_url.get_secret_value(),
+            secrets.database_url.get_secret_value(),
             ENVIRONMENT,
             CATALYST_DATABASE_URL,
+            base=config_dir,
             show_value=False,  # it may carry a password in any shape
         )
-    if settings.trading.database.url is not None:
+    if trading.database.url is not None:
         return _normalise_database_url(
-            settings.trading.database.url,
-            str(settings.config_dir / TRADING_FILE_NAME),
+            trading.database.url,
+            str(config_dir / TRADING_FILE_NAME),
             "database.url",
+            base=config_dir,
             show_value=True,
         )
-    return f"sqlite+aiosqlite:///{settings.trading.paths.state_dir / 'catalyst.db'}"
+    return f"sqlite+aiosqlite:///{trading.paths.state_dir / 'catalyst.db'}"
 
 
 def describe_settings(settings: Settings) -> dict[str, object]:
@@ -170,12 +195,57 @@ def describe_settings(settings: Settings) -> dict[str, object]:
             for variable, field in SECRET_VARIABLES.items()
         },
         "live_trading_confirmed": settings.live_trading_confirmed,
+        "warnings": list(settings.warnings),
         "effective": {
             "database_url": redact_url(database_url(settings)),
             "state_dir": str(settings.trading.paths.state_dir),
             "pause_file": str(settings.trading.paths.resolved_pause_file),
         },
     }
+
+
+def changed_keys(old: Settings, new: Settings) -> tuple[str, ...]:
+    """The dotted keys whose values differ between two configurations, sorted (no secrets).
+
+    Keys of trading_config.yaml and risk_parameters.yaml are named as in their files
+    (`workflow.stop_loss_pct`, `risk_limits.max_daily_loss_usd`); sector overrides as
+    `sectors.<SYMBOL>`. A list (`schedule.scan_times`) counts as one key.
+    """
+    changed: set[str] = set()
+    pairs = (
+        (old.trading.model_dump(mode="json"), new.trading.model_dump(mode="json")),
+        (old.risk.model_dump(mode="json"), new.risk.model_dump(mode="json")),
+        ({"sectors": old.sector_overrides}, {"sectors": new.sector_overrides}),
+    )
+    for before, after in pairs:
+        _collect_changes(before, after, "", changed)
+    return tuple(sorted(changed))
+
+
+def _collect_changes(before: object, after: object, prefix: str, changed: set[str]) -> None:
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in before.keys() | after.keys():
+            _collect_changes(before.get(key), after.get(key), f"{prefix}{key}.", changed)
+    elif before != after:
+        changed.add(prefix.removesuffix("."))
+
+
+def _load_file(model: type[_M], path: Path, problems: list[ConfigError]) -> _M | None:
+    """One config file read and validated; None (and `problems` extended) if it has any."""
+    file = str(path)
+    try:
+        data, found = _read_yaml(path, allow_empty=False)
+    except ConfigError as exc:
+        problems.append(exc)
+        return None
+    if data is None:  # the YAML could not be turned into values: nothing to validate
+        problems += found
+        return None
+    validated, invalid = _validate(model, data, file)
+    flagged = {problem.key for problem in found}  # e.g. a duplicate key is also "unknown"
+    found += [problem for problem in invalid if problem.key not in flagged]
+    problems += found
+    return validated if not found else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,7 +316,10 @@ def _read_sector_overrides(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     file = str(path)
-    data = _read_yaml(path)
+    data, found = _read_yaml(path, allow_empty=True)
+    if found:
+        raise found[0]
+    data = data or {}
     unknown = set(data) - {"sectors"}
     if unknown:
         raise ConfigError(file, sorted(unknown)[0], "unknown key (allowed keys: sectors)")
@@ -266,8 +339,13 @@ def _read_sector_overrides(path: Path) -> dict[str, str]:
     return overrides
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    """The parsed contents of one config file; an empty file reads as an empty mapping."""
+def _read_yaml(path: Path, *, allow_empty: bool) -> tuple[dict[str, Any] | None, list[ConfigError]]:
+    """The parsed contents of one config file and the problems its keys and tags have.
+
+    The contents are None when a problem (an exotic tag, a merge key, a non-name key) makes the
+    document unsafe to construct. Raises `ConfigError` when the file cannot be read or parsed,
+    is not a mapping, or is empty (only comments) and `allow_empty` is false.
+    """
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -287,17 +365,32 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG):
-            return {}
+        if (
+            node is None
+            or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG)
+            or (isinstance(node, yaml.MappingNode) and not node.value)
+        ):
+            if allow_empty:
+                return {}, []
+            # A truncated or emptied file must not quietly mean "every limit at its default".
+            raise ConfigError(
+                file,
+                TOP_LEVEL,
+                "the file is empty (or only comments): Catalyst will not run on built-in "
+                "defaults by accident; write the settings out (the shipped file lists them all)",
+            )
         if not isinstance(node, yaml.MappingNode):
             raise ConfigError(
                 file,
                 TOP_LEVEL,
                 f"must be a mapping of section names to settings (got {_node_kind(node)})",
             )
-        _check_nodes(node, (), file)
+        problems: list[tuple[ConfigError, bool]] = []
+        _check_nodes(node, (), file, problems)
+        if any(fatal for _, fatal in problems):
+            return None, [problem for problem, _ in problems]
         data: dict[str, Any] = loader.construct_document(node)
-        return data
+        return data, [problem for problem, _ in problems]
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(file, TOP_LEVEL, _describe_yaml_error(exc)) from exc
     except yaml.YAMLError as exc:  # e.g. a control character the reader refuses
@@ -313,47 +406,54 @@ def _describe_yaml_error(exc: yaml.MarkedYAMLError) -> str:
     return f"invalid YAML{where}: {detail}" if detail else f"invalid YAML{where}"
 
 
-def _check_nodes(node: yaml.Node, path: tuple[str, ...], file: str) -> None:
-    """Refuse duplicate, non-name, merge and credential-like keys, and exotic tags."""
+def _check_nodes(
+    node: yaml.Node, path: tuple[str, ...], file: str, problems: list[tuple[ConfigError, bool]]
+) -> None:
+    """Collect duplicate, non-name, merge and credential-like keys, and exotic tags.
+
+    Each problem comes with `fatal`: true when the document must not be constructed at all.
+    """
     line = node.start_mark.line + 1
     if node.tag not in _ALLOWED_TAGS:
-        raise ConfigError(
-            file, _dotted(path), f"YAML tag {node.tag} is not supported (line {line})"
+        problems.append(
+            (
+                ConfigError(
+                    file, _dotted(path), f"YAML tag {node.tag} is not supported (line {line})"
+                ),
+                True,
+            )
         )
+        return
     if isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _check_nodes(item, (*path, str(index)), file)
+            _check_nodes(item, (*path, str(index)), file, problems)
     elif isinstance(node, yaml.MappingNode):
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if key_node.tag == _MERGE_TAG:
-                raise ConfigError(
-                    file, _dotted(path), f"merge keys (<<) are not supported (line {key_line})"
-                )
+                problem = f"merge keys (<<) are not supported (line {key_line})"
+                problems.append((ConfigError(file, _dotted(path), problem), True))
+                continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
-                raise ConfigError(
-                    file,
-                    _dotted(path),
-                    f"keys must be plain names, not {_node_kind(key_node)} (line {key_line})",
-                )
+                problem = f"keys must be plain names, not {_node_kind(key_node)} (line {key_line})"
+                problems.append((ConfigError(file, _dotted(path), problem), True))
+                continue
             name: str = key_node.value
             key_path = (*path, name)
             if name in first_seen:
-                raise ConfigError(
-                    file,
-                    _dotted(key_path),
-                    f"duplicate key at line {key_line} (first at line {first_seen[name]})",
-                )
-            if looks_like_secret_name(name):
-                raise ConfigError(
-                    file,
-                    _dotted(key_path),
-                    f"looks like a credential (line {key_line}): secrets belong in the environment "
-                    f"({', '.join(SECRET_VARIABLES)}), never in config files",
-                )
+                problem = f"duplicate key at line {key_line} (first at line {first_seen[name]})"
+                problems.append((ConfigError(file, _dotted(key_path), problem), False))
+                continue
             first_seen[name] = key_line
-            _check_nodes(value_node, key_path, file)
+            if looks_like_secret_name(name):
+                problem = (
+                    f"looks like a credential (line {key_line}): secrets belong in the "
+                    f"environment ({', '.join(SECRET_VARIABLES)}), never in config files"
+                )
+                problems.append((ConfigError(file, _dotted(key_path), problem), False))
+                continue
+            _check_nodes(value_node, key_path, file, problems)
 
 
 def _node_kind(node: yaml.Node) -> str:
@@ -369,8 +469,10 @@ def _node_kind(node: yaml.Node) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _validate(model: type[_M], data: Mapping[str, Any], file: str) -> _M:
-    """Validate parsed YAML against `model`, turning the first error into a `ConfigError`.
+def _validate(
+    model: type[_M], data: Mapping[str, Any], file: str
+) -> tuple[_M | None, list[ConfigError]]:
+    """Validate parsed YAML against `model`: the model, or None and every problem found.
 
     Validation runs in pydantic's strict JSON mode: the YAML already gave numbers, booleans and
     text their types, so strict mode refuses "5" for an int or "yes" for a bool, while still
@@ -384,18 +486,15 @@ def _validate(model: type[_M], data: Mapping[str, Any], file: str) -> _M:
     }
     try:
         text = json.dumps(sections, allow_nan=False)
-    except ValueError as exc:  # only an explicit !!float .inf / .nan gets here
-        raise ConfigError(file, TOP_LEVEL, "numbers must be finite (no .inf or .nan)") from exc
+    except ValueError:  # only an explicit !!float .inf / .nan gets here
+        return None, [ConfigError(file, TOP_LEVEL, "numbers must be finite (no .inf or .nan)")]
     try:
-        return model.model_validate_json(text, strict=True)
+        return model.model_validate_json(text, strict=True), []
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        first = errors[0]
-        problem = _describe_validation_error(model, first)
-        if len(errors) > 1:
-            more = len(errors) - 1
-            problem += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
-        raise ConfigError(file, _dotted(first["loc"]), problem) from exc
+        return None, [
+            ConfigError(file, _dotted(error["loc"]), _describe_validation_error(model, error))
+            for error in exc.errors(include_url=False)
+        ]
 
 
 _TYPE_PROBLEMS: Mapping[str, str] = {
@@ -441,7 +540,7 @@ def _describe_validation_error(model: type[BaseModel], error: ErrorDetails) -> s
     if kind in _BOUND_PROBLEMS:
         bound_key, phrase = _BOUND_PROBLEMS[kind]
         problem = f"{phrase} {_show_number(ctx[bound_key])}"
-    elif kind == "literal_error":
+    elif kind in ("literal_error", "enum"):
         problem = f"must be one of {ctx['expected']}"
     elif kind in _TYPE_PROBLEMS:
         problem = _TYPE_PROBLEMS[kind]
@@ -503,25 +602,31 @@ def _show_number(value: object) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _absolute_paths(paths: PathsConfig, file: str, cwd: Path) -> PathsConfig:
-    """Anchor relative paths at `cwd` now, so a later chdir cannot move the state directory."""
+def _anchored_paths(
+    paths: PathsConfig, file: str, base: Path, problems: list[ConfigError]
+) -> PathsConfig:
+    """Anchor relative paths at the config directory `base` now, whatever the working directory."""
     resolved: dict[str, Path] = {}
     for key in ("state_dir", "pause_file"):
         path: Path | None = getattr(paths, key)
         if path is None:
             continue
         if str(path).startswith("~"):
-            raise ConfigError(
-                file,
-                f"paths.{key}",
-                f"'~' is not expanded; give an absolute path or one relative to the working "
-                f"directory (got {_show(str(path))})",
+            problems.append(
+                ConfigError(
+                    file,
+                    f"paths.{key}",
+                    f"'~' is not expanded; give an absolute path or one relative to the config "
+                    f"directory (got {_show(str(path))})",
+                )
             )
-        resolved[key] = path if path.is_absolute() else cwd / path
+            continue
+        resolved[key] = path if path.is_absolute() else base / path
     return paths.model_copy(update=resolved)
 
 
-def _check_broker_urls(trading: TradingFile, file: str) -> None:
+def _broker_url_problems(trading: TradingFile, file: str) -> list[ConfigError]:
+    problems: list[ConfigError] = []
     broker = trading.broker
     for key, schemes in _BROKER_URL_SCHEMES.items():
         url: str | None = getattr(broker, key)
@@ -529,9 +634,14 @@ def _check_broker_urls(trading: TradingFile, file: str) -> None:
             continue
         dotted = f"broker.{key}"
         if url_has_password(url):
-            raise ConfigError(
-                file, dotted, "contains a password: secrets belong in the environment, not here"
+            problems.append(
+                ConfigError(
+                    file,
+                    dotted,
+                    "contains a password: secrets belong in the environment, not here",
+                )
             )
+            continue
         try:
             parts = urlsplit(url)
             scheme, host = parts.scheme, parts.hostname
@@ -539,103 +649,128 @@ def _check_broker_urls(trading: TradingFile, file: str) -> None:
             scheme, host = "", None
         if scheme not in schemes or not host:
             expected = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
-            raise ConfigError(
-                file, dotted, f"must be a {expected} URL with a host (got {_show(url)})"
+            problems.append(
+                ConfigError(
+                    file, dotted, f"must be a {expected} URL with a host (got {_show(url)})"
+                )
             )
-        mode = trading.trading_session.mode
+            continue
+        environment = broker.environment
         # A paper config pointing at the live endpoint would trade real money unannounced.
-        if key == "trading_base_url" and mode == "paper" and host == _ALPACA_LIVE_HOST:
-            raise ConfigError(
-                file,
-                dotted,
-                f"points at Alpaca's live endpoint but trading_session.mode is 'paper' "
-                f"(got {_show(url)})",
+        wrong_host = {
+            BrokerEnvironment.PAPER: (_ALPACA_LIVE_HOST, "live"),
+            BrokerEnvironment.LIVE: (_ALPACA_PAPER_HOST, "paper"),
+        }[environment]
+        if key == "trading_base_url" and host == wrong_host[0]:
+            problems.append(
+                ConfigError(
+                    file,
+                    dotted,
+                    f"points at Alpaca's {wrong_host[1]} endpoint but broker.environment is "
+                    f"{environment.value!r} (got {_show(url)})",
+                )
             )
-        if key == "trading_base_url" and mode == "live" and host == _ALPACA_PAPER_HOST:
-            raise ConfigError(
-                file,
-                dotted,
-                f"points at Alpaca's paper endpoint but trading_session.mode is 'live' "
-                f"(got {_show(url)})",
-            )
+    return problems
 
 
-def _check_no_password_in_file(trading: TradingFile, file: str) -> None:
+def _password_in_file_problems(trading: TradingFile, file: str) -> list[ConfigError]:
     url = trading.database.url
-    if url is not None and url_has_password(url):
-        raise ConfigError(
+    if url is None or not url_has_password(url):
+        return []
+    return [
+        ConfigError(
             file,
             "database.url",
             f"contains a password: put the whole URL in {CATALYST_DATABASE_URL} instead, "
             f"secrets belong in the environment (got {_show(redact_url(url))})",
         )
+    ]
 
 
-def _confirm_live_trading(trading: TradingFile, environ: Mapping[str, str], file: str) -> bool:
-    """True only when live mode is asked for and all three confirmations are present."""
-    if trading.trading_session.mode != "live":
-        return False
+def _confirm_live_trading(
+    trading: TradingFile, environ: Mapping[str, str], file: str, problems: list[ConfigError]
+) -> bool:
+    """True only when broker.environment is live and all three confirmations are present."""
     broker = trading.broker
+    if broker.environment is not BrokerEnvironment.LIVE:
+        return False
+    found: list[ConfigError] = []
     if broker.kind != "alpaca":
-        raise ConfigError(
-            file,
-            "broker.kind",
-            f"trading_session.mode is 'live', which needs 'alpaca' (got {_show(broker.kind)})",
+        found.append(
+            ConfigError(
+                file,
+                "broker.kind",
+                f"broker.environment is 'live', which needs 'alpaca' (got {_show(broker.kind)})",
+            )
         )
     acknowledgement = broker.live_trading_acknowledgement
     if acknowledgement != LIVE_TRADING_ACKNOWLEDGEMENT:
-        raise ConfigError(
-            file,
-            "broker.live_trading_acknowledgement",
-            f"trading_session.mode is 'live': this must be exactly "
-            f"{LIVE_TRADING_ACKNOWLEDGEMENT!r} (got {_show(acknowledgement)})",
+        found.append(
+            ConfigError(
+                file,
+                "broker.live_trading_acknowledgement",
+                f"broker.environment is 'live': this must be exactly "
+                f"{LIVE_TRADING_ACKNOWLEDGEMENT!r} (got {_show(acknowledgement)})",
+            )
         )
     flag = environ.get(LIVE_TRADING_VARIABLE)
     if flag != "yes":
         got = "unset" if flag is None else _show(flag)
-        raise ConfigError(
-            ENVIRONMENT,
-            LIVE_TRADING_VARIABLE,
-            f"trading_session.mode is 'live' in {file}: set {LIVE_TRADING_VARIABLE}=yes to "
-            f"confirm (got {got})",
-        )
-    return True
-
-
-def _check_broker_credentials(broker: BrokerConfig, secrets: Secrets, file: str) -> None:
-    if broker.kind != "alpaca":
-        return
-    for variable in (APCA_API_KEY_ID, APCA_API_SECRET_KEY):
-        if getattr(secrets, SECRET_VARIABLES[variable]) is None:
-            raise ConfigError(
+        found.append(
+            ConfigError(
                 ENVIRONMENT,
-                variable,
-                f"broker.kind is 'alpaca' in {file} but {variable} is not set",
+                LIVE_TRADING_VARIABLE,
+                f"broker.environment is 'live' in {file}: set {LIVE_TRADING_VARIABLE}=yes to "
+                f"confirm (got {got})",
             )
+        )
+    problems += found
+    return not found
 
 
-def _check_smtp_credentials(secrets: Secrets) -> None:
-    # SMTP login needs both halves; one alone is a half-finished setup, not anonymous relay.
-    if secrets.smtp_username is not None and secrets.smtp_password is None:
-        raise ConfigError(
-            ENVIRONMENT,
-            CATALYST_SMTP_PASSWORD,
-            f"{CATALYST_SMTP_USERNAME} is set but {CATALYST_SMTP_PASSWORD} is not",
+def _broker_credential_problems(
+    broker: BrokerConfig, secrets: Secrets, file: str
+) -> list[ConfigError]:
+    if broker.kind != "alpaca":
+        return []
+    return [
+        ConfigError(
+            ENVIRONMENT, variable, f"broker.kind is 'alpaca' in {file} but {variable} is not set"
         )
-    if secrets.smtp_password is not None and secrets.smtp_username is None:
-        raise ConfigError(
-            ENVIRONMENT,
-            CATALYST_SMTP_USERNAME,
-            f"{CATALYST_SMTP_PASSWORD} is set but {CATALYST_SMTP_USERNAME} is not",
-        )
+        for variable in (APCA_API_KEY_ID, APCA_API_SECRET_KEY)
+        if getattr(secrets, SECRET_VARIABLES[variable]) is None
+    ]
+
+
+def _check_smtp_credentials(
+    trading: TradingFile, secrets: Secrets, problems: list[ConfigError]
+) -> list[str]:
+    """An SMTP login needs both halves: a problem when email is on, else only a warning."""
+    has_username = secrets.smtp_username is not None
+    if has_username == (secrets.smtp_password is not None):
+        return []
+    present, missing = (
+        (CATALYST_SMTP_USERNAME, CATALYST_SMTP_PASSWORD)
+        if has_username
+        else (CATALYST_SMTP_PASSWORD, CATALYST_SMTP_USERNAME)
+    )
+    problem = f"{present} is set but {missing} is not"
+    if trading.notifications.email_enabled:
+        # One half alone is a half-finished setup, not an anonymous relay.
+        problems.append(ConfigError(ENVIRONMENT, missing, problem))
+        return []
+    return [f"{ENVIRONMENT}: {missing}: {problem} (ignored: notifications.email_enabled is false)"]
 
 
 _POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
 _SQLITE_SCHEMES = frozenset({"sqlite", "sqlite+aiosqlite"})
 
 
-def _normalise_database_url(url: str, file: str, key: str, *, show_value: bool) -> str:
-    """Map a PostgreSQL or SQLite URL onto the async driver Catalyst uses, or refuse it."""
+def _normalise_database_url(url: str, file: str, key: str, *, base: Path, show_value: bool) -> str:
+    """Map a PostgreSQL or SQLite URL onto the async driver Catalyst uses, or refuse it.
+
+    A relative SQLite path is anchored at `base` (the config directory).
+    """
     got = f" (got {_show(redact_url(url))})" if show_value else ""
     scheme, separator, rest = url.strip().partition("://")
     scheme = scheme.lower()
@@ -649,7 +784,13 @@ def _normalise_database_url(url: str, file: str, key: str, *, show_value: bool) 
         # An in-memory database would forget the order journal on restart.
         if rest in ("", "/") or ":memory:" in rest or "mode=memory" in rest:
             raise ConfigError(file, key, f"an in-memory SQLite database is not allowed{got}")
-        return f"sqlite+aiosqlite://{rest}"
+        if not rest.startswith("/"):
+            raise ConfigError(
+                file,
+                key,
+                f"a SQLite URL is sqlite:///relative/path.db or sqlite:////absolute/path.db{got}",
+            )
+        return f"sqlite+aiosqlite:///{_anchored_sqlite_path(rest[1:], base)}"
     if scheme.startswith(("postgres+", "postgresql+")):
         problem = "Catalyst needs the asyncpg driver: use postgresql:// or postgresql+asyncpg://"
     elif scheme.startswith("sqlite+"):
@@ -658,3 +799,14 @@ def _normalise_database_url(url: str, file: str, key: str, *, show_value: bool) 
         problem = "unsupported database: use a postgresql://... or sqlite:///... URL"
     detail = got if show_value else f" (scheme {scheme!r})"
     raise ConfigError(file, key, problem + detail)
+
+
+def _anchored_sqlite_path(database: str, base: Path) -> str:
+    """`database` (the part after `sqlite:///`, query included) with a relative path made
+    absolute against `base`; `file:` URIs too."""
+    path, question, query = database.partition("?")
+    uri = path.startswith("file:")
+    bare = path.removeprefix("file:")
+    if not Path(bare).is_absolute():
+        bare = str(base / bare)
+    return f"{'file:' if uri else ''}{bare}{question}{query}"

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 PositiveDecimal = Annotated[Decimal, Field(gt=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
@@ -23,16 +32,50 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+class SessionMode(StrEnum):
+    """What a trading session does with its scans (`trading_session.mode`)."""
+
+    AUTONOMOUS = "autonomous"  # scan, check risk, place bracket orders
+    SCAN_ONLY = "scan_only"  # scan and record; never order an entry
+
+
+class BrokerEnvironment(StrEnum):
+    """Which money a broker account trades (`broker.environment`)."""
+
+    PAPER = "paper"
+    LIVE = "live"
+
+
+# Session modes the operator's-view issue will add; named so the refusal can say "not yet".
+_NOT_YET_SESSION_MODES = frozenset({"supervised"})
+
+
 class TradingSessionConfig(_Frozen):
-    mode: Literal["paper", "live"] = "paper"
+    mode: SessionMode = SessionMode.AUTONOMOUS
     auto_close_at_market_close: bool = True
     max_hold_time_minutes: Annotated[int, Field(gt=0, le=390)] = 180
 
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _session_mode_not_paper_or_live(cls, value: object) -> object:
+        # `mode` used to be the paper/live switch: never guess which one an old file meant.
+        if value in ("paper", "live"):
+            raise ValueError(
+                "paper/live moved to broker.environment; trading_session.mode is now the "
+                "session mode (autonomous or scan_only)"
+            )
+        if value in _NOT_YET_SESSION_MODES:
+            raise ValueError(
+                f"session mode {value!r} is not available yet (use autonomous or scan_only)"
+            )
+        return value
+
 
 class WorkflowConfig(_Frozen):
-    scan_frequency_minutes: Annotated[int, Field(gt=0, le=390)] = 30
-    execute_top_n: Annotated[int, Field(gt=0, le=50)] = 3
-    min_confidence_score: Annotated[float, Field(ge=0, le=1)] = 0.6
+    # Extra scans between the configured scan times (see plan_day); None: scan_times only.
+    scan_frequency_minutes: Annotated[int, Field(gt=0, le=390)] | None = None
+    execute_top_n: Annotated[int, Field(gt=0, le=50)] = 5
+    min_confidence_score: Annotated[float, Field(ge=0, le=1)] = 0.70
     most_active_count: Annotated[int, Field(gt=0, le=5000)] = 200
     min_price: PositiveDecimal = Decimal("2")
     max_price: PositiveDecimal = Decimal("500")
@@ -80,7 +123,9 @@ class ScheduleConfig(_Frozen):
 
 class BrokerConfig(_Frozen):
     kind: Literal["sim", "alpaca"] = "sim"
-    # Live trading needs this exact phrase here *and* CATALYST_LIVE_TRADING=yes in the environment.
+    environment: BrokerEnvironment = BrokerEnvironment.PAPER
+    # Live trading needs environment live, this exact phrase here *and* CATALYST_LIVE_TRADING=yes
+    # in the environment of the process.
     live_trading_acknowledgement: str | None = None
     trading_base_url: str | None = None
     data_base_url: str | None = None
@@ -96,6 +141,7 @@ class DatabaseConfig(_Frozen):
 
 
 class PathsConfig(_Frozen):
+    # Relative paths are anchored at the config directory by the loader.
     state_dir: Path = Path("var")
     pause_file: Path | None = None  # default: <state_dir>/PAUSE
 
@@ -155,12 +201,41 @@ class RiskLimits(_Frozen):
     min_reward_risk: Annotated[float, Field(ge=1)] = 1.5
 
 
+# The names the replaced system used for two of the actions: accepted as they were.
+EMERGENCY_ACTION_ALIASES = {"halt_new_trades": "halt_trading", "notify_via_email": "notify"}
+
+
 class EmergencyActions(_Frozen):
     cancel_open_orders: bool = True
     close_all_positions: bool = True
-    halt_trading: bool = True
-    notify: bool = True
+    halt_trading: bool = Field(
+        True, validation_alias=AliasChoices("halt_trading", "halt_new_trades")
+    )
+    notify: bool = Field(True, validation_alias=AliasChoices("notify", "notify_via_email"))
+    # Only a person ever clears a halt; the key exists so the replaced system's files load.
+    require_manual_restart: bool = True
     risk_watch_interval_seconds: Annotated[float, Field(gt=0, le=300)] = 1.5
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name_per_action(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for old, new in EMERGENCY_ACTION_ALIASES.items():
+                if old in data and new in data:
+                    raise ValueError(
+                        f"{old} and {new} are two names for the same action: give only one"
+                    )
+        return data
+
+    @field_validator("require_manual_restart")
+    @classmethod
+    def _manual_restart_always(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(
+                "Catalyst always requires a person to clear a halt (catalyst resume --ack); "
+                "false would weaken the emergency stop, so it is refused"
+            )
+        return value
 
 
 class RiskFile(_Frozen):
@@ -190,3 +265,5 @@ class Settings(_Frozen):
     live_trading_confirmed: bool = False  # true only when config phrase and env var both say so
     # symbol -> GICS sector from sector_overrides.yaml; wins over what the broker reports.
     sector_overrides: dict[str, str] = Field(default_factory=dict)
+    # Problems that do not stop Catalyst (e.g. a stray SMTP password with email off), one line each.
+    warnings: tuple[str, ...] = ()

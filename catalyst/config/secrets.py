@@ -1,8 +1,8 @@
 """Credentials: read from the environment only, and kept out of every message and report.
 
 Config files never hold secrets. This module names the environment variables that do, reads them
-into `Secrets` (whose `SecretStr` fields mask themselves in every repr), and redacts passwords from
-URLs before a URL is shown to anyone.
+into `Secrets` (whose `SecretStr` fields mask themselves in every repr). Passwords inside URLs are
+masked by `catalyst.redaction`, the one redaction function.
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ _SECRET_NAME_FRAGMENTS = (
     "username",
 )
 _SEPARATORS = re.compile(r"[^a-z0-9]")
-_REDACTED = "***"
-_AUTHORITY_END = re.compile(r"[/?#]")
 
 
 def read_secrets(environ: Mapping[str, str]) -> Secrets:
@@ -61,34 +59,3 @@ def looks_like_secret_name(key: str) -> bool:
     """True when a config key's name says it holds a credential (api_key, password, ...)."""
     normalised = _SEPARATORS.sub("", key.lower())
     return any(fragment in normalised for fragment in _SECRET_NAME_FRAGMENTS)
-
-
-def url_has_password(url: str) -> bool:
-    """True when `url` carries a password in its user-info part."""
-    return redact_url(url) != url
-
-
-def redact_url(url: str) -> str:
-    """Return `url` with any password replaced by `***`; everything else is kept.
-
-    Unencoded `/`, `#`, `?` or `@` inside a password confuse URL parsers, so when the standard
-    split is ambiguous this errs towards hiding too much rather than leaking a fragment.
-    """
-    scheme_end = url.find("://")
-    prefix, rest = ("", url) if scheme_end < 0 else (url[: scheme_end + 3], url[scheme_end + 3 :])
-    if "@" not in rest:
-        return url
-    # The authority ends at the first "/", "?" or "#" (RFC 3986); split by hand so odd input
-    # cannot raise the way urlsplit does on a stray "[".
-    netloc = _AUTHORITY_END.split(rest, maxsplit=1)[0]
-    after_netloc = rest[len(netloc) :]
-    if "@" in netloc and "@" not in after_netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        host_and_rest = host + after_netloc
-    else:
-        # Ambiguous: take everything up to the last "@" as user-info.
-        userinfo, _, host_and_rest = rest.rpartition("@")
-    user, colon, _password = userinfo.partition(":")
-    if not colon:
-        return url
-    return f"{prefix}{user}:{_REDACTED}@{host_and_rest}"

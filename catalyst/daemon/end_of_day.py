@@ -6,13 +6,14 @@ early close is flattened at 12:50, not at a fixed 15:50. Nothing is sent once th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import structlog
 
 from catalyst.config.models import ScheduleConfig
 from catalyst.execution.flatten import Flattener, FlattenResult
 from catalyst.ports import Clock
+from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 from catalyst.timekeeping.day_plan import DayPlan, plan_day
 
@@ -25,10 +26,10 @@ def next_flatten(calendar: SessionCalendar, schedule: ScheduleConfig, now: datet
     local_day = now.astimezone(EXCHANGE_TZ).date()
     session = calendar.session(local_day)
     if session is not None:
-        plan = plan_day(session, schedule)
+        plan = plan_day(session, schedule, scan_frequency_minutes=None)  # scans do not matter here
         if now < session.close:
             return plan
-    return plan_day(calendar.next_session(local_day), schedule)
+    return plan_day(calendar.next_session(local_day), schedule, scan_frequency_minutes=None)
 
 
 class EndOfDayFlattener:
@@ -48,21 +49,35 @@ class EndOfDayFlattener:
         self._schedule = schedule
         self._flattener = flattener
         self._enabled = enabled
+        self._alarm = Alarm(clock, "eod-flattener")
         self.results: list[FlattenResult] = []
+
+    def update(self, schedule: ScheduleConfig, *, enabled: bool) -> None:
+        """Use a reloaded schedule and auto-close switch now: the flatten is re-planned at once."""
+        self._schedule = schedule
+        self._enabled = enabled
+        self._alarm.wake()
 
     async def run(self) -> None:
         """Flatten at every session's flatten time, forever (cancel to stop)."""
+        flattened: date | None = None  # never flatten the same session twice
         while True:
             plan = next_flatten(self._calendar, self._schedule, self._clock.now())
+            if plan.session.day == flattened:
+                await self._alarm.sleep_until(plan.session.close)
+                continue
             log.info("end-of-day flatten armed", at=plan.flatten_at.isoformat())
-            await self._clock.sleep_until(plan.flatten_at)
+            await self._alarm.sleep_until(plan.flatten_at)
+            if self._clock.now() < plan.flatten_at:
+                continue  # woken by a reload: plan again with the new schedule
             if not self._enabled:
                 log.info("auto_close_at_market_close is off; positions stay open overnight")
-            else:
-                result = await self._flattener.flatten_all(
-                    f"eod-{plan.session.day:%Y%m%d}", deadline=plan.session.close
-                )
-                self.results.append(result)
-                log.info("end-of-day flatten done", flat=result.flat, closed=result.closed_symbols)
-            # Never re-arm for the same session: wait past this session's close.
-            await self._clock.sleep_until(plan.session.close)
+                # Until the close, or until a reload switches auto-close back on.
+                await self._alarm.sleep_until(plan.session.close)
+                continue
+            result = await self._flattener.flatten_all(
+                f"eod-{plan.session.day:%Y%m%d}", deadline=plan.session.close
+            )
+            self.results.append(result)
+            flattened = plan.session.day
+            log.info("end-of-day flatten done", flat=result.flat, closed=result.closed_symbols)

@@ -21,16 +21,18 @@ from catalyst.daemon.components import Components, build_components
 from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.errors import BrokerError, CatalystError, ConfigError, OperationalError
 from catalyst.domain.models import TradingSession
+from catalyst.logs import configure_logging
 from catalyst.notify import build_notifier
 from catalyst.ops.failpoints import Failpoints
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
 from catalyst.ports import Broker, Clock
+from catalyst.redaction import redact_url
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.reporting.summary import DaySummary, summarise_day
 from catalyst.sim.broker import SimBroker, build_sim_broker
-from catalyst.store.engine import make_engine, make_session_factory, redact_url
+from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
 from catalyst.timekeeping.broker_calendar import BrokerSessionCalendar
@@ -211,8 +213,22 @@ def _reload(
     except ConfigError as exc:
         log.error("config reload rejected; keeping the running configuration", error=str(exc))
     else:
-        ignored = supervisor.apply_settings(fresh)
-        log.info("configuration reloaded", needs_restart=ignored)
+        for warning in fresh.warnings:
+            log.warning("config warning", warning=warning)
+        if fresh.trading.logging != components.settings.trading.logging:
+            configure_logging(fresh.trading.logging.level, fresh.trading.logging.format)
+        reload = supervisor.apply_settings(fresh)
+        log.info(
+            "configuration reloaded",
+            changed=list(reload.changed),
+            needs_restart=list(reload.needs_restart),
+        )
+        if reload.needs_restart:
+            log.warning(
+                "configuration keys changed that take effect only after a restart; their "
+                "running values are kept",
+                needs_restart=list(reload.needs_restart),
+            )
     systemd.ready()
 
 

@@ -30,6 +30,7 @@ from catalyst.domain.models import TradingSession
 from catalyst.pipeline.runner import PipelineRunner, cycle_id_for
 from catalyst.ports import Clock
 from catalyst.store.repository import Store
+from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
 from catalyst.timekeeping.catch_up import decide_missed_scans
 from catalyst.timekeeping.day_plan import DayPlan
@@ -87,9 +88,14 @@ async def drive_with_apscheduler(
     *,
     start: datetime,
     catch_up: datetime | None = None,
+    rearm: asyncio.Event | None = None,
 ) -> None:
     """Run `catch_up` (if any) and then `job` at each fire time of `trigger` from `start` on,
-    on the wall clock, until `stop` is set."""
+    on the wall clock, until `stop` is set.
+
+    Setting `rearm` (a reloaded schedule) makes the scheduler recompute the next fire time now.
+    """
+    rearm = rearm if rearm is not None else asyncio.Event()
     due: asyncio.Queue[datetime] = asyncio.Queue()
     if catch_up is not None:
         due.put_nowait(catch_up)
@@ -123,10 +129,23 @@ async def drive_with_apscheduler(
     try:
         while not stop.is_set():
             get_due = asyncio.create_task(due.get(), name="scheduler-next-due")
-            done, _ = await asyncio.wait({get_due, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+            rearm_wait = asyncio.create_task(rearm.wait(), name="scheduler-rearm-wait")
+            done, _ = await asyncio.wait(
+                {get_due, stop_wait, rearm_wait}, return_when=asyncio.FIRST_COMPLETED
+            )
+            rearm_wait.cancel()
             if get_due not in done:
                 get_due.cancel()
-                break
+                if stop_wait in done:
+                    break
+                rearm.clear()
+                scheduler.reschedule_job(_JOB_ID, trigger=trigger)  # next fire time from now
+                job_now = scheduler.get_job(_JOB_ID)
+                log.info(
+                    "scan schedule re-armed",
+                    next_scan=str(job_now.next_run_time if job_now else None),
+                )
+                continue
             await job(get_due.result())
     finally:
         stop_wait.cancel()
@@ -147,9 +166,14 @@ async def drive_simulated(
     *,
     start: datetime,
     catch_up: datetime | None = None,
+    rearm: Alarm | None = None,
 ) -> None:
     """Run `catch_up` (if any) and then `job` at each fire time of `trigger` from `start` on,
-    under a simulated clock, up to `until`."""
+    under a simulated clock, up to `until`.
+
+    Waking `rearm` (a reloaded schedule) makes it recompute the next fire time now.
+    """
+    alarm = rearm if rearm is not None else Alarm(clock, "scheduler")
     if catch_up is not None and not stop.is_set():
         await job(catch_up)
     previous: datetime | None = None
@@ -158,9 +182,12 @@ async def drive_simulated(
         fire = trigger.get_next_fire_time(previous, after)
         if fire is None or fire >= until:
             return
-        await clock.sleep_until(fire)
+        await alarm.sleep_until(fire)
         if stop.is_set():
             return
+        if clock.now() < fire:
+            after = clock.now()  # woken: the schedule changed, look again from now
+            continue
         await job(fire)
         previous = fire
         after = clock.now()

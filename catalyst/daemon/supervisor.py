@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 
 import structlog
 
+from catalyst.config.loader import changed_keys
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components
 from catalyst.daemon.scheduling import (
@@ -36,13 +37,26 @@ from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.pipeline.runner import CycleReport
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
-from catalyst.timekeeping.day_plan import DayPlan, plan_day
+from catalyst.timekeeping.day_plan import DayPlan, plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
 log = structlog.get_logger(__name__)
 
 RECONCILE_INTERVAL = timedelta(minutes=5)
 ALERT_DRAIN_SECONDS = 30.0
+
+
+# Sections of trading_config.yaml whose values are built into long-lived objects at start-up
+# (the broker adapter, the database engine, the state files, the simulator, the notifier).
+RESTART_SECTIONS = frozenset({"broker", "database", "paths", "simulation", "notifications"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reload:
+    """What a configuration reload changed, and which of those keys wait for a restart."""
+
+    changed: tuple[str, ...]
+    needs_restart: tuple[str, ...]
 
 
 class _StopRequested(Exception):
@@ -79,6 +93,8 @@ class Supervisor:
         self._watchdog_sleep = watchdog_sleep
         self._refresh_calendar = refresh_calendar
         self._reconcile_alarm = Alarm(components.clock, "reconciler")
+        self._schedule_alarm = Alarm(components.clock, "scheduler")  # simulated driver
+        self._rearm_schedule = asyncio.Event()  # APScheduler driver
         self._stop = asyncio.Event()
         self._cycle_idle = asyncio.Event()
         self._cycle_idle.set()
@@ -86,18 +102,37 @@ class Supervisor:
         self.record = RunRecord()
         self._catch_up: datetime | None = None  # the missed scan run at start-up, if any
 
-    def apply_settings(self, fresh: Settings) -> list[str]:
-        """Adopt a reloaded configuration (SIGHUP); returns the sections that need a restart."""
-        current = self._c.settings
-        needs_restart = [
-            name
-            for name in ("broker", "database", "paths", "simulation", "trading_session")
-            if getattr(current.trading, name) != getattr(fresh.trading, name)
-        ]
-        self._c.runner.update_settings(fresh)
-        self._c.risk_watch.update_risk(fresh.risk)
-        self._c.settings = fresh
-        return needs_restart
+    def apply_settings(self, fresh: Settings) -> Reload:
+        """Adopt a reloaded configuration (SIGHUP) in every component that uses it.
+
+        Keys under `RESTART_SECTIONS` keep their running values (the objects built from them
+        live as long as the process); the result names each such key that changed.
+        """
+        c = self._c
+        current = c.settings
+        changed = changed_keys(current, fresh)
+        needs_restart = tuple(key for key in changed if key.split(".", 1)[0] in RESTART_SECTIONS)
+        kept = {section: getattr(current.trading, section) for section in RESTART_SECTIONS}
+        applied = fresh.model_copy(
+            update={
+                "trading": fresh.trading.model_copy(update=kept),
+                "live_trading_confirmed": current.live_trading_confirmed,
+            }
+        )
+        trading = applied.trading
+        c.settings = applied  # the scan trigger reads the schedule from here
+        c.runner.update_settings(applied)
+        c.risk_watch.update_risk(
+            applied.risk,
+            max_hold=timedelta(minutes=trading.trading_session.max_hold_time_minutes),
+        )
+        c.reconciler.update_stop_loss_pct(trading.workflow.stop_loss_pct)
+        c.end_of_day.update(
+            trading.schedule, enabled=trading.trading_session.auto_close_at_market_close
+        )
+        self._rearm_schedule.set()
+        self._schedule_alarm.wake()
+        return Reload(changed=changed, needs_restart=needs_restart)
 
     def request_stop(self) -> None:
         """Begin a graceful stop (signal handlers call this)."""
@@ -109,10 +144,11 @@ class Supervisor:
         """Reconcile, then run until stopped. Raises if start-up reconciliation fails."""
         c = self._c
         state = await c.store.get_trading_state()
-        mode = c.settings.trading.trading_session.mode.upper()
+        mode = c.settings.trading.broker.environment.value.upper()
         log.info(
             f"starting in {mode} mode",
             broker=c.settings.trading.broker.kind,
+            session_mode=c.settings.trading.trading_session.mode.value,
             trading_state=state.status.value,
             halt_reason=state.reason,
         )
@@ -171,13 +207,18 @@ class Supervisor:
 
     def _plan(self, session: TradingSession) -> DayPlan:
         # One source for the scan times the trigger fires and the start-up catch-up looks at.
-        return plan_day(session, self._c.settings.trading.schedule)
+        return plan_for(session, self._c.settings.trading)
 
     async def _schedule(self, trigger: SessionTimesTrigger, start: datetime) -> None:
         catch_up = self._catch_up
         if self._until is None:
             await drive_with_apscheduler(
-                trigger, self._cycle, self._stop, start=start, catch_up=catch_up
+                trigger,
+                self._cycle,
+                self._stop,
+                start=start,
+                catch_up=catch_up,
+                rearm=self._rearm_schedule,
             )
         else:
             await drive_simulated(
@@ -188,6 +229,7 @@ class Supervisor:
                 self._until,
                 start=start,
                 catch_up=catch_up,
+                rearm=self._schedule_alarm,
             )
             # The schedule is done for the simulated span; stay alive until the stopper fires.
             await self._c.clock.sleep_until(self._until + timedelta(days=1))
@@ -203,7 +245,7 @@ class Supervisor:
         finally:
             self._cycle_idle.set()
         state = await self._c.store.get_trading_state()
-        mode = self._c.settings.trading.trading_session.mode.upper()
+        mode = self._c.settings.trading.broker.environment.value.upper()
         self._systemd.status(
             f"{mode}; trading {state.status.value}; last scan {report.cycle_id}: "
             f"{len(report.placed)} entries"

@@ -1,6 +1,7 @@
 """Catalyst's error classes, ranked by what the daemon does next.
 
-- `ConfigError`: stop start-up, print one clear line naming file and key, exit non-zero.
+- `ConfigError`: stop start-up, print one clear line naming file and key, exit non-zero
+  (`ConfigProblems`: every problem found, one line each under a count).
 - `RetryableBrokerError`: temporary; retry with backoff (reads only: orders are never re-POSTed).
 - `UnknownOrderOutcome`: the order may or may not exist; resolve by client_order_id lookup.
 - `OrderRejected` (and `InsufficientBuyingPower`): log, record, skip the symbol for this cycle.
@@ -8,6 +9,8 @@
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class CatalystError(Exception):
@@ -22,6 +25,28 @@ class ConfigError(CatalystError):
         self.key = key
         self.problem = problem
         super().__init__(f"{file}: {key}: {problem}")
+
+
+class ConfigProblems(ConfigError):
+    """Several configuration problems found in one pass: `problems` lists every one.
+
+    Its message is a first line naming the file(s) and the number of problems, then one
+    "file: key: problem" line per problem. `file`, `key` and `problem` are the first one's.
+    """
+
+    def __init__(self, problems: Sequence[ConfigError]) -> None:
+        if len(problems) < 2:
+            raise ValueError("ConfigProblems needs at least two problems; raise the one itself")
+        first = problems[0]
+        super().__init__(first.file, first.key, first.problem)
+        self.problems = tuple(problems)
+        files = list(dict.fromkeys(problem.file for problem in problems))
+        header = (
+            f"{files[0]}: {len(problems)} problems"
+            if len(files) == 1
+            else f"{len(problems)} problems in {' and '.join(files)}"
+        )
+        self.args = ("\n".join([header, *(str(problem) for problem in problems)]),)
 
 
 class DatabaseNotMigratedError(CatalystError):

@@ -83,6 +83,10 @@ class Reconciler:
         self._fills_since: datetime | None = None
         self._flatten_lock = flatten_lock
 
+    def update_stop_loss_pct(self, stop_loss_pct: float) -> None:
+        """Place protective stops at a reloaded `workflow.stop_loss_pct` from the next pass on."""
+        self._stop_loss_pct = Decimal(str(stop_loss_pct))
+
     async def reconcile(self, *, protect: bool = True) -> ReconcileReport:
         """One full pass. Raises OperationalError if the broker cannot be read."""
         now = self._clock.now()

@@ -2,7 +2,8 @@
 
 universe → most active → catalyst score → top N above the confidence floor → bracket sizing →
 pre-trade risk checks → bracket orders. Each cycle is recorded in `trading_cycles` (with its
-funnel: how many symbols survived each stage) and `scan_results`.
+funnel: how many symbols survived each stage) and `scan_results`. A `scan_only` session stops
+after the scan: the cycle and its candidates are recorded, and nothing is ever ordered.
 
 A cycle's id is derived from its scheduled time (`20261124-0930`), so a restarted daemon that fires
 the same scan again recognises it, and every order's client_order_id (derived from the cycle id)
@@ -18,7 +19,7 @@ from decimal import Decimal
 
 import structlog
 
-from catalyst.config.models import Settings
+from catalyst.config.models import SessionMode, Settings
 from catalyst.domain.models import Asset, Bar, BracketSpec, LegRole, OrderRequest, OrderType, Side
 from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
 from catalyst.execution.submitter import OrderSubmitter, Outcome
@@ -37,7 +38,7 @@ from catalyst.risk.rules import BookState, check_all
 from catalyst.store.records import CycleStart, CycleStatus, OrderIntent, ScanResultRecord
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
-from catalyst.timekeeping.day_plan import DayPlan, plan_day
+from catalyst.timekeeping.day_plan import DayPlan, plan_for
 
 log = structlog.get_logger(__name__)
 
@@ -47,9 +48,11 @@ NEWS_LOOKBACK = timedelta(hours=24)
 # Universe rejections that mean the data itself is broken (as opposed to price band or exchange).
 BAD_DATA_REASONS = ("no snapshot", "snapshot is for", "invalid", "crossed quote")
 AVERAGE_VOLUME_DAYS = 20
-ENTRY_LIMIT_MARKUP = Decimal("1.002")
-# A scan taking more than this share of its interval is logged: prices have moved under it.
-CYCLE_BUDGET_SHARE = 0.25  # entry limit 0.2 % above the last trade
+SCAN_ONLY_REASON = "scan_only session: nothing is ordered"
+ENTRY_LIMIT_MARKUP = Decimal("1.002")  # entry limit 0.2 % above the last trade
+# A scan taking more than this share of its interval (the time to the next scan of the day, or
+# to the close after the last) is logged: prices have moved under it.
+CYCLE_BUDGET_SHARE = 0.25
 
 
 def cycle_id_for(fire_time: datetime) -> str:
@@ -105,6 +108,8 @@ class PipelineRunner:
 
     def update_settings(self, settings: Settings) -> None:
         """Use `settings` from the next cycle on (config reload)."""
+        if settings.sector_overrides != self._settings.sector_overrides:
+            self._assets_day = None  # re-read the assets so the new sectors apply today
         self._settings = settings
 
     async def run_scheduled(
@@ -118,7 +123,7 @@ class PipelineRunner:
         if await self._store.get_cycle(cycle_id) is not None:
             log.warning("cycle already recorded; not running it again", cycle_id=cycle_id)
             return CycleReport(cycle_id, "none", {}, skipped_reason="cycle already ran")
-        plan = plan_day(session, self._settings.trading.schedule)
+        plan = plan_for(session, self._settings.trading)
         started = self._clock.now()
         await self._store.start_cycle(
             await self._cycle_start(cycle_id, session.day, triggered_by, started)
@@ -148,9 +153,7 @@ class PipelineRunner:
                 rejected=len(report.rejected),
                 seconds=round(elapsed, 3),
             )
-            budget = (
-                CYCLE_BUDGET_SHARE * self._settings.trading.workflow.scan_frequency_minutes * 60
-            )
+            budget = CYCLE_BUDGET_SHARE * _interval_after(plan, fire_time).total_seconds()
             if elapsed > budget:
                 log.warning(
                     "cycle overran its budget",
@@ -172,7 +175,7 @@ class PipelineRunner:
             cycle_id=cycle_id,
             cycle_date=day,
             cycle_number=await self._store.next_cycle_number(day),
-            session_mode=self._settings.trading.trading_session.mode,
+            session_mode=self._settings.trading.trading_session.mode.value,
             triggered_by=triggered_by,
             started_at=at,
         )
@@ -204,6 +207,10 @@ class PipelineRunner:
         return CycleReport(cycle_id, scan_type, scan.funnel, tuple(placed), tuple(rejected))
 
     def _entry_block_reason(self, plan: DayPlan, now: datetime) -> str | None:
+        # Decided before any order is sized or checked: a scan_only session never reaches the
+        # submitter, whatever the clock or the book say.
+        if self._settings.trading.trading_session.mode is SessionMode.SCAN_ONLY:
+            return SCAN_ONLY_REASON
         if plan.is_premarket(now):
             return "pre-market scan: watch only"
         if not plan.entries_allowed_at(now):
@@ -400,6 +407,11 @@ def _average_volumes(daily: Mapping[str, Sequence[Bar]]) -> dict[str, float]:
         for symbol, bars in daily.items()
         if bars
     }
+
+
+def _interval_after(plan: DayPlan, fire_time: datetime) -> timedelta:
+    later = [when for when in plan.scan_times if when > fire_time]
+    return (min(later) if later else plan.session.close) - fire_time
 
 
 def _session_fraction(plan: DayPlan, now: datetime) -> float:

@@ -17,13 +17,14 @@ from catalyst.reporting.pnl import realised_pnl
 from catalyst.store.records import CycleStatus, PositionRecord
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
-from catalyst.timekeeping.day_plan import plan_day
+from catalyst.timekeeping.day_plan import plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
 
 @dataclass(frozen=True, slots=True)
 class StatusReport:
-    mode: str
+    environment: str  # paper or live
+    session_mode: str  # autonomous or scan_only
     broker: str
     trading_state: str
     halt_reason: str | None
@@ -38,7 +39,8 @@ class StatusReport:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "mode": self.mode,
+            "environment": self.environment,
+            "session_mode": self.session_mode,
             "broker": self.broker,
             "trading_state": self.trading_state,
             "halt_reason": self.halt_reason,
@@ -72,7 +74,8 @@ class StatusReport:
         if self.halt_reason:
             state += f" ({self.halt_reason}; by {self.halted_by})"
         lines = [
-            f"mode:           {self.mode.upper()} via {self.broker}",
+            f"environment:    {self.environment.upper()} via {self.broker}",
+            f"session mode:   {self.session_mode}",
             f"trading state:  {state}",
             f"paused:         {self._pause_line()}",
             f"positions:      {len(self.positions)}",
@@ -105,10 +108,11 @@ async def collect_status(
     flag = PauseFlag(settings.trading.paths.resolved_pause_file)
     positions = tuple(await store.list_positions())
     trigger = SessionTimesTrigger(
-        calendar, lambda session: plan_day(session, settings.trading.schedule).scan_times
+        calendar, lambda session: plan_for(session, settings.trading).scan_times
     )
     return StatusReport(
-        mode=settings.trading.trading_session.mode,
+        environment=settings.trading.broker.environment.value,
+        session_mode=settings.trading.trading_session.mode.value,
         broker=settings.trading.broker.kind,
         trading_state=state.status.value,
         halt_reason=state.reason if state.is_halted else None,

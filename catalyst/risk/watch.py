@@ -85,14 +85,17 @@ class RiskWatch:
         self._next_standing_check: datetime | None = None  # None: check at the next tick
         self._exposure_reported: frozenset[str] = frozenset()
 
-    def update_risk(self, risk: RiskFile) -> None:
-        """Use new limits from the next check on (config reload)."""
+    def update_risk(self, risk: RiskFile, *, max_hold: timedelta | None = None) -> None:
+        """Use new limits, check interval and (if given) max hold from now on (config reload)."""
         self._risk = risk
+        if max_hold is not None:
+            self._max_hold = max_hold
+        self._alarm.wake()  # check against the new limits now, and sleep the new interval
 
     async def run(self) -> None:
         """Check forever at the configured interval, or at once after `wake()` (cancel to stop)."""
-        interval = self._risk.emergency_actions.risk_watch_interval_seconds
         while True:
+            interval = self._risk.emergency_actions.risk_watch_interval_seconds
             try:
                 if not self._halt_adopted:
                     await self._adopt_emergency_halt()

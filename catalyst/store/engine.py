@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,22 +21,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from catalyst.redaction import redact_url
+
 _BUSY_TIMEOUT_MS = 5000
-_SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword", "key")
-
-
-def redact_url(url: str | URL) -> str:
-    """`url` with its password (and password-like query arguments) masked, for messages and logs."""
-    try:
-        parsed = make_url(url) if isinstance(url, str) else url
-    except ArgumentError:
-        return "<unparseable database url>"
-    masked_query = {
-        key: ("***" if any(word in key.lower() for word in _SECRET_QUERY_KEYS) else value)
-        for key, value in parsed.query.items()
-    }
-    rendered = parsed.set(query=masked_query).render_as_string(hide_password=True)
-    return rendered.replace("%2A%2A%2A", "***")  # the query mask, url-encoded by SQLAlchemy
 
 
 def _is_memory_database(url: URL) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import catalyst
 from catalyst.domain.errors import DatabaseNotMigratedError, OperationalError
-from catalyst.store.engine import redact_url
+from catalyst.redaction import redact_url
 
 _T = TypeVar("_T")
 

@@ -5,7 +5,7 @@ Only `clock` reads the wall clock; `calendar`, `day_plan` and `triggers` are pur
 
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 from catalyst.timekeeping.clock import RealClock, SimClock
-from catalyst.timekeeping.day_plan import DayPlan, plan_day
+from catalyst.timekeeping.day_plan import DayPlan, plan_day, plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "SessionTimesTrigger",
     "SimClock",
     "plan_day",
+    "plan_for",
 ]

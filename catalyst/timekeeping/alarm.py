@@ -1,13 +1,16 @@
 """A sleep on the injected clock that another task can cut short.
 
 Used by the loops that run on an interval but must also react at once to an event: the
-risk-watch (a fill happened) and the reconciler (a protective order was cancelled).
+risk-watch (a fill happened), the reconciler (a protective order was cancelled), and the
+scan schedule and end-of-day flattener (a reloaded configuration moved their times).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from datetime import datetime
 
 from catalyst.ports import Clock
 
@@ -35,10 +38,18 @@ class Alarm:
 
     async def sleep(self, seconds: float) -> None:
         """Sleep `seconds` of clock time, or less if woken."""
+        await self._sleep(self._nap_for(seconds))
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Sleep until `when` on the clock, or less if woken."""
+        await self._sleep(self._nap_until(when))
+
+    async def _sleep(self, nap_coroutine: Coroutine[object, object, None]) -> None:
         if self._woken:
             self._woken = False
+            nap_coroutine.close()
             return
-        nap = asyncio.create_task(self._nap_for(seconds), name=f"{self._name}-sleep")
+        nap = asyncio.create_task(nap_coroutine, name=f"{self._name}-sleep")
         self._nap = nap
         try:
             with self._clock.idle():
@@ -54,3 +65,7 @@ class Alarm:
     async def _nap_for(self, seconds: float) -> None:
         with self._clock.participant():
             await self._clock.sleep(seconds)
+
+    async def _nap_until(self, when: datetime) -> None:
+        with self._clock.participant():
+            await self._clock.sleep_until(when)
