@@ -12,6 +12,7 @@ from faulty_broker import FaultyBroker
 from structlog.testing import capture_logs
 from support import make_settings
 
+from catalyst.config.models import SessionMode
 from catalyst.daemon.components import Components, build_components
 from catalyst.notify.log_notifier import LogNotifier
 from catalyst.sim.broker import build_sim_broker
@@ -102,6 +103,45 @@ async def test_refiring_the_same_scheduled_scan_sends_nothing_twice(
     assert first.placed, "the 10:30 scan should place something on this seed"
     assert again.skipped_reason == "cycle already ran"
     assert broker.submit_calls == calls_after_first
+
+
+async def test_scan_only_session_records_cycle_and_candidates_but_never_orders(
+    setup: tuple[Components, FaultyBroker],
+) -> None:
+    components, broker = setup
+    _at_scan_time(components)
+    trading = components.settings.trading
+    scan_only = components.settings.model_copy(
+        update={
+            "trading": trading.model_copy(
+                update={
+                    "trading_session": trading.trading_session.model_copy(
+                        update={"mode": SessionMode.SCAN_ONLY}
+                    )
+                }
+            )
+        }
+    )
+    components.runner.update_settings(scan_only)
+
+    report = await components.runner.run_scheduled(SCAN)
+
+    # The same 10:30 scan places entries in an autonomous session (see the refire test above).
+    assert report.funnel["selected"] > 0
+    assert report.placed == ()
+    assert broker.submit_calls == 0
+    assert await components.store.non_final_orders() == []
+    cycle = await components.store.get_cycle(report.cycle_id)
+    assert cycle is not None
+    assert cycle.status == "completed"
+    assert cycle.session_mode == "scan_only"
+    assert cycle.candidates_identified == report.funnel["selected"]
+    assert cycle.trades_executed == 0
+    results = await components.store.scan_results_for_cycle(report.cycle_id)
+    assert len(results) == report.funnel["scored"]
+    selected = [r for r in results if r.reject_reason is not None]
+    assert len(selected) == report.funnel["selected"]
+    assert {r.reject_reason for r in selected} == {"scan_only session: nothing is ordered"}
 
 
 async def test_premarket_scan_watches_but_never_orders(

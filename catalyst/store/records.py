@@ -65,7 +65,7 @@ class CycleStart:
     cycle_id: str
     cycle_date: date
     cycle_number: int
-    session_mode: str  # "paper" or "live"
+    session_mode: str  # the session mode: "autonomous" or "scan_only"
     triggered_by: str  # "schedule", "manual", ...
     started_at: datetime
 
