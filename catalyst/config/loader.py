@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -100,7 +101,7 @@ def load_settings(config_dir: Path, environ: Mapping[str, str]) -> Settings:
     finds the same state whatever its working directory. Every problem found is reported at
     once: one `ConfigError(file, key, problem)`, or a `ConfigProblems` listing several.
     """
-    base = config_dir.absolute()
+    base = Path(os.path.abspath(config_dir))  # absolute and without "..", symlinks kept
     trading_file = str(config_dir / TRADING_FILE_NAME)
     problems: list[ConfigError] = []
     trading = _load_file(TradingFile, config_dir / TRADING_FILE_NAME, problems)
