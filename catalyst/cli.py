@@ -23,6 +23,7 @@ from catalyst.config.loader import describe_settings, load_settings
 from catalyst.config.models import Settings
 from catalyst.domain.errors import CatalystError, ConfigError
 from catalyst.logs import configure_logging
+from catalyst.redaction import redact_urls_in
 
 T = TypeVar("T")
 
@@ -67,7 +68,7 @@ simulated_clock_option = click.option(
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"catalyst: {message}", err=True)
+    click.echo(f"catalyst: {redact_urls_in(message)}", err=True)  # an error may quote a URL
     sys.exit(code)
 
 

@@ -19,10 +19,10 @@ from catalyst.config.loader import (
     database_url,
     describe_settings,
     load_settings,
-    redact_url,
 )
 from catalyst.config.models import Settings
 from catalyst.domain.errors import ConfigError, ConfigProblems
+from catalyst.redaction import redact_url
 
 TRADING = "trading_config.yaml"
 RISK = "risk_parameters.yaml"

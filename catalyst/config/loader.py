@@ -60,7 +60,6 @@ __all__ = [
     "database_url",
     "describe_settings",
     "load_settings",
-    "redact_url",
 ]
 
 TRADING_FILE_NAME = "trading_config.yaml"
