@@ -15,6 +15,7 @@ import pytest
 
 from catalyst.config.loader import load_settings
 from catalyst.config.models import BrokerEnvironment, SessionMode, Settings
+from catalyst.daemon.entry import run_simulated_day
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 from catalyst.timekeeping.day_plan import plan_for
 
@@ -106,3 +107,25 @@ def test_seed_scan_frequency_schedules_scans_between_the_scan_times(
     plan = plan_for(session, seed.trading)
 
     assert plan.scan_times == tuple(_et(day, hhmm) for hhmm in expected.split())
+
+
+@pytest.mark.slow
+async def test_a_simulated_day_on_the_seed_configuration_scans_every_30_minutes(
+    seed: Settings, tmp_path: Path, sqlite_url: str
+) -> None:
+    trading = seed.trading
+    settings = seed.model_copy(
+        update={
+            "trading": trading.model_copy(
+                update={
+                    "paths": trading.paths.model_copy(update={"state_dir": tmp_path}),
+                    "simulation": trading.simulation.model_copy(update={"symbols": 300}),
+                }
+            )
+        }
+    )
+
+    summary = await run_simulated_day(settings, day=date(2026, 11, 24), database_url=sqlite_url)
+
+    assert summary.scans_run == 13
+    assert summary.flat

@@ -11,12 +11,14 @@ import pytest
 
 from catalyst.config.models import ScheduleConfig
 from catalyst.daemon.scheduling import drive_simulated, drive_with_apscheduler
+from catalyst.domain.models import TradingSession
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 from catalyst.timekeeping.day_plan import plan_day
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
 DAY = date(2026, 11, 24)
+REARM_DEADLINE_SECONDS = 30.0  # generous: only a stalled loop takes this long
 
 
 def _et(hhmm: str) -> datetime:
@@ -81,3 +83,35 @@ async def test_apscheduler_driver_runs_the_catch_up_then_a_scan_due_since_start_
     )
 
     assert ran == [now - timedelta(minutes=3), due_in_between]
+
+
+async def test_apscheduler_driver_rearmed_by_a_reload_fires_a_newly_added_earlier_scan(
+    xnys: ExchangeCalendar,
+) -> None:
+    now = datetime.now(UTC)
+    times = [now + timedelta(hours=1)]  # the start-up schedule: nothing due soon
+
+    def times_for(_session: TradingSession) -> list[datetime]:
+        return list(times)
+
+    trigger = SessionTimesTrigger(xnys, times_for)
+    fired: asyncio.Queue[datetime] = asyncio.Queue()
+
+    async def job(fire_time: datetime) -> None:
+        fired.put_nowait(fire_time)
+
+    stop, rearm = asyncio.Event(), asyncio.Event()
+    driver = asyncio.create_task(drive_with_apscheduler(trigger, job, stop, start=now, rearm=rearm))
+    try:
+        await asyncio.sleep(0)  # let the driver arm the scheduler with the start-up schedule
+        soon = datetime.now(UTC) + timedelta(seconds=1)
+        times.append(soon)  # a reload added a scan in a second
+        rearm.set()
+
+        fire_time = await asyncio.wait_for(fired.get(), REARM_DEADLINE_SECONDS)
+
+        assert fire_time == soon
+        assert not rearm.is_set(), "the driver consumed the re-arm request"
+    finally:
+        stop.set()
+        await asyncio.wait_for(driver, REARM_DEADLINE_SECONDS)

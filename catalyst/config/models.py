@@ -205,13 +205,18 @@ class RiskLimits(_Frozen):
 EMERGENCY_ACTION_ALIASES = {"halt_new_trades": "halt_trading", "notify_via_email": "notify"}
 
 
+def _or_seed_name(name: str) -> AliasChoices:
+    """`name`, or the replaced system's name for the same emergency action."""
+    return AliasChoices(
+        name, *(old for old, new in EMERGENCY_ACTION_ALIASES.items() if new == name)
+    )
+
+
 class EmergencyActions(_Frozen):
     cancel_open_orders: bool = True
     close_all_positions: bool = True
-    halt_trading: bool = Field(
-        True, validation_alias=AliasChoices("halt_trading", "halt_new_trades")
-    )
-    notify: bool = Field(True, validation_alias=AliasChoices("notify", "notify_via_email"))
+    halt_trading: bool = Field(True, validation_alias=_or_seed_name("halt_trading"))
+    notify: bool = Field(True, validation_alias=_or_seed_name("notify"))
     # Only a person ever clears a halt; the key exists so the replaced system's files load.
     require_manual_restart: bool = True
     risk_watch_interval_seconds: Annotated[float, Field(gt=0, le=300)] = 1.5
