@@ -196,7 +196,7 @@ MALFORMED = {
     "supervised_mode_is_not_available_yet": Malformed(
         TRADING,
         "trading_session.mode",
-        "'supervised' is not available yet",
+        "this session mode is not available yet; use autonomous or scan_only (got 'supervised')",
         trading="trading_session:\n  mode: supervised\n",
     ),
     "old_and_new_name_for_one_action": Malformed(

@@ -47,7 +47,7 @@ from catalyst.config.secrets import (
 )
 from catalyst.domain.errors import ConfigError, ConfigProblems
 from catalyst.domain.sectors import GICS_SECTORS
-from catalyst.redaction import redact_url, url_has_password
+from catalyst.redaction import UNPARSEABLE, redact_url, url_has_password
 
 __all__ = [
     "ENVIRONMENT",
@@ -771,7 +771,9 @@ def _normalise_database_url(url: str, file: str, key: str, *, base: Path, show_v
 
     A relative SQLite path is anchored at `base` (the config directory).
     """
-    got = f" (got {_show(redact_url(url))})" if show_value else ""
+    shown = redact_url(url)
+    # Text that is no URL at all is not echoed: it may be a "host=... password=..." string.
+    got = f" (got {_show(shown)})" if show_value and shown != UNPARSEABLE else ""
     scheme, separator, rest = url.strip().partition("://")
     scheme = scheme.lower()
     if not separator or not _SCHEME_SHAPE.fullmatch(scheme):

@@ -65,9 +65,7 @@ class TradingSessionConfig(_Frozen):
                 "session mode (autonomous or scan_only)"
             )
         if value in _NOT_YET_SESSION_MODES:
-            raise ValueError(
-                f"session mode {value!r} is not available yet (use autonomous or scan_only)"
-            )
+            raise ValueError("this session mode is not available yet; use autonomous or scan_only")
         return value
 
 
