@@ -23,9 +23,11 @@ from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.pipeline.runner import PipelineRunner
 from catalyst.ports import Broker, Clock, Notifier
+from catalyst.redaction import redact_url
 from catalyst.risk.watch import RiskWatch
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current
+from catalyst.store.outbox import HaltSpool, JournalOutbox
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import SessionCalendar
 
@@ -74,7 +76,11 @@ async def build_components(
     except BaseException:
         await engine.dispose()
         raise
-    store = Store(make_session_factory(engine))
+    # Journal writes deferred during a database outage; a halt among them is spooled to disk.
+    spool = HaltSpool.for_database(settings.trading.paths.state_dir, redact_url(database_url))
+    outbox = JournalOutbox(spool)
+    store = Store(make_session_factory(engine), outbox)
+    store.restore_spooled_halt()  # a halt a previous process could not journal goes in first
     pause_flag = PauseFlag(settings.trading.paths.resolved_pause_file)
     alerts = QueuedNotifier(notifier)  # alerts never hold up the risk-watch
     submitter = OrderSubmitter(broker, store, clock, failpoints=failpoints)

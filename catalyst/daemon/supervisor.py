@@ -1,8 +1,8 @@
 """The supervisor: reconcile, arm the schedule, run every long-lived task in one TaskGroup.
 
 Long-lived tasks: the scheduler, the risk-watch, the order-event recorder (fills journaled as the
-broker pushes them, each waking the risk-watch), the end-of-day flattener and the periodic
-reconciler.
+broker pushes them, each waking the risk-watch), the end-of-day flattener, the periodic
+reconciler and the journal keeper (after a database outage: catch up, then reconcile at once).
 
 Start-up order matters: the database must be migrated, the journal reconciled with the broker
 (a failure stops the daemon before it trades), scans missed while the daemon was down settled (one
@@ -26,11 +26,13 @@ import structlog
 from catalyst.config.loader import changed_keys
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components
+from catalyst.daemon.journal_keeper import JournalKeeper
 from catalyst.daemon.scheduling import (
     drive_simulated,
     drive_with_apscheduler,
     settle_missed_scans,
 )
+from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.models import TradingSession
 from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.ops.sdnotify import SystemdNotifier
@@ -173,6 +175,12 @@ class Supervisor:
             on_fill=c.risk_watch.wake,
             on_order_ended=self._reconcile_alarm.wake,  # a stop may be gone: look now
         )
+        keeper = JournalKeeper(
+            store=c.store,
+            clock=c.clock,
+            notifier=c.notifier,
+            on_recovered=self._reconcile_alarm.wake,  # journal = broker as soon as it is back
+        )
         self._systemd.ready()
         self._systemd.status(f"{mode}; trading {state.status.value}")
         try:
@@ -184,12 +192,14 @@ class Supervisor:
                 group.create_task(self._participate(recorder.run()), name="order-events")
                 group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener")
                 group.create_task(self._participate(self._reconcile_loop()), name="reconciler")
+                group.create_task(self._participate(keeper.run()), name="journal-keeper")
                 group.create_task(self._stopper(), name="stopper")
                 group.create_task(c.notifier.deliver_forever(), name="alerts")
                 if self._watchdog_seconds is not None:
                     group.create_task(self._watchdog(self._watchdog_seconds), name="watchdog")
         except* _StopRequested:
             pass
+        await self._last_catch_up()
         try:  # alerts still queued (an emergency stop just before the end) go out before exit
             await asyncio.wait_for(c.notifier.drain(), ALERT_DRAIN_SECONDS)
         except TimeoutError:
@@ -200,6 +210,21 @@ class Supervisor:
             reconcile_runs=self.record.reconcile_runs,
         )
         return self.record
+
+    async def _last_catch_up(self) -> None:
+        # Writes deferred during an outage that has just ended, or is still going on.
+        outbox = self._c.store.outbox
+        if not outbox.pending:
+            return
+        try:
+            await self._c.store.check_available()
+        except OperationalError as exc:
+            log.error(
+                "journal writes still deferred at shutdown; the broker keeps the truth and the "
+                "next start reconciles (a halt among them is spooled to disk)",
+                pending=outbox.pending,
+                error=str(exc),
+            )
 
     async def _participate(self, work: Awaitable[None]) -> None:
         with self._c.clock.participant():
@@ -244,17 +269,21 @@ class Supervisor:
             self.record.cycles.append(report)
         finally:
             self._cycle_idle.set()
-        state = await self._c.store.get_trading_state()
+        try:
+            trading = (await self._c.store.get_trading_state()).status.value
+        except JournalUnavailable:
+            trading = "unknown (journal unavailable)"
         mode = self._c.settings.trading.broker.environment.value.upper()
         self._systemd.status(
-            f"{mode}; trading {state.status.value}; last scan {report.cycle_id}: "
-            f"{len(report.placed)} entries"
+            f"{mode}; trading {trading}; last scan {report.cycle_id}: {len(report.placed)} entries"
         )
 
     async def _reconcile_loop(self) -> None:
         calendar_day = self._c.clock.now().astimezone(EXCHANGE_TZ).date()
         while True:
             await self._reconcile_alarm.sleep(RECONCILE_INTERVAL.total_seconds())
+            if self._c.store.outbox.unavailable:
+                continue  # it could not journal anything; the journal keeper wakes us when back
             try:
                 await self._c.reconciler.reconcile()
                 self.record.reconcile_runs += 1

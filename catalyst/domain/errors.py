@@ -6,6 +6,9 @@
 - `UnknownOrderOutcome`: the order may or may not exist; resolve by client_order_id lookup.
 - `OrderRejected` (and `InsufficientBuyingPower`): log, record, skip the symbol for this cycle.
 - `OperationalError`: something a person must look at; halt entries and alert.
+- `JournalUnavailable`: the database cannot be reached for now; no new entries (an intent that
+  cannot be journaled is not sent), the risk-watch keeps protecting the book from the broker
+  alone, and the journal writes that can wait are deferred and made when it is back.
 """
 
 from __future__ import annotations
@@ -96,3 +99,11 @@ class NotFound(BrokerError):
 
 class OperationalError(CatalystError):
     """Needs a person: reconciliation failed, the broker refuses to close, and so on."""
+
+
+class JournalUnavailable(OperationalError):
+    """Temporary: the journal database cannot be reached (refused, dropped, shutting down, locked).
+
+    Raised by the store instead of the driver's error (see `catalyst.store.unavailable`). A
+    subclass of `OperationalError`, so code that cannot wait (the CLI, start-up) still stops on it.
+    """

@@ -152,8 +152,9 @@ class Flattener:
             created_at=self._clock.now(),
         )
         sent.setdefault(symbol, []).append(cid)
+        # Closing never waits for the journal: the book comes first (see the submitter).
         result = await self._submitter.place(
-            intent, lambda: self._broker.close_position(symbol, cid)
+            intent, lambda: self._broker.close_position(symbol, cid), journal_may_lag=True
         )
         if result.outcome is Outcome.PLACED:
             return True

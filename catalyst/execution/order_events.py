@@ -5,30 +5,29 @@ journal current within moments of a fill and tells the risk-watch to look at the
 (`on_fill`). Both paths journal idempotently (a fill is one row however often it is seen, a final
 status is never replaced by an older open one), so they never fight.
 
+While the journal is unavailable, each event's writes are deferred to the store's outbox and made,
+in order, as soon as the database is back; reconciliation re-reads the broker after that anyway.
+
 Under a simulated clock the recorder is a participant: it waits for the next event inside
 `clock.idle()` (the producer needs time to move) and holds time still only while it writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from typing import TypeVar
 
 import structlog
 
-from catalyst.domain.errors import OperationalError
-from catalyst.domain.models import OrderEvent
+from catalyst.domain.errors import JournalUnavailable
+from catalyst.domain.models import Fill, OrderEvent
 from catalyst.execution.journal import journal_broker_order
 from catalyst.ports import Broker, Clock
 from catalyst.store.repository import Store
 
 log = structlog.get_logger(__name__)
 
-T = TypeVar("T")
-
 ENDED_WITHOUT_FILL = frozenset({"canceled", "expired", "rejected"})
-STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # back-off between attempts when the database fails
 RESUBSCRIBE_SECONDS = 5.0  # pause before re-opening a broker event stream that failed
 
 
@@ -79,11 +78,8 @@ class OrderEventRecorder:
         """Journal one event (fill first, then the order's status); never raises for bad data."""
         self.events_seen += 1
         try:
-            fill = event.fill
-            if fill is not None and await self._retrying(
-                "record_fill", lambda: self._store.record_fill(fill)
-            ):
-                self.fills_recorded += 1
+            if event.fill is not None:
+                await self._record_fill(event.fill)
             await self._record_order(event)
         except Exception as exc:  # one bad event must not stop the next one
             log.error(
@@ -102,31 +98,33 @@ class OrderEventRecorder:
             except Exception as exc:
                 log.error("order event callback failed", kind=event.kind, error=str(exc))
 
-    async def _record_order(self, event: OrderEvent) -> None:
-        order = event.order
+    async def _record_fill(self, fill: Fill) -> None:
         try:
-            await self._retrying(
-                "journal_broker_order",
-                lambda: journal_broker_order(
-                    self._store, order, at=event.timestamp, detail=f"stream: {event.kind}"
-                ),
+            if await self._store.record_fill(fill):
+                self.fills_recorded += 1
+        except JournalUnavailable:
+            self._store.defer(
+                f"fill of {fill.client_order_id}", lambda: self._store.record_fill(fill)
+            )
+
+    async def _record_order(self, event: OrderEvent) -> None:
+        try:
+            await self._journal_pushed(event)
+        except JournalUnavailable:
+            self._store.defer(
+                f"stream {event.kind} of {event.order.client_order_id}",
+                lambda: self._journal_pushed(event),
+            )
+
+    async def _journal_pushed(self, event: OrderEvent) -> None:
+        try:
+            await journal_broker_order(
+                self._store, event.order, at=event.timestamp, detail=f"stream: {event.kind}"
             )
         except LookupError:
             log.info(
                 "order event for an order not in the journal; left to reconciliation",
                 kind=event.kind,
-                client_order_id=order.client_order_id,
-                symbol=order.symbol,
+                client_order_id=event.order.client_order_id,
+                symbol=event.order.symbol,
             )
-
-    async def _retrying(self, what: str, write: Callable[[], Awaitable[T]]) -> T:
-        """Run one journal write, backing off and retrying while the database is unavailable."""
-        for delay in (*STORE_RETRY_SECONDS, None):
-            try:
-                return await write()
-            except OperationalError as exc:
-                if delay is None:
-                    raise
-                log.warning("journal write failed; retrying", operation=what, error=str(exc))
-                await self._clock.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover

@@ -9,6 +9,12 @@ The sequence for every order Catalyst places:
 
 If the intent already exists (a restart re-ran the same cycle), the journal wins: nothing is sent
 unless the broker confirms it has no such order *and* the caller allows a fresh send.
+
+While the journal is unavailable no entry is sent (its intent cannot be committed). An exit that
+closes a position (`journal_may_lag=True`, the flattener's) is sent anyway: its deterministic
+client_order_id makes a second send of the same exit a duplicate the broker refuses and the
+submitter adopts, and its intent is journaled from the outbox as soon as the database is back.
+What the broker answers to any order sent is always journaled, now or from the outbox.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import structlog
 
 from catalyst.domain.errors import (
     DuplicateClientOrderId,
+    JournalUnavailable,
     OrderRejected,
     RetryableBrokerError,
     UnknownOrderOutcome,
@@ -72,11 +79,21 @@ class OrderSubmitter:
         self._clock = clock
         self._failpoints = failpoints  # crash-safety tests die at the two windows below
 
-    async def place(self, intent: OrderIntent, send: Callable[[], Awaitable[Order]]) -> PlaceResult:
-        """Journal `intent`, then call `send` once and record what the broker says."""
+    async def place(
+        self,
+        intent: OrderIntent,
+        send: Callable[[], Awaitable[Order]],
+        *,
+        journal_may_lag: bool = False,
+    ) -> PlaceResult:
+        """Journal `intent`, then call `send` once and record what the broker says.
+
+        JournalUnavailable (nothing sent) if the intent cannot be journaled, unless
+        `journal_may_lag` (exits only: see the module docstring).
+        """
         cid = intent.client_order_id
         bound = log.bind(client_order_id=cid, symbol=intent.symbol, role=intent.role)
-        if not await self._store.record_order_intent(intent):
+        if not await self._journal_intent(intent, may_lag=journal_may_lag):
             existing = await self._broker.get_order_by_client_id(cid)
             if existing is not None:
                 await self._record(existing, detail="adopted existing order for journaled intent")
@@ -94,17 +111,13 @@ class OrderSubmitter:
             return PlaceResult(Outcome.PLACED, found)
         except OrderRejected as exc:
             bound.warning("order rejected", reason=exc.reason)
-            await self._store.record_order_update(
-                cid, status=OrderStatus.REJECTED.value, at=self._clock.now(), detail=exc.reason
-            )
+            await self._update(cid, OrderStatus.REJECTED.value, detail=exc.reason)
             return PlaceResult(Outcome.REJECTED, reason=exc.reason)
         except (UnknownOrderOutcome, RetryableBrokerError) as exc:
             bound.warning("submit outcome unknown; looking the order up", error=str(exc))
             found = await self._resolve(cid)
             if found is None:
-                await self._store.record_order_update(
-                    cid, status=NOT_PLACED_STATUS, at=self._clock.now(), detail=str(exc)
-                )
+                await self._update(cid, NOT_PLACED_STATUS, detail=str(exc))
                 return PlaceResult(Outcome.NOT_PLACED, reason=str(exc))
             await self._record(found, detail="found by client_order_id after unknown outcome")
             return PlaceResult(Outcome.PLACED, found)
@@ -125,5 +138,36 @@ class OrderSubmitter:
             await self._clock.sleep(delay)
         return await self._broker.get_order_by_client_id(client_order_id)
 
+    async def _journal_intent(self, intent: OrderIntent, *, may_lag: bool) -> bool:
+        """True if the intent is new (send it), False if a previous run journaled it."""
+        try:
+            return await self._store.record_order_intent(intent)
+        except JournalUnavailable:
+            if not may_lag:
+                raise
+        log.warning(
+            "journal unavailable: sending the exit now, its intent journaled when it is back",
+            client_order_id=intent.client_order_id,
+            symbol=intent.symbol,
+        )
+        self._store.defer(
+            f"order intent {intent.client_order_id}",
+            lambda: self._store.record_order_intent(intent),
+        )
+        return True
+
     async def _record(self, order: Order, *, detail: str) -> None:
-        await journal_broker_order(self._store, order, at=self._clock.now(), detail=detail)
+        at = self._clock.now()
+        await self._store.write_or_defer(
+            f"broker's view of order {order.client_order_id}",
+            lambda: journal_broker_order(self._store, order, at=at, detail=detail),
+        )
+
+    async def _update(self, client_order_id: str, status: str, *, detail: str) -> None:
+        at = self._clock.now()
+        await self._store.write_or_defer(
+            f"order {client_order_id} {status}",
+            lambda: self._store.record_order_update(
+                client_order_id, status=status, at=at, detail=detail
+            ),
+        )

@@ -8,6 +8,9 @@ after the scan: the cycle and its candidates are recorded, and nothing is ever o
 A cycle's id is derived from its scheduled time (`20261124-0930`), so a restarted daemon that fires
 the same scan again recognises it, and every order's client_order_id (derived from the cycle id)
 is the same as the first time: the journal refuses the duplicate instead of the broker.
+
+While the journal is unavailable a cycle is skipped (or, mid-way, fails): no entry is sent whose
+intent cannot be journaled first. The failed cycle's record is written when the database is back.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from decimal import Decimal
 import structlog
 
 from catalyst.config.models import SessionMode, Settings
+from catalyst.domain.errors import JournalUnavailable
 from catalyst.domain.models import Asset, Bar, BracketSpec, LegRole, OrderRequest, OrderType, Side
 from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
 from catalyst.execution.submitter import OrderSubmitter, Outcome
@@ -115,7 +119,20 @@ class PipelineRunner:
     async def run_scheduled(
         self, fire_time: datetime, triggered_by: str = "schedule"
     ) -> CycleReport:
-        """Run the cycle scheduled at `fire_time` (once: a re-fired cycle id is skipped)."""
+        """Run the cycle scheduled at `fire_time` (once: a re-fired cycle id is skipped);
+        skipped while the journal is unavailable."""
+        try:
+            return await self._run_scheduled(fire_time, triggered_by)
+        except JournalUnavailable as exc:
+            cycle_id = cycle_id_for(fire_time)
+            log.error(
+                "scan skipped: journal unavailable, so no entry could be journaled",
+                cycle_id=cycle_id,
+                error=str(exc),
+            )
+            return CycleReport(cycle_id, "none", {}, skipped_reason="journal unavailable")
+
+    async def _run_scheduled(self, fire_time: datetime, triggered_by: str) -> CycleReport:
         cycle_id = cycle_id_for(fire_time)
         session = self._calendar.session(fire_time.astimezone(EXCHANGE_TZ).date())
         if session is None:
@@ -133,15 +150,20 @@ class PipelineRunner:
                 report = await self._run(cycle_id, plan)
             except Exception as exc:
                 log.exception("cycle failed", error=str(exc))
-                await self._store.finish_cycle(
-                    cycle_id,
-                    status=CycleStatus.FAILED.value,
-                    scan_completed_at=None,
-                    finished_at=self._clock.now(),
-                    candidates_identified=0,
-                    trades_executed=0,
-                    funnel={},
-                    error_message=f"{type(exc).__name__}: {exc}",
+                finished_at = self._clock.now()
+                error = f"{type(exc).__name__}: {exc}"
+                await self._store.write_or_defer(
+                    f"failed cycle {cycle_id}",
+                    lambda: self._store.finish_cycle(
+                        cycle_id,
+                        status=CycleStatus.FAILED.value,
+                        scan_completed_at=None,
+                        finished_at=finished_at,
+                        candidates_identified=0,
+                        trades_executed=0,
+                        funnel={},
+                        error_message=error,
+                    ),
                 )
                 return CycleReport(cycle_id, "failed", {}, skipped_reason=str(exc))
             elapsed = (self._clock.now() - started).total_seconds()

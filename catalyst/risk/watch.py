@@ -17,6 +17,10 @@ and acts only when something appeared (a late fill, a manual trade): flattened a
 daemon restarted while halted by the emergency stop stands from its first tick (one check, no
 flatten unless something is there); a person's `resume --ack` ends it. A halt a person latched by
 hand does not stand (the positions it keeps are measured every interval, as before).
+
+A database outage never stops the watch: the loss is measured from the broker alone (the day's
+starting equity is cached), the emergency stop runs at the broker, and what it journals waits in
+the store's outbox until the database is back (see `catalyst.risk.watch_journal`).
 """
 
 from __future__ import annotations
@@ -27,12 +31,13 @@ from decimal import Decimal
 import structlog
 
 from catalyst.config.models import RiskFile
-from catalyst.domain.errors import BrokerError
+from catalyst.domain.errors import BrokerError, JournalUnavailable
 from catalyst.execution.flatten import Flattener
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ports import Broker, Clock, Notifier
 from catalyst.reporting.pnl import position_opened_at
 from catalyst.risk.limits import LossLevel, evaluate_daily_loss
+from catalyst.risk.watch_journal import WatchJournal
 from catalyst.store.repository import Store
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
@@ -65,6 +70,7 @@ class RiskWatch:
     ) -> None:
         self._broker = broker
         self._store = store
+        self._journal = WatchJournal(store)  # writes that wait out a database outage
         self._clock = clock
         self._calendar = calendar
         self._risk = risk
@@ -108,6 +114,9 @@ class RiskWatch:
                     await self._enforce_max_hold()
             except BrokerError as exc:
                 await self._broker_unavailable(exc)
+            except JournalUnavailable as exc:
+                # The store has logged the outage; the next beat measures again from the broker.
+                log.warning("risk-watch: journal unavailable during this check", error=str(exc))
             else:
                 self._broker_recovered()
             # The heartbeat says the loop runs, not that the broker answers: systemd's watchdog
@@ -127,7 +136,7 @@ class RiskWatch:
             self._outage_alerted = True
             message = f"broker unreachable since {self._broker_down_since.isoformat()}: {exc}"
             log.error("risk-watch: broker outage", error=str(exc))
-            await self._store.record_risk_event("broker_outage", "critical", message, now)
+            await self._journal.record_risk_event("broker_outage", "critical", message, now)
             await self._notifier.notify(
                 "Broker unreachable: daily loss not measurable", message, critical=True
             )
@@ -173,7 +182,10 @@ class RiskWatch:
     async def _adopt_emergency_halt(self) -> None:
         # A restart while the emergency stop's halt is latched: stand at once, so the new life
         # checks the book once instead of flattening again (or measuring at full rate) all day.
-        state = await self._store.get_trading_state()
+        try:
+            state = await self._store.get_trading_state()
+        except JournalUnavailable:
+            return  # looked at again next tick; the loss is measured meanwhile
         self._halt_adopted = True
         if state.is_halted and state.changed_by == RISK_WATCH_ACTOR:
             log.info("halted by the emergency stop: standing watch", reason=state.reason)
@@ -185,7 +197,7 @@ class RiskWatch:
         if self._next_standing_check is not None and now < self._next_standing_check:
             return
         self._next_standing_check = now + HALTED_CHECK_EVERY
-        if not (await self._store.get_trading_state()).is_halted:
+        if not await self._still_halted():
             log.info("halt cleared: risk-watch back to checking every interval")
             self.standing = False
             self._exposure_reported = frozenset()
@@ -193,6 +205,12 @@ class RiskWatch:
             return
         await self.check_once()  # still measured (and warned about), never stopped twice
         await self._secure_book(now)
+
+    async def _still_halted(self) -> bool:
+        try:
+            return (await self._store.get_trading_state()).is_halted
+        except JournalUnavailable:
+            return True  # a resume cannot be read without the journal: keep standing
 
     async def _secure_book(self, now: datetime) -> None:
         """Close or cancel whatever appeared since the emergency stop (standing only)."""
@@ -216,7 +234,7 @@ class RiskWatch:
             self._exposure_reported = exposure
             message = "found while HALTED, closing at once: " + ", ".join(sorted(exposure))
             log.warning(message)
-            await self._store.record_risk_event("halted_exposure", "critical", message, now)
+            await self._journal.record_risk_event("halted_exposure", "critical", message, now)
             await self._notifier.notify("Exposure while HALTED", message, critical=True)
         if actions.close_all_positions:
             session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
@@ -237,13 +255,13 @@ class RiskWatch:
         now = self._clock.now()
         message = "operator requested flatten: " + " / ".join(request.splitlines())
         log.warning(message)
-        await self._store.record_risk_event("manual_flatten", "warning", message, now)
+        await self._journal.record_risk_event("manual_flatten", "warning", message, now)
         session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
         result = await self._flattener.flatten_all(
             f"manual-{now:%Y%m%d%H%M%S}", deadline=session.close if session else None
         )
         self._flatten_request.done()
-        await self._store.record_risk_event(
+        await self._journal.record_risk_event(
             "manual_flatten_done",
             "info" if result.flat else "critical",
             "flat" if result.flat else f"NOT flat: {list(result.remaining)}",
@@ -267,24 +285,28 @@ class RiskWatch:
             return
         message = f"closing positions held longer than {self._max_hold}: {sorted(expired)}"
         log.warning(message)
-        await self._store.record_risk_event("max_hold_time", "warning", message, now)
+        await self._journal.record_risk_event("max_hold_time", "warning", message, now)
         await self._flattener.close_symbols(
             expired, f"maxhold-{now:%Y%m%d%H%M}", deadline=session.close
         )
 
     async def _day_start_equity(self, day: date, broker_last_equity: Decimal) -> Decimal:
         if self._start_equity is None or self._start_equity[0] != day:
-            stored = await self._store.get_or_set_day_start_equity(day, broker_last_equity)
+            try:
+                stored = await self._store.get_or_set_day_start_equity(day, broker_last_equity)
+            except JournalUnavailable:
+                # What the first read stores anyway: the broker's own previous-close equity.
+                return broker_last_equity
             self._start_equity = (day, stored)
         return self._start_equity[1]
 
     async def _warn(self, day: date, day_pnl: Decimal, now: datetime) -> None:
-        if not await self._store.mark_warning_sent(day, now):
+        if not await self._journal.mark_warning_sent(day, now):
             return
         limit = self._risk.risk_limits.max_daily_loss_usd
         message = f"day P&L {day_pnl} has reached the warning level of the {limit} daily loss limit"
         log.warning("daily loss warning", day_pnl=str(day_pnl), limit=str(limit))
-        await self._store.record_risk_event(
+        await self._journal.record_risk_event(
             "daily_loss_warning", "warning", message, now, {"day_pnl": str(day_pnl)}
         )
         await self._notifier.notify("Daily loss warning", message)
@@ -293,11 +315,11 @@ class RiskWatch:
         """Latch HALTED, cancel and close everything until flat, alert a person."""
         actions = self._risk.emergency_actions
         now = self._clock.now()
-        state = await self._store.get_trading_state()
-        first_time = not state.is_halted
+        halted_before = await self._journal.is_halted()
+        first_time = not halted_before
         if first_time and actions.halt_trading:
-            await self._store.halt(reason, RISK_WATCH_ACTOR, now)
-            await self._store.record_risk_event("emergency_stop", "critical", reason, now)
+            await self._journal.halt(reason, RISK_WATCH_ACTOR, now)
+            await self._journal.record_risk_event("emergency_stop", "critical", reason, now)
             log.critical("EMERGENCY STOP: trading halted", reason=reason)
         secured = True
         if not actions.close_all_positions and actions.cancel_open_orders:
@@ -309,7 +331,7 @@ class RiskWatch:
             )
             secured = result.flat
             if first_time:
-                await self._store.record_risk_event(
+                await self._journal.record_risk_event(
                     "emergency_flatten",
                     "critical" if not result.flat else "info",
                     "flat after emergency stop" if result.flat else "NOT flat after emergency stop",
@@ -318,7 +340,7 @@ class RiskWatch:
                 )
         # Stand only once the halt holds and the book is as the actions demand: otherwise the
         # next tick measures and tries again.
-        if secured and (state.is_halted or actions.halt_trading):
+        if secured and (halted_before or actions.halt_trading):
             self.standing = True
             self._next_standing_check = self._clock.now() + HALTED_CHECK_EVERY
         if first_time and actions.notify:

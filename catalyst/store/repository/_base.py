@@ -6,24 +6,26 @@ takes and returns frozen records (`catalyst.store.records`) or domain objects. I
 use INSERT ... ON CONFLICT DO NOTHING RETURNING, which SQLite and PostgreSQL both speak, so
 "already there" is an answer rather than an exception, even when several tasks race. Database
 failures surface as `catalyst.domain.errors.OperationalError`: when the journal cannot be written,
-nobody should trade.
+nobody should trade. A database that cannot be reached for now raises its subclass
+`JournalUnavailable` (classified in `catalyst.store.unavailable`); writes that may lag are deferred
+to the store's `JournalOutbox`, which every later unit of work first catches up with.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Table
+from sqlalchemy import Row, Table, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from catalyst.domain.errors import OperationalError
+from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.models import (
     LegRole,
     Order,
@@ -31,12 +33,14 @@ from catalyst.domain.models import (
     OrderType,
     Side,
 )
+from catalyst.store.outbox import JournalOutbox, SpooledHalt
 from catalyst.store.records import (
     CycleRecord,
     OrderRecord,
     OrderSource,
     PositionRecord,
 )
+from catalyst.store.unavailable import is_journal_unavailable
 
 EXCHANGE_TZ = ZoneInfo("America/New_York")
 STATE_ROW_ID = 1
@@ -133,14 +137,26 @@ def _leg_price(order: Order, role: LegRole) -> Decimal | None:
 
 
 class StoreBase:
-    """Owns the session factory and the one transaction helper every store part uses."""
+    """Owns the session factory, the outbox and the one transaction helper every part uses."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        outbox: JournalOutbox | None = None,
+    ) -> None:
         self._sessions = session_factory
+        self.outbox = outbox if outbox is not None else JournalOutbox()
 
     @asynccontextmanager
     async def _transaction(self, operation: str) -> AsyncIterator[AsyncSession]:
-        """One session and transaction: committed on success, rolled back on any error."""
+        """One session and transaction: committed on success, rolled back on any error.
+
+        Writes deferred during an outage are made first, so this unit of work sees them.
+        """
+        try:
+            await self.outbox.catch_up()
+        except JournalUnavailable as exc:
+            raise JournalUnavailable(f"database {operation} not attempted: {exc}") from exc
         try:
             async with self._sessions() as session, session.begin():
                 yield session
@@ -148,10 +164,39 @@ class StoreBase:
             if isinstance(exc.orig, ValueError | TypeError):
                 # A bad value (naive datetime, float money) is the caller's bug, not the database's.
                 raise exc.orig from exc
-            raise OperationalError(
-                f"database {operation} failed: {type(exc).__name__}: {_first_line(exc)}"
-            ) from exc
-        except SQLAlchemyError as exc:
-            raise OperationalError(
-                f"database {operation} failed: {type(exc).__name__}: {_first_line(exc)}"
-            ) from exc
+            raise self._translate(operation, exc) from exc
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            # asyncpg raises OSError/TimeoutError itself when it cannot connect.
+            raise self._translate(operation, exc) from exc
+        self.outbox.note_available()
+
+    def _translate(self, operation: str, exc: Exception) -> OperationalError:
+        detail = f"database {operation} failed: {type(exc).__name__}: {_first_line(exc)}"
+        if is_journal_unavailable(exc):
+            self.outbox.note_unavailable(operation, exc)
+            return JournalUnavailable(detail)
+        return OperationalError(detail)
+
+    async def check_available(self) -> None:
+        """Catch up with the deferred writes and reach the database; JournalUnavailable if not."""
+        async with self._transaction("check_available") as session:
+            await session.execute(select(literal(1)))
+
+    def defer(self, what: str, write: Callable[[], Awaitable[object]]) -> None:
+        """Queue `write` for when the journal is back (see `catalyst.store.outbox`)."""
+        self.outbox.defer(what, write)
+
+    async def write_or_defer(
+        self,
+        what: str,
+        write: Callable[[], Awaitable[object]],
+        *,
+        halt: SpooledHalt | None = None,
+    ) -> bool:
+        """Make `write` now; while the journal is unavailable defer it instead (False)."""
+        try:
+            await write()
+        except JournalUnavailable:
+            self.outbox.defer(what, write, halt=halt)
+            return False
+        return True

@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, select, update
 
 from catalyst.domain.errors import OperationalError
 from catalyst.risk.limits import HaltRequested, PersonAcknowledged, TradingEvent, next_state
+from catalyst.store.outbox import SpooledHalt, Write
 from catalyst.store.records import (
     RiskEventRecord,
     TradingStateChange,
@@ -162,6 +163,24 @@ class RiskStore(StoreBase):
         return await self._change_state(
             event=PersonAcknowledged(by=by, note=ack), reason=ack, by=by, at=at, halt_day=None
         )
+
+    def restore_spooled_halt(self) -> SpooledHalt | None:
+        """At start-up: queue the halt that a process which died during a database outage
+        spooled to disk; it is journaled before any other unit of work (returned, if any)."""
+
+        def write(halt: SpooledHalt) -> Write:
+            async def journal() -> None:
+                if await self.halt(halt.reason, halt.by, halt.at, day=halt.day):
+                    await self.record_risk_event(
+                        "emergency_stop",
+                        "critical",
+                        f"{halt.reason} (journaled late: spooled during a database outage)",
+                        halt.at,
+                    )
+
+            return journal
+
+        return self.outbox.restore_spooled_halt(write)
 
     async def trading_state_history(self) -> list[TradingStateChange]:
         """Every change of the trading state, oldest first."""
