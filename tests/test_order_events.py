@@ -322,7 +322,7 @@ async def test_recorder_journals_a_fill_and_the_order_status_as_soon_as_it_happe
         await store.record_order_intent(_intent("cat-r-1", symbol, 6, clock.now()))
         await broker.submit_order(OrderRequest("cat-r-1", symbol, Side.BUY, 6))
         await broker.submit_order(OrderRequest("someone-else", symbol, Side.BUY, 1))
-        await eventually(lambda: recorder.events_seen == 2)
+        await eventually(lambda: recorder.events_handled == 2)
         journaled = await store.get_order("cat-r-1")
         fills = await store.fills_for_day(START.date())
     finally:
@@ -350,7 +350,7 @@ async def test_recorder_when_one_event_cannot_be_journaled_keeps_going(sqlite_ur
         await recorder.handle(OrderEvent("fill", order, fill.timestamp, fill))
     finally:
         await dispose()  # type: ignore[misc]
-    assert recorder.events_seen == 2
+    assert recorder.events_handled == 2
     assert recorder.fills_recorded == 1
 
 

@@ -48,7 +48,7 @@ class OrderEventRecorder:
         self._on_fill = on_fill
         # A cancelled or expired order may have been a position's protective stop.
         self._on_order_ended = on_order_ended
-        self.events_seen = 0
+        self.events_handled = 0
         self.fills_recorded = 0
 
     async def run(self) -> None:
@@ -76,7 +76,6 @@ class OrderEventRecorder:
 
     async def handle(self, event: OrderEvent) -> None:
         """Journal one event (fill first, then the order's status); never raises for bad data."""
-        self.events_seen += 1
         try:
             if event.fill is not None:
                 await self._record_fill(event.fill)
@@ -97,6 +96,8 @@ class OrderEventRecorder:
                 callback()
             except Exception as exc:
                 log.error("order event callback failed", kind=event.kind, error=str(exc))
+        # Counted once the event is fully handled, so a waiter sees its journal rows and callback.
+        self.events_handled += 1
 
     async def _record_fill(self, fill: Fill) -> None:
         try:
