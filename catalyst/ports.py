@@ -8,7 +8,7 @@ protocols, never an adapter.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
 
@@ -42,12 +42,19 @@ class Clock(Protocol):
         """Wait until `when` (returns at once if it has passed)."""
         ...
 
-    def participant(self) -> AbstractContextManager[None]:
-        """Mark the current task as one whose work holds simulated time still (no-op for real)."""
+    def participant(self) -> AbstractAsyncContextManager[None]:
+        """Mark the current task as one whose work holds simulated time still (no-op for real).
+
+        Under a simulated clock participants take turns: entering waits until the others are
+        blocked, so their work never interleaves and a simulated day repeats exactly.
+        """
         ...
 
-    def idle(self) -> AbstractContextManager[None]:
-        """In the block the participant waits on other tasks, not on time (no-op for real)."""
+    def idle(self) -> AbstractAsyncContextManager[None]:
+        """In the block the participant waits on other tasks, not on time (no-op for real).
+
+        Leaving it waits for the participant's turn, like entering `participant()`.
+        """
         ...
 
 

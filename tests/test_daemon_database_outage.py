@@ -69,7 +69,7 @@ class Outage:
     task: asyncio.Task[None] | None = None
 
     async def run(self, clock: Clock, broker: WatchedBroker) -> None:
-        with clock.participant():
+        async with clock.participant():
             await clock.sleep_until(STOP_AT)
             self.positions_at_stop = [p.symbol for p in await broker.list_positions()]
             self.server.stop()  # in the loop on purpose: nothing runs while it goes down

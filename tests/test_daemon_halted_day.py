@@ -127,7 +127,7 @@ async def test_a_position_opened_by_hand_while_halted_is_closed_at_once(
 
     async def manual_trade(sim: SimBroker, clock: SimClock) -> None:
         await clock.sleep_until(bought_at)
-        with clock.participant():  # the trade itself holds time still, like a request would
+        async with clock.participant():  # the trade itself holds time still, like a request would
             await _buy_by_hand(sim)
 
     _, sim, events, summary = await _halted_day(tmp_path, sqlite_url, manual_trade)

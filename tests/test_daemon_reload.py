@@ -102,7 +102,7 @@ async def test_reload_reaches_scans_flattener_reconciler_and_risk_watch(
 
     async def reload_mid_session() -> None:
         await systemd.is_ready.wait()  # every task armed with the start-up values
-        with clock.participant():
+        async with clock.participant():
             await clock.sleep_until(RELOAD_AT)
             external["reload"] = supervisor.apply_settings(fresh)
             # A position bought outside Catalyst: no stop, so the reconciler must place one.

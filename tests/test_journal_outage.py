@@ -291,7 +291,7 @@ async def test_risk_watch_with_the_journal_down_keeps_beating_and_a_breach_flatt
     broker.inner.exchange.shock(clock.now() + timedelta(minutes=2), -0.2)
 
     async def run_watch() -> None:
-        with clock.participant():
+        async with clock.participant():
             await watch.run()
 
     task = asyncio.create_task(run_watch())

@@ -401,7 +401,7 @@ async def test_risk_watch_when_a_fill_arrives_checks_at_that_instant_under_sim_c
     recorder = OrderEventRecorder(broker, store, clock, on_fill=watch.wake)
 
     async def participate(work: Callable[[], object]) -> None:
-        with clock.participant():
+        async with clock.participant():
             await work()  # type: ignore[misc]
 
     async def trade() -> None:

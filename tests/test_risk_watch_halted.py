@@ -88,7 +88,7 @@ class Rig:
 
     async def run_until(self, until: datetime, *also: asyncio.Task[None]) -> None:
         async def watch() -> None:
-            with self.clock.participant():
+            async with self.clock.participant():
                 await self.watch.run()
 
         task = asyncio.create_task(watch())
@@ -129,7 +129,7 @@ async def test_a_position_that_appears_while_halted_is_closed_within_the_check_i
     appear_at = START + 5 * MINUTE + timedelta(seconds=3)  # no fill is pushed: found by polling
 
     async def manual_trade() -> None:
-        with rig.clock.participant():
+        async with rig.clock.participant():
             await rig.clock.sleep_until(appear_at)
             await rig.hold(1)
 
@@ -171,7 +171,7 @@ async def test_a_person_clearing_the_halt_ends_the_standing_watch(
     resume_at = START + 2 * MINUTE
 
     async def person() -> None:
-        with rig.clock.participant():
+        async with rig.clock.participant():
             await rig.clock.sleep_until(resume_at)
             await migrated_store.resume("checked the book", "alice", rig.clock.now())
 

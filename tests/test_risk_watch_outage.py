@@ -55,7 +55,7 @@ async def test_outage_keeps_the_heartbeat_alerts_once_and_reports_recovery(
 
     async def watch_for(span: timedelta) -> None:
         async def run() -> None:
-            with clock.participant():
+            async with clock.participant():
                 await watch.run()
 
         task = asyncio.create_task(run())

@@ -73,9 +73,9 @@ async def test_sleep_until_a_past_instant_returns_at_once() -> None:
     await asyncio.wait_for(clock.sleep_until(SIM_START - timedelta(hours=1)), timeout=1)
 
 
-def test_participant_and_idle_are_no_ops() -> None:
+async def test_participant_and_idle_are_no_ops() -> None:
     clock = _anchored_now(5)
-    with clock.participant(), clock.idle():
+    async with clock.participant(), clock.idle():
         pass
 
 

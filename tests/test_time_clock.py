@@ -82,7 +82,7 @@ async def test_real_clock_sleep_until_rechecks_the_wall_clock_after_waking() -> 
 
 async def test_real_clock_participant_and_idle_are_harmless_no_ops() -> None:
     clock = RealClock()
-    with clock.participant(), clock.participant(), clock.idle():
+    async with clock.participant(), clock.participant(), clock.idle():
         deadline = clock.now() + timedelta(milliseconds=5)
         await clock.sleep_until(deadline)
     assert clock.now() >= deadline
@@ -136,7 +136,7 @@ async def test_advance_to_wakes_due_sleepers_in_deadline_order_and_returns_them(
     release = asyncio.Event()
 
     async def busy() -> None:
-        with clock.participant():
+        async with clock.participant():
             await release.wait()
 
     holder = asyncio.create_task(busy())
@@ -191,7 +191,7 @@ async def test_participants_wake_in_deadline_order_each_exactly_at_its_deadline(
     seen: list[tuple[str, datetime]] = []
 
     async def run(name: str, seconds: float) -> None:
-        with clock.participant():
+        async with clock.participant():
             await clock.sleep(seconds)
             seen.append((name, clock.now()))
 
@@ -209,7 +209,7 @@ async def test_same_deadline_wakes_participants_in_registration_order() -> None:
     registered: list[str] = []
 
     async def run(name: str, warmup_seconds: float) -> None:
-        with clock.participant():
+        async with clock.participant():
             registered.append(name)
             # Reach the shared deadline by different routes so arrival order differs.
             await clock.sleep(warmup_seconds)
@@ -221,18 +221,128 @@ async def test_same_deadline_wakes_participants_in_registration_order() -> None:
     assert order == ["first", "second", "third"]
 
 
+# --- SimClock: participants take turns (what makes a simulated day repeat exactly) -------------
+
+
+async def test_participants_due_at_the_same_instant_never_interleave_their_work() -> None:
+    clock = SimClock(START)
+    log: list[str] = []
+    gates = {"a": asyncio.Event(), "b": asyncio.Event()}
+
+    async def worker(name: str) -> None:
+        async with clock.participant():
+            await clock.sleep(10)
+            log.append(f"{name} starts")
+            await gates[name].wait()  # e.g. a database call that takes a while
+            log.append(f"{name} ends")
+            await clock.sleep(10)
+
+    tasks = [asyncio.create_task(worker(name)) for name in ("a", "b")]
+    await _let_loop_run(200)
+    assert log == ["a starts"]  # b is due too, but waits until a blocks on the clock again
+
+    gates["b"].set()  # b's "database" answering first changes nothing
+    await _let_loop_run(200)
+    assert log == ["a starts"]
+
+    gates["a"].set()
+    await _within(asyncio.gather(*tasks))
+    assert log == ["a starts", "a ends", "b starts", "b ends"]
+
+
+async def test_leaving_idle_waits_until_the_participant_that_woke_it_blocks() -> None:
+    clock = SimClock(START)
+    log: list[tuple[str, datetime]] = []
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    journal_write = asyncio.Event()
+
+    async def producer() -> None:  # a scan placing an order, say
+        async with clock.participant():
+            await clock.sleep(10)
+            queue.put_nowait("fill")
+            log.append(("order sent", clock.now()))
+            await journal_write.wait()  # still busy: its acknowledgement is being journaled
+            log.append(("acknowledgement journaled", clock.now()))
+            await clock.sleep(60)
+
+    async def consumer() -> None:  # the order-event recorder
+        async with clock.participant():
+            async with clock.idle():
+                event = await queue.get()
+            log.append((f"{event} journaled", clock.now()))
+
+    tasks = [asyncio.create_task(producer()), asyncio.create_task(consumer())]
+    await _let_loop_run(200)
+    assert [what for what, _ in log] == ["order sent"]
+
+    journal_write.set()
+    await _within(asyncio.gather(*tasks))
+    ten = START + timedelta(seconds=10)
+    assert log == [
+        ("order sent", ten),
+        ("acknowledgement journaled", ten),
+        ("fill journaled", ten),  # after the producer blocked, and before time moved on
+    ]
+
+
+async def test_a_participant_started_by_a_busy_one_waits_for_its_turn() -> None:
+    clock = SimClock(START)
+    log: list[str] = []
+    gate = asyncio.Event()
+
+    async def child() -> None:
+        async with clock.participant():
+            log.append("child works")
+
+    async def parent() -> None:
+        async with clock.participant():
+            task = asyncio.create_task(child())
+            await gate.wait()
+            log.append("parent done")
+            async with clock.idle():
+                await task
+
+    running = asyncio.create_task(parent())
+    await _let_loop_run(200)
+    assert log == []
+    gate.set()
+    await _within(running)
+    assert log == ["parent done", "child works"]
+
+
+async def test_turns_at_one_instant_follow_registration_order_not_wake_order() -> None:
+    clock = SimClock(START)
+    log: list[str] = []
+    events = {"first": asyncio.Event(), "second": asyncio.Event()}
+
+    async def waiter(name: str) -> None:
+        async with clock.participant():
+            async with clock.idle():
+                await events[name].wait()
+            log.append(name)
+
+    async def waker() -> None:
+        async with clock.participant():
+            await clock.sleep(10)
+            events["second"].set()
+            events["first"].set()
+
+    await _within(asyncio.gather(waiter("first"), waiter("second"), waker()))
+    assert log == ["first", "second"]
+
+
 async def test_participant_waiting_on_an_event_holds_time_still() -> None:
     clock = SimClock(START)
     gate = asyncio.Event()
     woke_at: list[datetime] = []
 
     async def sleeper() -> None:
-        with clock.participant():
+        async with clock.participant():
             await clock.sleep(10)
             woke_at.append(clock.now())
 
     async def waiter() -> None:
-        with clock.participant():
+        async with clock.participant():
             await gate.wait()  # e.g. a database call: not a clock sleep
             await clock.sleep(5)
 
@@ -252,12 +362,12 @@ async def test_participant_in_a_thread_call_holds_time_until_it_returns() -> Non
     observed: list[datetime] = []
 
     async def ticker() -> None:
-        with clock.participant():
+        async with clock.participant():
             for _ in range(3):
                 await clock.sleep(1)
 
     async def db_worker() -> None:
-        with clock.participant():
+        async with clock.participant():
             # Real blocking I/O in a thread, long compared with the clock's quiet rounds.
             await asyncio.to_thread(time.sleep, 0.05)
             observed.append(clock.now())
@@ -274,15 +384,15 @@ async def test_idle_participant_does_not_hold_time() -> None:
     received: list[tuple[datetime, datetime]] = []
 
     async def producer() -> None:
-        with clock.participant():
+        async with clock.participant():
             for _ in range(3):
                 await clock.sleep(60)
                 queue.put_nowait(clock.now())
 
     async def consumer() -> None:
-        with clock.participant():
+        async with clock.participant():
             for _ in range(3):
-                with clock.idle():
+                async with clock.idle():
                     stamp = await queue.get()
                 # Busy again: time must not move while the item is handled.
                 await asyncio.to_thread(time.sleep, 0.01)
@@ -299,7 +409,7 @@ async def test_non_participant_sleeper_wakes_when_time_reaches_it() -> None:
     clock = SimClock(START)
 
     async def day() -> None:
-        with clock.participant():
+        async with clock.participant():
             for _ in range(10):
                 await clock.sleep(60)
 
@@ -315,12 +425,12 @@ async def test_task_created_just_before_a_sleep_registers_before_time_moves() ->
     first_seen: list[datetime] = []
 
     async def late_starter() -> None:
-        with clock.participant():
+        async with clock.participant():
             first_seen.append(clock.now())
             await clock.sleep(1)
 
     async def main_participant() -> None:
-        with clock.participant():
+        async with clock.participant():
             asyncio.create_task(late_starter())  # noqa: RUF006 - awaited via the clock below
             await clock.sleep(100)
 
@@ -333,15 +443,16 @@ async def test_cancelling_a_sleeping_task_removes_its_timer() -> None:
     gate = asyncio.Event()
 
     async def sleeper() -> None:
-        with clock.participant():
+        async with clock.participant():
             await clock.sleep(10)
 
     async def holder() -> None:
-        with clock.participant():
+        async with clock.participant():
             await gate.wait()
 
-    held = asyncio.create_task(holder())
+    # The sleeper registers first, so it takes its turn (and goes to sleep) before the holder's.
     doomed = asyncio.create_task(sleeper())
+    held = asyncio.create_task(holder())
     await _let_loop_run()
     assert clock.pending_deadlines() == [START + timedelta(seconds=10)]
 
@@ -362,11 +473,11 @@ async def test_cancelled_sleeper_does_not_block_other_participants() -> None:
     clock = SimClock(START)
 
     async def long_sleeper() -> None:
-        with clock.participant():
+        async with clock.participant():
             await clock.sleep(3600)
 
     async def short_sleeper() -> None:
-        with clock.participant():
+        async with clock.participant():
             await clock.sleep(1)
 
     long_task = asyncio.create_task(long_sleeper())
@@ -384,14 +495,14 @@ async def test_nested_participant_registration_is_safe() -> None:
     gate = asyncio.Event()
 
     async def nested() -> None:
-        with clock.participant():
-            with clock.participant():
+        async with clock.participant():
+            async with clock.participant():
                 await clock.sleep(1)
             # Still a participant after the inner block: waiting on the gate holds time.
             await gate.wait()
 
     async def other() -> None:
-        with clock.participant():
+        async with clock.participant():
             await clock.sleep(10)
 
     tasks = [asyncio.create_task(nested()), asyncio.create_task(other())]
@@ -404,8 +515,9 @@ async def test_nested_participant_registration_is_safe() -> None:
 
 def test_participant_outside_a_task_is_an_error() -> None:
     clock = SimClock(START)
-    with pytest.raises(RuntimeError, match="inside an asyncio task"), clock.participant():
-        pass
+    entering = clock.participant().__aenter__()
+    with pytest.raises(RuntimeError, match="inside an asyncio task"):
+        entering.send(None)  # driven by hand: no event loop, no task
 
 
 async def test_a_trading_day_of_five_second_sleeps_runs_in_well_under_a_second() -> None:
@@ -414,7 +526,7 @@ async def test_a_trading_day_of_five_second_sleeps_runs_in_well_under_a_second()
     wakes: list[int] = [0, 0]
 
     async def loop(index: int) -> None:
-        with clock.participant():
+        async with clock.participant():
             while clock.now() < close:
                 await clock.sleep(5)
                 wakes[index] += 1
@@ -442,7 +554,7 @@ def test_every_participant_wakes_exactly_at_its_deadline_in_time_order(
     wakes: list[tuple[datetime, datetime]] = []  # (deadline, now at wake)
 
     async def participant(durations: list[int]) -> None:
-        with clock.participant():
+        async with clock.participant():
             for seconds in durations:
                 deadline = clock.now() + timedelta(seconds=seconds)
                 await clock.sleep(seconds)

@@ -227,7 +227,7 @@ class Supervisor:
             )
 
     async def _participate(self, work: Awaitable[None]) -> None:
-        with self._c.clock.participant():
+        async with self._c.clock.participant():
             await work
 
     def _plan(self, session: TradingSession) -> DayPlan:
@@ -305,14 +305,14 @@ class Supervisor:
         self._systemd.stopping()
         log.info("stopping: no new entries; draining the cycle in flight")
         try:
-            with self._c.clock.idle():
+            async with self._c.clock.idle():
                 await asyncio.wait_for(self._cycle_idle.wait(), self._drain_seconds)
         except TimeoutError:
             log.warning("cycle still running after the drain period; cancelling it")
         raise _StopRequested
 
     async def _sleep_until(self, when: datetime) -> None:
-        with self._c.clock.participant():
+        async with self._c.clock.participant():
             await self._c.clock.sleep_until(when)
 
     async def _first_of(self, *waits: Coroutine[object, object, object]) -> None:

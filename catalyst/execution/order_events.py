@@ -9,7 +9,8 @@ While the journal is unavailable, each event's writes are deferred to the store'
 in order, as soon as the database is back; reconciliation re-reads the broker after that anyway.
 
 Under a simulated clock the recorder is a participant: it waits for the next event inside
-`clock.idle()` (the producer needs time to move) and holds time still only while it writes.
+`clock.idle()` (the producer needs time to move), then for its turn (the producer, say a scan
+placing orders, finishes what it is doing first), and holds time still only while it writes.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class OrderEventRecorder:
 
     async def _next(self, events: AsyncGenerator[OrderEvent, None]) -> OrderEvent | None:
         # Waiting for the broker is not work: it must not hold a simulated clock still.
-        with self._clock.idle():
+        async with self._clock.idle():
             try:
                 return await anext(events)
             except StopAsyncIteration:

@@ -6,7 +6,7 @@ time only through the base clock, and never goes backwards even if the wall cloc
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime
 
 from catalyst.ports import Clock
@@ -39,10 +39,10 @@ class ScaledClock:
         while (remaining := (when - self.now()).total_seconds()) > 0:
             await self.sleep(remaining)
 
-    def participant(self) -> AbstractContextManager[None]:
+    def participant(self) -> AbstractAsyncContextManager[None]:
         """No-op: time moves on its own."""
         return nullcontext()
 
-    def idle(self) -> AbstractContextManager[None]:
+    def idle(self) -> AbstractAsyncContextManager[None]:
         """No-op: time moves on its own."""
         return nullcontext()

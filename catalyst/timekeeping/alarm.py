@@ -18,10 +18,10 @@ from catalyst.ports import Clock
 class Alarm:
     """`sleep(seconds)` on `clock`, ended early by `wake()`.
 
-    The sleep runs in a child task that is a clock participant of its own, so under a simulated
-    clock it is a real clock sleep (time moves) while the caller waits inside `idle()`; `wake()`
-    cancels the child (clock sleeps are cancel-safe). A wake that arrives while the caller is
-    busy makes its next sleep return at once; several wakes count as one.
+    The sleep runs in a child task, no participant itself, so under a simulated clock it is a
+    real clock sleep (time moves) while the caller waits inside `idle()` and then for its turn;
+    `wake()` cancels the child (clock sleeps are cancel-safe). A wake that arrives while the
+    caller is busy makes its next sleep return at once; several wakes count as one.
     """
 
     def __init__(self, clock: Clock, name: str) -> None:
@@ -52,7 +52,7 @@ class Alarm:
         nap = asyncio.create_task(nap_coroutine, name=f"{self._name}-sleep")
         self._nap = nap
         try:
-            with self._clock.idle():
+            async with self._clock.idle():
                 await asyncio.wait({nap})
         finally:
             self._nap = None
@@ -63,9 +63,7 @@ class Alarm:
         self._woken = False
 
     async def _nap_for(self, seconds: float) -> None:
-        with self._clock.participant():
-            await self._clock.sleep(seconds)
+        await self._clock.sleep(seconds)
 
     async def _nap_until(self, when: datetime) -> None:
-        with self._clock.participant():
-            await self._clock.sleep_until(when)
+        await self._clock.sleep_until(when)

@@ -14,34 +14,41 @@ Simulated time only moves forward, and only in two ways:
 
 * `advance_to(when)`, by hand: every timer due at or before `when` fires, in deadline order, and the
   clock ends at `when` (a woken sleeper sees `now() >= ` its deadline, never less).
-* automatically, driven by *participants*. A task becomes one with `with clock.participant(): ...`.
-  The clock jumps to the earliest pending deadline only when every live participant is blocked in
-  one of this clock's sleeps. A participant waiting on anything else (a database call in a thread,
-  an `asyncio.Event`, another task) holds time still, so a simulated day with real I/O runs the same
-  way every time. Sleepers that are not participants (a test's main coroutine, say) never hold the
-  clock, but are woken when time reaches their deadline. With no participants, a sleep advances
-  time at once (after the same quiet rounds).
+* automatically, driven by *participants*. A task becomes one with
+  `async with clock.participant(): ...`. The clock moves only when every live participant is
+  blocked in one of this clock's waits. A participant waiting on anything else (a database call in
+  a thread, an `asyncio.Event`, another task) holds time still. Sleepers that are not participants
+  (a test's main coroutine, say) never hold the clock, but are woken when time reaches their
+  deadline. With no participants, a sleep advances time at once (after the same quiet rounds).
 
-The check is event-driven, not polled: entering or leaving a sleep, registering or unregistering a
+Participants take turns: at most one of them works at a time. Each time every participant is
+blocked, the clock wakes exactly one waiter, the earliest by (deadline, order) where participants
+come first, in registration order, then other sleepers in the order they went to sleep; the next
+waiter is woken only once that one is blocked again. A participant that becomes ready for another
+reason also waits for its turn first: on registering, and on leaving `idle()` (which is how it
+waits on a queue or event fed by another participant), it queues a wait due *now*. So two
+participants never run side by side, and the order of their work at one simulated instant is a
+fixed function of who was registered first, never of which database thread happened to answer
+first. That is what makes a simulated day a pure function of its seed, date and configuration.
+
+The check is event-driven, not polled: entering or leaving a wait, registering or unregistering a
 participant, or entering or leaving `idle()` restarts a countdown of `quiet_rounds` event-loop
 iterations (a `loop.call_soon` chain). Only when the loop has been quiet that long, so that freshly
 created tasks have started and registered and ready callbacks have run, does the clock look at its
-participants. Timers with the same deadline fire participants first, in participant registration
-order, then other sleepers in the order they went to sleep; a fixed order that does not depend on
-which task happened to reach its sleep first.
+participants.
 
 `idle()` lets a participant wait on a queue or event without holding the clock (its producer is
-usually another participant that needs time to move): `with clock.idle(): item = await queue.get()`.
-A participant that awaits child tasks (`gather`, `TaskGroup`) is not asleep either: make the
-children participants and wrap the parent's wait in `idle()`.
+usually another participant that needs time to move): `async with clock.idle(): item = await
+queue.get()`. A participant that awaits child tasks (`gather`, `TaskGroup`) is not asleep either:
+make the children participants and wrap the parent's wait in `idle()`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -81,11 +88,11 @@ class RealClock:
                 return
             await asyncio.sleep(min(remaining, self._max_chunk))
 
-    def participant(self) -> AbstractContextManager[None]:
+    def participant(self) -> AbstractAsyncContextManager[None]:
         """No-op: real time moves on its own. Present so code runs against either clock."""
         return nullcontext()
 
-    def idle(self) -> AbstractContextManager[None]:
+    def idle(self) -> AbstractAsyncContextManager[None]:
         """No-op: real time moves on its own. Present so code runs against either clock."""
         return nullcontext()
 
@@ -140,11 +147,11 @@ class AcceleratedClock:
                 return
             await asyncio.sleep(min(remaining, self._max_chunk))
 
-    def participant(self) -> AbstractContextManager[None]:
+    def participant(self) -> AbstractAsyncContextManager[None]:
         """No-op: accelerated time moves on its own."""
         return nullcontext()
 
-    def idle(self) -> AbstractContextManager[None]:
+    def idle(self) -> AbstractAsyncContextManager[None]:
         """No-op: accelerated time moves on its own."""
         return nullcontext()
 
@@ -242,18 +249,22 @@ class SimClock:
         if when <= self._now:
             await asyncio.sleep(0)
             return
+        await self._wait(when.astimezone(UTC))
+
+    async def _wait(self, deadline: datetime) -> None:
+        """Block on a timer until the clock fires it (a deadline of `now` is a turn)."""
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         seq = next(self._seqs)
         participant = self._participants.get(task) if task is not None else None
         order = (0, participant.rank, seq) if participant is not None else (1, seq, seq)
-        timer = _Timer(when.astimezone(UTC), order, loop.create_future(), task)
+        timer = _Timer(deadline, order, loop.create_future(), task)
         self._timers.append(timer)
         self._kick()
         try:
             await timer.future
         finally:
-            # Fired timers were removed when they fired; a cancelled sleep removes its own.
+            # Fired timers were removed when they fired; a cancelled wait removes its own.
             if timer in self._timers:
                 self._timers.remove(timer)
                 self._kick()
@@ -276,12 +287,13 @@ class SimClock:
             self._kick()
         return fired
 
-    @contextmanager
-    def participant(self) -> Iterator[None]:
+    @asynccontextmanager
+    async def participant(self) -> AsyncIterator[None]:
         """Register the current task as a participant for the duration of the block.
 
-        While registered, the clock moves on its own only when this task is asleep on it (or
-        inside `idle()`). Nesting, or registering the same task twice, is safe.
+        While registered, the clock moves on its own only when this task is blocked on it (or
+        inside `idle()`). Entering waits for this task's turn (see the module docstring).
+        Nesting, or registering the same task twice, is safe.
         """
         task = _current_task("participant()")
         record = self._participants.get(task)
@@ -291,6 +303,8 @@ class SimClock:
             record.depth += 1
         self._kick()
         try:
+            if record is None:
+                await self._wait(self._now)  # start working only when the others are blocked
             yield
         finally:
             record = self._participants[task]
@@ -299,11 +313,12 @@ class SimClock:
                 del self._participants[task]
             self._kick()
 
-    @contextmanager
-    def idle(self) -> Iterator[None]:
+    @asynccontextmanager
+    async def idle(self) -> AsyncIterator[None]:
         """Within the block, the current participant does not hold the clock still.
 
-        For a participant that waits on a queue or event fed by other participants. Outside a
+        For a participant that waits on a queue or event fed by other participants. Leaving the
+        block normally waits for this participant's turn before its work goes on. Outside a
         participant it does nothing.
         """
         task = _current_task("idle()")
@@ -318,6 +333,8 @@ class SimClock:
         finally:
             record.idle_depth -= 1
             self._kick()
+        if record.idle_depth == 0:
+            await self._wait(self._now)  # woken by another participant: wait until it blocks
 
     def _fire(self, timer: _Timer) -> datetime:
         self._timers.remove(timer)
@@ -354,12 +371,12 @@ class SimClock:
             if task.done() or record.idle_depth > 0:
                 continue
             if task not in asleep:
-                return  # a participant is busy: time stands still
-        first = min(waiting, key=lambda t: t.key).deadline
-        self._now = max(self._now, first)
-        for timer in sorted((t for t in waiting if t.deadline == first), key=lambda t: t.key):
-            self._fire(timer)
-        # Later sleepers may be due next once the woken ones settle.
+                return  # a participant is busy: time stands still, and nobody else starts
+        # One waiter at a time: the next wakes only once this one is blocked again, so
+        # participants due at the same instant never interleave their work.
+        first = min(waiting, key=lambda t: t.key)
+        self._now = max(self._now, first.deadline)
+        self._fire(first)
         self._kick()
 
 
