@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,14 +32,63 @@ ALPACA_KEYS = {"APCA_API_KEY_ID": "key-id-123", "APCA_API_SECRET_KEY": "secret-4
 
 # The least a file may hold: an empty one is refused (it would mean "all defaults" by accident).
 MINIMAL_TRADING = "trading_session:\n  mode: autonomous\n"
-MINIMAL_RISK = "risk_limits:\n  max_daily_loss_usd: 2000\n"
+# Every limit a risk file must state (LIMITS_STATED_EXPLICITLY), at the defaults.
+STATED_LIMITS = (
+    "  max_daily_loss_usd: 2000\n"
+    "  warning_threshold_pct: 0.75\n"
+    "  max_positions: 5\n"
+    "  max_position_size_usd: 5000\n"
+    "  max_sector_exposure_pct: 0.40\n"
+)
+MINIMAL_RISK = "risk_limits:\n" + STATED_LIMITS
 
 
-def write_config(directory: Path, trading: str | None = None, risk: str | None = None) -> Path:
-    """Write both config files (dedented; minimal when not given) into `directory`."""
+def with_stated_limits(risk: str) -> str:
+    """`risk` plus the limits every risk file must state that it leaves out, so that a case
+    about one key is not also about the missing ones. Added at the end of the `risk_limits`
+    block (or of the file), so the line numbers a case expects do not move. Text that is no
+    non-empty mapping stays as it is."""
+    try:
+        data = yaml.safe_load(risk)
+    except yaml.YAMLError:
+        return risk
+    if not isinstance(data, dict) or not data:
+        return risk
+    limits = data.get("risk_limits", {})
+    if not isinstance(limits, dict | None):
+        return risk
+    missing = [
+        line
+        for line in STATED_LIMITS.splitlines(keepends=True)
+        if line.split(":")[0].strip() not in (limits or {})
+    ]
+    lines = risk.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    if "risk_limits" not in data:
+        return "".join([*lines, "risk_limits:\n", *missing])
+    end = next(i for i, line in enumerate(lines) if line.startswith("risk_limits:")) + 1
+    while end < len(lines) and (lines[end].startswith((" ", "#")) or not lines[end].strip()):
+        end += 1
+    return "".join([*lines[:end], *missing, *lines[end:]])
+
+
+def write_config(
+    directory: Path,
+    trading: str | None = None,
+    risk: str | None = None,
+    *,
+    state_limits: bool = True,
+) -> Path:
+    """Write both config files (dedented; minimal when not given) into `directory`.
+
+    A given risk text gets the limits it leaves out (`with_stated_limits`) unless
+    `state_limits` is false."""
     directory.mkdir(parents=True, exist_ok=True)
     trading_text = MINIMAL_TRADING if trading is None else textwrap.dedent(trading)
     risk_text = MINIMAL_RISK if risk is None else textwrap.dedent(risk)
+    if risk is not None and state_limits:
+        risk_text = with_stated_limits(risk_text)
     (directory / TRADING).write_text(trading_text, encoding="utf-8")
     (directory / RISK).write_text(risk_text, encoding="utf-8")
     return directory
@@ -528,11 +578,53 @@ def test_load_settings_when_a_file_is_empty_refuses_it_by_name(
 
 
 def test_load_settings_when_section_left_empty_uses_its_defaults(tmp_path: Path) -> None:
-    config_dir = write_config(tmp_path, risk="risk_limits:\n  # all commented out\n")
+    config_dir = write_config(
+        tmp_path, trading="workflow:\n  # all commented out\n", risk="emergency_actions:\n"
+    )
 
     settings = load_settings(config_dir, {})
 
-    assert settings.risk.risk_limits.max_positions == 5
+    assert settings.trading.workflow.execute_top_n == 5
+    assert settings.risk.emergency_actions.close_all_positions is True
+
+
+def test_load_settings_when_limits_section_left_empty_refuses_every_unstated_limit(
+    tmp_path: Path,
+) -> None:
+    config_dir = write_config(
+        tmp_path, risk="risk_limits:\n  # all commented out\n", state_limits=False
+    )
+
+    error = load_error(config_dir)
+
+    assert isinstance(error, ConfigProblems)
+    assert sorted(problem.key for problem in error.problems) == [
+        "risk_limits.max_daily_loss_usd",
+        "risk_limits.max_position_size_usd",
+        "risk_limits.max_positions",
+        "risk_limits.max_sector_exposure_pct",
+        "risk_limits.warning_threshold_pct",
+    ]
+
+
+def test_load_settings_when_risk_file_cut_short_refuses_the_limits_it_lost(
+    tmp_path: Path,
+) -> None:
+    # A copy cut off after max_positions: the two limits below it must not silently become
+    # the defaults (5000 and 0.40 may be looser than what the person wrote).
+    cut = "risk_limits:\n  max_daily_loss_usd: 1500\n  warning_threshold_pct: 0.75\n"
+    cut += "  max_positions: 3\n"
+    config_dir = write_config(tmp_path, risk=cut, state_limits=False)
+
+    error = load_error(config_dir)
+
+    assert isinstance(error, ConfigProblems)
+    assert str(error).splitlines()[1:] == [
+        f"{config_dir / RISK}: risk_limits.max_position_size_usd: must be set in the file; "
+        "a limit never falls back to a default",
+        f"{config_dir / RISK}: risk_limits.max_sector_exposure_pct: must be set in the file; "
+        "a limit never falls back to a default",
+    ]
 
 
 def test_load_settings_reads_unquoted_times_as_times_not_sexagesimal_numbers(

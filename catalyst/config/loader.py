@@ -104,7 +104,9 @@ def load_settings(config_dir: Path, environ: Mapping[str, str]) -> Settings:
     trading_file = str(config_dir / TRADING_FILE_NAME)
     problems: list[ConfigError] = []
     trading = _load_file(TradingFile, config_dir / TRADING_FILE_NAME, problems)
-    risk = _load_file(RiskFile, config_dir / RISK_FILE_NAME, problems)
+    risk = _load_file(
+        RiskFile, config_dir / RISK_FILE_NAME, problems, must_state=LIMITS_STATED_EXPLICITLY
+    )
     secrets = read_secrets(environ)
     live_trading_confirmed = False
     warnings: list[str] = []
@@ -230,8 +232,18 @@ def _collect_changes(before: object, after: object, prefix: str, changed: set[st
         changed.add(prefix.removesuffix("."))
 
 
-def _load_file(model: type[_M], path: Path, problems: list[ConfigError]) -> _M | None:
-    """One config file read and validated; None (and `problems` extended) if it has any."""
+def _load_file(
+    model: type[_M],
+    path: Path,
+    problems: list[ConfigError],
+    *,
+    must_state: Mapping[str, tuple[str, ...]] | None = None,
+) -> _M | None:
+    """One config file read and validated; None (and `problems` extended) if it has any.
+
+    `must_state` names, per section, keys the file must spell out rather than leave to their
+    defaults.
+    """
     file = str(path)
     try:
         data, found = _read_yaml(path, allow_empty=False)
@@ -241,11 +253,46 @@ def _load_file(model: type[_M], path: Path, problems: list[ConfigError]) -> _M |
     if data is None:  # the YAML could not be turned into values: nothing to validate
         problems += found
         return None
+    found += _unstated_problems(data, must_state or {}, file)
     validated, invalid = _validate(model, data, file)
     flagged = {problem.key for problem in found}  # e.g. a duplicate key is also "unknown"
     found += [problem for problem in invalid if problem.key not in flagged]
     problems += found
     return validated if not found else None
+
+
+# The limits a risk file must state: a file cut short (a bad copy, a full disk) must never fall
+# back to a default that may be looser than the value the person wrote. The seed system's file
+# states all of these; the others keep safe defaults (e.g. the emergency actions default to on).
+LIMITS_STATED_EXPLICITLY: Mapping[str, tuple[str, ...]] = {
+    "risk_limits": (
+        "max_daily_loss_usd",
+        "warning_threshold_pct",
+        "max_positions",
+        "max_position_size_usd",
+        "max_sector_exposure_pct",
+    ),
+}
+
+
+def _unstated_problems(
+    data: Mapping[str, Any], must_state: Mapping[str, tuple[str, ...]], file: str
+) -> list[ConfigError]:
+    problems = []
+    for section, keys in must_state.items():
+        given = data.get(section)
+        if given is not None and not isinstance(given, Mapping):
+            continue  # validation reports the wrong type
+        for key in keys:
+            if given is None or key not in given:
+                problems.append(
+                    ConfigError(
+                        file,
+                        f"{section}.{key}",
+                        "must be set in the file; a limit never falls back to a default",
+                    )
+                )
+    return problems
 
 
 # --------------------------------------------------------------------------------------------
