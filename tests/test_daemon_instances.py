@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -68,10 +68,10 @@ def _eventually(condition: Callable[[], bool], within: float = 60.0) -> None:
 
 
 @pytest.fixture
-def daemon_config(tmp_path: Path) -> Iterator[Path]:
+def daemon_config(tmp_path: Path) -> Path:
     config = _config_dir(tmp_path, simulation__symbols=200)
     assert _run("db", "upgrade", "--config", str(config), cwd=tmp_path).returncode == 0
-    yield config
+    return config
 
 
 def _refused_at_once(config: Path, cwd: Path, env: dict[str, str]) -> tuple[str, float]:
@@ -193,7 +193,7 @@ def test_status_and_flatten_see_a_live_daemon_and_then_a_stopped_one(
         assert f"daemon alive: pid {daemon.pid}" in flatten.stdout
         _eventually(lambda: not (tmp_path / "state" / "FLATTEN").exists())  # acted on
     finally:
-        stdout, stderr = _stop(daemon)
+        _, stderr = _stop(daemon)
         sock.close()
     assert daemon.returncode == 0, stderr
 

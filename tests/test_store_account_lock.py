@@ -91,7 +91,7 @@ async def test_lock_lost_with_its_connection_is_re_taken_when_the_database_answe
         await asyncio.gather(keeper, return_exceptions=True)
         assert lock.held
         assert lock.lost is None
-        with pytest.raises(InstanceLocked, match="pid 4242 on host alpha.example"):
+        with pytest.raises(InstanceLocked, match=r"pid 4242 on host alpha\.example"):
             await AccountLock(pg_url, "PA3FAKE00001", BETA).acquire()
     finally:
         await lock.release()
