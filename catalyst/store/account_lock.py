@@ -168,6 +168,7 @@ class AccountLock:
         `on_lost()` (the supervisor's stop) and returns. A database outage alone never stops
         the daemon.
         """
+        unreachable_logged = False
         while True:
             await sleep(KEEP_INTERVAL_SECONDS if self.held else RETAKE_INTERVAL_SECONDS)
             if self.held:
@@ -184,8 +185,11 @@ class AccountLock:
                 on_lost()
                 return
             except OperationalError as exc:
-                log.info("account lock: database still unreachable", error=str(exc))
+                if not unreachable_logged:  # once per outage, not every retry
+                    log.info("account lock: database unreachable; retrying", error=str(exc))
+                unreachable_logged = True
                 continue
+            unreachable_logged = False
             log.info("account lock re-taken", account=self._account)
 
     async def release(self) -> None:
