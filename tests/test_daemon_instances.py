@@ -232,3 +232,20 @@ def test_demo_has_its_own_state_and_leaves_a_real_pause_and_flatten_untouched(
     assert f"demo state dir (isolated): {state.absolute() / 'demo'}" in demo.stderr
     assert (state / "demo" / "demo.db").exists()
     assert not (state / "demo.db").exists()
+
+
+def test_every_operator_command_names_the_absolute_state_dir_it_acted_on(
+    tmp_path: Path, daemon_config: Path
+) -> None:
+    state = str((tmp_path / "state").absolute())
+    config = str(daemon_config)
+    outputs = {
+        "db upgrade": _run("db", "upgrade", "--config", config, cwd=tmp_path),
+        "pause": _run("pause", "--config", config, "--reason", "r", cwd=tmp_path),
+        "halt": _run("halt", "--config", config, "--reason", "r", cwd=tmp_path),
+        "resume": _run("resume", "--config", config, "--ack", "ok", cwd=tmp_path),
+        "status": _run("status", "--config", config, cwd=tmp_path),
+        "flatten": _run("flatten", "--config", config, "--reason", "r", "--yes", cwd=tmp_path),
+    }
+    for name, result in outputs.items():
+        assert f"{state}" in result.stdout, f"{name}: {result.stdout}{result.stderr}"

@@ -374,8 +374,8 @@ class FlattenOutcome:
 
     def render(self) -> str:
         """The lines the CLI prints."""
-        expiry = f"it expires in {self.max_age.total_seconds():.0f} s"
-        lines = [f"flatten requested: {self.path} ({expiry})"]
+        seconds = f"{self.max_age.total_seconds():.0f} s"
+        lines = [f"flatten requested: {self.path} (it expires in {seconds})"]
         if self.daemon_alive and self.presence is not None:
             lines.append(f"daemon {self.presence.describe()}: it acts within seconds")
             return "\n".join(lines)
@@ -389,7 +389,7 @@ class FlattenOutcome:
             for p in self.elsewhere
             if p.beat is not None
         ]
-        lines.append(f"nothing is flattened unless a daemon starts before {expiry[3:]}")
+        lines.append(f"nothing is flattened unless a daemon starts within {seconds}")
         return "\n".join(lines)
 
 

@@ -145,7 +145,7 @@ class AccountLock:
             return False
         try:
             await asyncio.wait_for(connection.execute(text("SELECT 1")), _CHECK_TIMEOUT_SECONDS)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except Exception as exc:  # whatever the failure, that session's lock cannot be trusted
             log.warning(
                 "account lock: database connection lost; entries stop until it is re-taken",
                 account=self._account,
@@ -184,7 +184,7 @@ class AccountLock:
                 log.critical("account lock taken by another daemon; stopping", error=str(exc))
                 on_lost()
                 return
-            except OperationalError as exc:
+            except Exception as exc:  # an outage (or a surprise) never kills the daemon
                 if not unreachable_logged:  # once per outage, not every retry
                     log.info("account lock: database unreachable; retrying", error=str(exc))
                 unreachable_logged = True
