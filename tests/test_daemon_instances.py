@@ -3,6 +3,7 @@ real `catalyst` processes, real locks, a real PostgreSQL shared by two "hosts"."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,9 +15,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]  # no stubs; the test plays a second daemon
 import pytest
+from sqlalchemy.engine import make_url
 from test_cli import _config_dir, _run
 from test_daemon_process import STARTUP_TIMEOUT, _receive_until
+
+from catalyst.store.account_lock import account_lock_key
 
 CATALYST = [sys.executable, "-m", "catalyst"]
 EXIT_LOCKED = 10
@@ -249,3 +254,92 @@ def test_every_operator_command_names_the_absolute_state_dir_it_acted_on(
     }
     for name, result in outputs.items():
         assert f"{state}" in result.stdout, f"{name}: {result.stdout}{result.stderr}"
+
+
+async def _terminate_daemon_lock_session(pg_url: str, pid: int) -> None:
+    admin = await asyncpg.connect(_dsn(pg_url))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            f"catalyst pid={pid} host={socket.gethostname()}",
+        )
+    finally:
+        await admin.close()
+
+
+async def _lock_holder_name(pg_url: str) -> str | None:
+    namespace, key = account_lock_key("SIM000000001")
+    admin = await asyncpg.connect(_dsn(pg_url))
+    try:
+        name: str | None = await admin.fetchval(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2",
+            namespace,
+            key,
+        )
+        return name
+    finally:
+        await admin.close()
+
+
+async def _usurp(pg_url: str) -> asyncpg.Connection:
+    """Take the account lock as another daemon would (once the terminated session let go)."""
+    namespace, key = account_lock_key("SIM000000001")
+    usurper = await asyncpg.connect(
+        _dsn(pg_url), server_settings={"application_name": "catalyst pid=999999 host=beta.example"}
+    )
+    deadline = time.monotonic() + 30
+    while not await usurper.fetchval("SELECT pg_try_advisory_lock($1, $2)", namespace, key):
+        if time.monotonic() > deadline:
+            raise AssertionError("the daemon's lock was never released")
+        await asyncio.sleep(0.02)
+    return usurper
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.mark.postgres
+def test_account_lock_lost_with_the_database_is_re_taken_or_if_usurped_the_daemon_exits(
+    tmp_path: Path, pg_url: str
+) -> None:
+    config = _config_dir(tmp_path, simulation__symbols=200)
+    env = _env(CATALYST_DATABASE_URL=pg_url, NOTIFY_SOCKET=str(tmp_path / "notify.sock"))
+    assert _run("db", "upgrade", "--config", str(config), cwd=tmp_path, env=env).returncode == 0
+    sock = _notify_socket(tmp_path / "notify.sock")
+    daemon = _start(config, tmp_path, env)
+    mine = f"catalyst pid={daemon.pid} host={socket.gethostname()}"
+    usurper: asyncpg.Connection | None = None
+    try:
+        _receive_until(sock, "READY=1", time.monotonic() + STARTUP_TIMEOUT)
+        assert asyncio.run(_lock_holder_name(pg_url)) == mine
+
+        # The lock's session dies (as in a database restart) and nobody else wants it.
+        asyncio.run(_terminate_daemon_lock_session(pg_url, daemon.pid))
+        _eventually(lambda: asyncio.run(_lock_holder_name(pg_url)) == mine)
+        assert daemon.poll() is None, "losing the database session alone never stops it"
+
+        # It dies again, and this time another daemon takes the account first.
+        async def terminate_and_usurp() -> asyncpg.Connection:
+            await _terminate_daemon_lock_session(pg_url, daemon.pid)
+            return await _usurp(pg_url)
+
+        loop = asyncio.new_event_loop()
+        try:
+            usurper = loop.run_until_complete(terminate_and_usurp())
+            stdout, stderr = daemon.communicate(timeout=120)
+        finally:
+            if usurper is not None:
+                loop.run_until_complete(usurper.close())
+            loop.close()
+    finally:
+        if daemon.poll() is None:
+            _stop(daemon)
+        sock.close()
+    assert daemon.returncode == EXIT_LOCKED, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("catalyst: lost the account lock while the database was away")
+    assert "pid 999999 on host beta.example" in last
+    assert "Traceback" not in stdout + stderr
+    assert "account lock re-taken" in stdout + stderr
