@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 HEARTBEAT_INTERVAL = timedelta(seconds=5)
 ALIVE_WITHIN = 4 * HEARTBEAT_INTERVAL  # a few missed beats (a slow database) are not death
 _WRITE_TIMEOUT_SECONDS = 10.0
+_SIGN_OFF_TIMEOUT_SECONDS = 2.0  # on the way out: a stop must not wait on a dead database
 
 
 class Liveness(StrEnum):
@@ -165,7 +166,7 @@ class Heartbeat:
                 self._store.mark_heartbeat_stopped(
                     self._host, self._state_dir, self._pid, self._clock.now()
                 ),
-                _WRITE_TIMEOUT_SECONDS,
+                _SIGN_OFF_TIMEOUT_SECONDS,
             )
 
     async def _write(self) -> None:

@@ -41,6 +41,7 @@ __all__ = ["AccountLock", "account_lock_key"]
 
 _NAMESPACE = 0x4361_7461  # "Cata": the first key of Catalyst's two-key advisory locks
 _CHECK_TIMEOUT_SECONDS = 10.0
+_SHUTDOWN_TIMEOUT_SECONDS = 2.0
 # A holder on this host whose process is gone is a dead daemon whose session PostgreSQL has not
 # reaped yet (a restart right after SIGKILL): wait this long for it rather than refuse.
 _DEAD_HOLDER_PATIENCE_SECONDS = 15.0
@@ -125,10 +126,13 @@ class AccountLock:
             if holder is None:
                 return
             parsed = _parse_application_name(holder.application_name)
-            # No holder row: it let go between our two statements. A dead local holder: its
-            # session is about to end. Either way the lock is about to be free.
-            about_to_free = not holder.present or (
-                parsed is not None and _is_dead_local_process(*parsed)
+            # No holder row: it let go between our two statements. A dead local holder, or our
+            # own session that was just cut off: it is about to end. Either way the lock is
+            # about to be free.
+            about_to_free = (
+                not holder.present
+                or holder.application_name == self._own_name()
+                or (parsed is not None and _is_dead_local_process(*parsed))
             )
             if about_to_free and loop.time() < patience_until:
                 await asyncio.sleep(_DEAD_HOLDER_POLL_SECONDS)
@@ -193,19 +197,24 @@ class AccountLock:
             log.info("account lock re-taken", account=self._account)
 
     async def release(self) -> None:
-        """Give the lock up and close the connection; idempotent."""
+        """Give the lock up at once, then close its session. Bounded: a stop must not hang on an
+        unreachable database (which ends the session, and so the lock, anyway). Idempotent."""
         connection = self._connection
         if connection is not None:
-            with contextlib.suppress(SQLAlchemyError, OSError, TimeoutError):
+            with contextlib.suppress(Exception):
                 await asyncio.wait_for(
                     connection.execute(
                         text("SELECT pg_advisory_unlock(:namespace, :key)"), self._params()
                     ),
-                    _CHECK_TIMEOUT_SECONDS,
+                    _SHUTDOWN_TIMEOUT_SECONDS,
                 )
-        await self._drop()
+        await self._drop(patience=_SHUTDOWN_TIMEOUT_SECONDS)
 
     # ----------------------------------------------------------------- internals
+
+    def _own_name(self) -> str:
+        # As PostgreSQL stores it: at most 63 bytes.
+        return _application_name(self._holder).encode()[:63].decode("utf-8", "ignore")
 
     def _params(self) -> dict[str, int]:
         return {"namespace": self._keys[0], "key": self._keys[1]}
@@ -243,15 +252,15 @@ class AccountLock:
             return _Holder(present=False)
         return _Holder(True, row.application_name or "", row.backend_start, row.client)
 
-    async def _drop(self) -> None:
+    async def _drop(self, *, patience: float = _CHECK_TIMEOUT_SECONDS) -> None:
         connection, self._connection = self._connection, None
         engine, self._engine = self._engine, None
         if connection is not None:
-            with contextlib.suppress(SQLAlchemyError, OSError, TimeoutError):
-                await asyncio.wait_for(connection.close(), _CHECK_TIMEOUT_SECONDS)
+            with contextlib.suppress(Exception):  # a dead session is closed either way
+                await asyncio.wait_for(connection.close(), patience)
         if engine is not None:
-            with contextlib.suppress(SQLAlchemyError, OSError):
-                await engine.dispose()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(engine.dispose(), patience)
 
 
 @dataclass(frozen=True, slots=True)
