@@ -328,7 +328,14 @@ def test_account_lock_lost_with_the_database_is_re_taken_or_if_usurped_the_daemo
         loop = asyncio.new_event_loop()
         try:
             usurper = loop.run_until_complete(terminate_and_usurp())
-            stdout, stderr = daemon.communicate(timeout=120)
+            try:
+                stdout, stderr = daemon.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                out, err = daemon.communicate()
+                raise AssertionError(
+                    f"the daemon did not exit:\n{out[-6000:]}\n{err[-6000:]}"
+                ) from None
         finally:
             if usurper is not None:
                 loop.run_until_complete(usurper.close())

@@ -17,7 +17,7 @@ from catalyst.ops.heartbeat import (
     presence_for,
 )
 from catalyst.store.engine import make_engine, make_session_factory
-from catalyst.store.records import HeartbeatRecord
+from catalyst.store.records import HeartbeatRecord, TradingStateRecord, TradingStatus
 from catalyst.store.repository import Store
 from catalyst.timekeeping.clock import SimClock
 
@@ -140,3 +140,46 @@ async def test_a_heartbeat_that_cannot_be_written_never_raises_and_keeps_beating
         await engine.dispose()
     assert slept == [5.0, 5.0, 5.0]
     assert heartbeat.beats == 0
+
+
+class CancelledMidWrite:
+    """A journal whose write cancels the heartbeat task just as the write completes."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+
+    async def get_trading_state(self) -> TradingStateRecord:
+        return TradingStateRecord(TradingStatus.ACTIVE, None, None, None, None)
+
+    async def record_heartbeat(self, beat: HeartbeatRecord) -> None:
+        assert self.task is not None
+        self.task.cancel()  # the supervisor's stop lands now
+
+    async def mark_heartbeat_stopped(
+        self, host: str, state_dir: str, pid: int, at: datetime
+    ) -> None:
+        pass
+
+
+async def test_a_stop_landing_as_a_beat_is_written_ends_the_heartbeat() -> None:
+    journal = CancelledMidWrite()
+
+    async def sleep(_seconds: float) -> None:
+        await asyncio.Event().wait()  # a swallowed cancellation would hang here forever
+
+    heartbeat = Heartbeat(
+        journal,
+        SimClock(NOW),
+        host="alpha",
+        state_dir="/srv/state",
+        pid=7,
+        version="0.1.0",
+        stopping=lambda: False,
+        sleep=sleep,
+    )
+    journal.task = asyncio.create_task(heartbeat.run())
+    done, _ = await asyncio.wait({journal.task}, timeout=30)
+    if not done:
+        journal.task.cancel()
+    assert done, "the heartbeat swallowed the cancellation and kept beating"
+    assert journal.task.cancelled()

@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 import structlog
 
 from catalyst.ports import Clock
-from catalyst.store.records import HeartbeatRecord
-from catalyst.store.repository import Store
+from catalyst.store.records import HeartbeatRecord, TradingStateRecord
 
 log = structlog.get_logger(__name__)
 
@@ -110,12 +110,30 @@ def others_alive(
     return [v for v in verdicts if v.alive]
 
 
+class HeartbeatJournal(Protocol):
+    """What the heartbeat needs of the store (`catalyst.store.repository.Store` has it)."""
+
+    async def get_trading_state(self) -> TradingStateRecord:
+        """The journal's trading state."""
+        ...
+
+    async def record_heartbeat(self, beat: HeartbeatRecord) -> None:
+        """Insert or overwrite the daemon's row."""
+        ...
+
+    async def mark_heartbeat_stopped(
+        self, host: str, state_dir: str, pid: int, at: datetime
+    ) -> None:
+        """Note a clean stop."""
+        ...
+
+
 class Heartbeat:
     """The task that writes this daemon's row every `HEARTBEAT_INTERVAL`."""
 
     def __init__(
         self,
-        store: Store,
+        store: HeartbeatJournal,
         clock: Clock,
         *,
         host: str,
@@ -147,7 +165,10 @@ class Heartbeat:
     async def beat_once(self) -> bool:
         """Write one beat; False (logged, never raised) when the journal cannot take it."""
         try:
-            await asyncio.wait_for(self._write(), _WRITE_TIMEOUT_SECONDS)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # lands as the write completes, and this loop would then outlive the stop.
+            async with asyncio.timeout(_WRITE_TIMEOUT_SECONDS):
+                await self._write()
         except Exception as exc:  # any failure: the heartbeat must never take the daemon down
             if not self._failing:
                 log.warning("heartbeat not written; retrying every beat", error=str(exc))
@@ -162,12 +183,10 @@ class Heartbeat:
     async def sign_off(self) -> None:
         """Mark a clean stop, so `status` says "stopped" at once rather than "silent" later."""
         with contextlib.suppress(Exception):  # best effort on the way out
-            await asyncio.wait_for(
-                self._store.mark_heartbeat_stopped(
+            async with asyncio.timeout(_SIGN_OFF_TIMEOUT_SECONDS):
+                await self._store.mark_heartbeat_stopped(
                     self._host, self._state_dir, self._pid, self._clock.now()
-                ),
-                _SIGN_OFF_TIMEOUT_SECONDS,
-            )
+                )
 
     async def _write(self) -> None:
         if self._stopping():

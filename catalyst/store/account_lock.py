@@ -148,7 +148,9 @@ class AccountLock:
         if connection is None:
             return False
         try:
-            await asyncio.wait_for(connection.execute(text("SELECT 1")), _CHECK_TIMEOUT_SECONDS)
+            # asyncio.timeout, not wait_for (3.11's can swallow a cancellation: see heartbeat).
+            async with asyncio.timeout(_CHECK_TIMEOUT_SECONDS):
+                await connection.execute(text("SELECT 1"))
         except Exception as exc:  # whatever the failure, that session's lock cannot be trusted
             log.warning(
                 "account lock: database connection lost; entries stop until it is re-taken",
@@ -202,12 +204,10 @@ class AccountLock:
         connection = self._connection
         if connection is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    connection.execute(
+                async with asyncio.timeout(_SHUTDOWN_TIMEOUT_SECONDS):
+                    await connection.execute(
                         text("SELECT pg_advisory_unlock(:namespace, :key)"), self._params()
-                    ),
-                    _SHUTDOWN_TIMEOUT_SECONDS,
-                )
+                    )
         await self._drop(patience=_SHUTDOWN_TIMEOUT_SECONDS)
 
     # ----------------------------------------------------------------- internals
@@ -257,10 +257,12 @@ class AccountLock:
         engine, self._engine = self._engine, None
         if connection is not None:
             with contextlib.suppress(Exception):  # a dead session is closed either way
-                await asyncio.wait_for(connection.close(), patience)
+                async with asyncio.timeout(patience):
+                    await connection.close()
         if engine is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(engine.dispose(), patience)
+                async with asyncio.timeout(patience):
+                    await engine.dispose()
 
 
 @dataclass(frozen=True, slots=True)
