@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
+from private_postgres import private_postgres, stop_quietly
 from sqlalchemy.engine import make_url
 
 from catalyst.domain.errors import InstanceLocked
@@ -124,3 +125,40 @@ async def test_lock_taken_by_another_daemon_meanwhile_stops_this_one(pg_url: str
     assert not lock.held
     assert lock.lost is not None
     assert "pid 5353 on host beta.example" in str(lock.lost)
+
+
+async def test_lock_is_re_taken_after_a_real_database_restart() -> None:
+    server = private_postgres()  # a private server: the shared one is never stopped
+    try:
+        await asyncio.to_thread(server.start)
+        url = server.url()
+        lock = AccountLock(url, "PA3FAKE00001", ALPHA)
+        await lock.acquire()
+        stopped: list[bool] = []
+
+        async def quick(_seconds: float) -> None:
+            await asyncio.sleep(0.1)
+
+        keeper = asyncio.create_task(lock.keep(lambda: stopped.append(True), sleep=quick))
+        try:
+            await asyncio.to_thread(server.stop)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while lock.held:  # the keeper notices: entries stop
+                assert loop.time() < deadline, "the lost connection was never noticed"
+                await asyncio.sleep(0.05)
+            await asyncio.to_thread(server.start)
+            while not lock.held:  # ... and re-takes the lock once the database is back
+                assert loop.time() < deadline + 60, "the lock was never re-taken"
+                assert not keeper.done(), "a database outage must never end the keeper"
+                await asyncio.sleep(0.05)
+            with pytest.raises(InstanceLocked, match=r"pid 4242 on host alpha\.example"):
+                await AccountLock(url, "PA3FAKE00001", BETA).acquire()
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+            await lock.release()
+        assert stopped == []
+        assert lock.lost is None
+    finally:
+        stop_quietly(server)
