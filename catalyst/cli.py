@@ -21,7 +21,7 @@ import click
 from catalyst import __version__
 from catalyst.config.loader import describe_settings, load_settings
 from catalyst.config.models import Settings
-from catalyst.domain.errors import CatalystError, ConfigError
+from catalyst.domain.errors import CatalystError, ConfigError, InstanceLocked
 from catalyst.logs import configure_logging
 from catalyst.redaction import redact_urls_in
 
@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 EXIT_CONFIG = 2
 EXIT_RUNTIME = 3
+EXIT_LOCKED = 10  # another daemon holds the state dir or the broker account (README)
+EXIT_NO_DAEMON = 11  # `flatten`: request left, but no live daemon is there to act on it
 
 config_option = click.option(
     "--config",
@@ -87,6 +89,8 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     except ConfigError as exc:
         _fail(f"config error: {exc}", EXIT_CONFIG)
+    except InstanceLocked as exc:
+        _fail(str(exc), EXIT_LOCKED)
     except CatalystError as exc:
         _fail(str(exc), EXIT_RUNTIME)
 
@@ -138,7 +142,7 @@ def run(config_dir: Path, simulated_clock: Any) -> None:
 @click.option("--quiet", is_flag=True, help="Only print the summary.")
 def demo(config_dir: Path, day: Any, database_url: str | None, quiet: bool) -> None:
     """Run one full simulated trading session in seconds (SQLite + exchange simulator)."""
-    from catalyst.daemon.entry import run_simulated_day
+    from catalyst.daemon.entry import run_demo
 
     settings = _settings(config_dir)
     configure_logging(
@@ -147,7 +151,9 @@ def demo(config_dir: Path, day: Any, database_url: str | None, quiet: bool) -> N
         stream=sys.stderr,
     )
     chosen: date | None = day.date() if day is not None else None
-    summary = _run(run_simulated_day(settings, day=chosen, database_url=database_url))
+    summary, isolated = _run(run_demo(settings, day=chosen, database_url=database_url))
+    if not quiet:
+        click.echo(f"demo state dir (isolated): {isolated.trading.paths.state_dir}", err=True)
     click.echo(summary.render())
 
 
@@ -168,11 +174,12 @@ def status(config_dir: Path, as_json: bool) -> None:
 @click.option("--reason", required=True, help="Why entries are paused (recorded).")
 def pause(config_dir: Path, reason: str) -> None:
     """Stop new entries (risk-watch and flattener keep working) until `resume`."""
-    from catalyst.daemon.entry import pause_entries
+    from catalyst.daemon.entry import absolute_state_dir, pause_entries
 
     settings = _settings(config_dir)
     path = pause_entries(settings, reason=reason, by=_operator())
-    click.echo(f"paused: new entries stop while {path} exists")
+    where = absolute_state_dir(settings)
+    click.echo(f"paused: new entries stop while {path} exists (state dir {where})")
 
 
 @main.command()
@@ -213,8 +220,10 @@ def flatten(config_dir: Path, reason: str, yes: bool) -> None:
             f"Close ALL positions ({settings.trading.broker.environment.value.upper()})?",
             abort=True,
         )
-    path = request_flatten(settings, reason=reason, by=_operator())
-    click.echo(f"flatten requested ({path}); the running daemon acts within seconds")
+    outcome = _run(request_flatten(settings, reason=reason, by=_operator()))
+    click.echo(outcome.render())
+    if not outcome.daemon_alive:
+        sys.exit(EXIT_NO_DAEMON)
 
 
 @main.group()

@@ -34,12 +34,13 @@ EXPECTED_TABLES = {
     "trading_state",
     "trading_state_history",
     "daily_equity",
+    "daemon_heartbeats",
     "alembic_version",
 }
 
 
-def test_head_revision_is_the_initial_schema_and_migrations_are_found() -> None:
-    assert head_revision() == "0001"
+def test_head_revision_is_the_heartbeat_table_and_migrations_are_found() -> None:
+    assert head_revision() == "0002"
     assert (migrations_directory() / "versions" / "0001_initial_schema.py").is_file()
 
 
@@ -90,7 +91,7 @@ async def test_check_schema_current_when_database_is_empty_names_revisions_and_t
     finally:
         await engine.dispose()
     message = str(raised.value)
-    assert "is not migrated (at revision none, need 0001)" in message
+    assert "is not migrated (at revision none, need 0002)" in message
     assert "run `catalyst db upgrade`" in message
     assert redact_url(db_url) in message
 

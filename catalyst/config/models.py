@@ -54,6 +54,8 @@ class TradingSessionConfig(_Frozen):
     mode: SessionMode = SessionMode.AUTONOMOUS
     auto_close_at_market_close: bool = True
     max_hold_time_minutes: Annotated[int, Field(gt=0, le=390)] = 180
+    # A `catalyst flatten` request older than this is never acted on (logged as expired).
+    flatten_request_max_age_seconds: Annotated[int, Field(gt=0, le=3600)] = 120
 
     @field_validator("mode", mode="before")
     @classmethod

@@ -104,7 +104,12 @@ async def build_components(
         flattener=flattener,
         notifier=alerts,
         max_hold=timedelta(minutes=settings.trading.trading_session.max_hold_time_minutes),
-        flatten_request=FlattenRequest(settings.trading.paths.state_dir),
+        flatten_request=FlattenRequest(
+            settings.trading.paths.state_dir,
+            max_age=timedelta(
+                seconds=settings.trading.trading_session.flatten_request_max_age_seconds
+            ),
+        ),
     )
     end_of_day = EndOfDayFlattener(
         clock=clock,

@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import structlog
+from sqlalchemy.engine import make_url
 
+from catalyst import __version__
 from catalyst.config.loader import database_url, load_settings
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
@@ -25,6 +29,8 @@ from catalyst.logs import configure_logging
 from catalyst.notify import build_notifier
 from catalyst.ops.failpoints import Failpoints
 from catalyst.ops.flatten_request import FlattenRequest
+from catalyst.ops.heartbeat import DaemonPresence, Heartbeat, others_alive, presence_for
+from catalyst.ops.instance_lock import LockHolder, StateDirLock
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
 from catalyst.ports import Broker, Clock
@@ -32,6 +38,7 @@ from catalyst.redaction import redact_url
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.reporting.summary import DaySummary, summarise_day
 from catalyst.sim.broker import SimBroker, build_sim_broker
+from catalyst.store.account_lock import AccountLock
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
@@ -43,6 +50,7 @@ log = structlog.get_logger(__name__)
 
 SIMULATION_START = time(8, 0)  # exchange time: before the 09:15 pre-market scan
 SIMULATION_TAIL = timedelta(minutes=5)  # run a little past the close to prove the book is flat
+DEMO_STATE_SUBDIR = "demo"
 
 
 def _broker_for(settings: Settings, calendar: ExchangeCalendar, clock: Clock) -> Broker:
@@ -57,7 +65,32 @@ async def upgrade_database_for(settings: Settings) -> str:
     """`catalyst db upgrade`: apply pending migrations; returns a one-line report."""
     url = database_url(settings)
     await asyncio.to_thread(upgrade_database, url)
-    return f"database at {redact_url(url)} is up to date"
+    return f"database at {redact_url(url)} is up to date ({_where(settings)})"
+
+
+async def run_demo(
+    settings: Settings, *, day: date | None, database_url: str | None = None
+) -> tuple[DaySummary, Settings]:
+    """`catalyst demo`: `run_simulated_day` on isolated state (see `demo_settings`), under the
+    demo's own state-dir lock. Returns the summary and the settings the demo ran with."""
+    isolated = demo_settings(settings)
+    lock = StateDirLock(isolated.trading.paths.state_dir, what="demo")
+    lock.acquire(LockHolder.this_process(RealClock().now()))
+    try:
+        summary = await run_simulated_day(isolated, day=day, database_url=database_url)
+    finally:
+        lock.release()
+    return summary, isolated
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """`settings` with its state (database, pause and flatten files, lock) moved to
+    `<state_dir>/demo`: a demo never reads, consumes or is paused by a real daemon's files."""
+    paths = settings.trading.paths.model_copy(
+        update={"state_dir": absolute_state_dir(settings) / DEMO_STATE_SUBDIR, "pause_file": None}
+    )
+    trading = settings.trading.model_copy(update={"paths": paths})
+    return settings.model_copy(update={"trading": trading})
 
 
 async def run_simulated_day(
@@ -137,6 +170,25 @@ def _fresh_demo_database(settings: Settings) -> str:
 async def run_live_daemon(
     settings: Settings, config_dir: Path, *, simulated_clock: AcceleratedClock | None = None
 ) -> None:
+    """`catalyst run`. Before anything else, the state dir's lock: a second daemon on the same
+    state dir stops here with `InstanceLocked` naming the holder (see `_trade_live`)."""
+    state_dir = absolute_state_dir(settings)
+    holder = LockHolder.this_process(RealClock().now())
+    state_lock = StateDirLock(state_dir)
+    state_lock.acquire(holder)
+    log.info("state dir locked", state_dir=str(state_dir), lock_file=str(state_lock.path))
+    try:
+        await _trade_live(settings, config_dir, simulated_clock, holder)
+    finally:
+        state_lock.release()
+
+
+async def _trade_live(
+    settings: Settings,
+    config_dir: Path,
+    simulated_clock: AcceleratedClock | None,
+    holder: LockHolder,
+) -> None:
     """`catalyst run`: the daemon on the wall clock, as systemd starts it.
 
     With `simulated_clock` (tests and rehearsals: `catalyst run --simulated-clock`) the daemon
@@ -162,8 +214,25 @@ async def run_live_daemon(
         calendar=calendar,
         notifier=build_notifier(settings, clock=clock),
         database_url=database_url(settings),
-        entries_stopped=lambda: supervisor.stopping,
+        # Entries also stop while the account lock is not (or no longer) held.
+        entries_stopped=lambda: (
+            supervisor.stopping or not (account_lock is None or account_lock.held)
+        ),
         failpoints=_failpoints(),
+    )
+    try:
+        account_lock = await _lock_account(settings, broker, holder)
+    except BaseException:
+        await components.close()
+        raise
+    heartbeat = Heartbeat(
+        components.store,
+        RealClock(),  # liveness is judged on the operator's wall clock, whatever the daemon's
+        host=holder.host,
+        state_dir=str(absolute_state_dir(settings)),
+        pid=holder.pid,
+        version=__version__,
+        stopping=lambda: supervisor.stopping,
     )
     supervisor = Supervisor(
         components,
@@ -171,6 +240,8 @@ async def run_live_daemon(
         simulated_until=until,
         watchdog_seconds=watchdog_interval(os.environ),
         refresh_calendar=calendar.refresh,
+        heartbeat=heartbeat,
+        account_lock=account_lock,
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -185,7 +256,35 @@ async def run_live_daemon(
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
+        await heartbeat.sign_off()
+        if account_lock is not None:
+            await account_lock.release()
         await components.close()
+    if account_lock is not None and account_lock.lost is not None:
+        raise account_lock.lost
+
+
+async def _lock_account(
+    settings: Settings, broker: Broker, holder: LockHolder
+) -> AccountLock | None:
+    """On PostgreSQL, the advisory lock of the broker's account, so that two hosts sharing one
+    database cannot both trade it. None on SQLite: a local file, one host's journal."""
+    url = database_url(settings)
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
+    try:
+        account = await broker.get_account()
+    except BrokerError as exc:
+        raise OperationalError(f"not trading: cannot read the broker account: {exc}") from exc
+    lock = AccountLock(url, account.account_number or "unnamed-account", holder)
+    await lock.acquire()
+    log.info("account locked", account=lock.account)
+    return lock
+
+
+def absolute_state_dir(settings: Settings) -> Path:
+    """The state dir every command acts on and reports, as an absolute path."""
+    return settings.trading.paths.state_dir.absolute()
 
 
 def _failpoints() -> Failpoints:
@@ -238,29 +337,90 @@ async def read_status(settings: Settings) -> StatusReport:
     try:
         await check_schema_current(engine)
         store = Store(make_session_factory(engine))
-        return await collect_status(settings, store, RealClock(), ExchangeCalendar())
+        return await collect_status(
+            settings,
+            store,
+            RealClock(),
+            ExchangeCalendar(),
+            host=socket.gethostname(),
+            state_dir=absolute_state_dir(settings),
+        )
     finally:
         await engine.dispose()
 
 
 def pause_entries(settings: Settings, *, reason: str, by: str) -> Path:
-    """`catalyst pause`: create the pause flag file."""
-    flag = PauseFlag(settings.trading.paths.resolved_pause_file)
+    """`catalyst pause`: create the pause flag file; returns its absolute path."""
+    flag = PauseFlag(settings.trading.paths.resolved_pause_file.absolute())
     flag.path.parent.mkdir(parents=True, exist_ok=True)
     flag.set(reason, by, RealClock().now())
     return flag.path
 
 
-def request_flatten(settings: Settings, *, reason: str, by: str) -> Path:
-    """`catalyst flatten`: leave a flatten request for the running daemon."""
-    request = FlattenRequest(settings.trading.paths.state_dir)
-    request.submit(reason, by, RealClock().now())
-    return request.path
+@dataclass(frozen=True, slots=True)
+class FlattenOutcome:
+    """What `catalyst flatten` did: the request it left, and whether a daemon will act on it."""
+
+    path: Path
+    max_age: timedelta
+    presence: DaemonPresence | None  # None: the journal could not be read
+    unknown_because: str | None = None
+    elsewhere: tuple[DaemonPresence, ...] = ()
+
+    @property
+    def daemon_alive(self) -> bool:
+        """True when a live daemon watches this state dir."""
+        return self.presence is not None and self.presence.alive
+
+    def render(self) -> str:
+        """The lines the CLI prints."""
+        seconds = f"{self.max_age.total_seconds():.0f} s"
+        lines = [f"flatten requested: {self.path} (it expires in {seconds})"]
+        if self.daemon_alive and self.presence is not None:
+            lines.append(f"daemon {self.presence.describe()}: it acts within seconds")
+            return "\n".join(lines)
+        if self.presence is None:
+            lines.append(f"cannot tell whether a daemon is running: {self.unknown_because}")
+        else:
+            lines.append(f"NO live daemon watches this state dir ({self.presence.describe()})")
+        lines += [
+            f"a daemon on host {p.beat.host} with state dir {p.beat.state_dir} is alive but "
+            "does not read this request"
+            for p in self.elsewhere
+            if p.beat is not None
+        ]
+        lines.append(f"nothing is flattened unless a daemon starts within {seconds}")
+        return "\n".join(lines)
+
+
+async def request_flatten(settings: Settings, *, reason: str, by: str) -> FlattenOutcome:
+    """`catalyst flatten`: leave a flatten request, then ask the journal's heartbeats whether a
+    live daemon watches this state dir to act on it."""
+    state_dir = absolute_state_dir(settings)
+    max_age = timedelta(seconds=settings.trading.trading_session.flatten_request_max_age_seconds)
+    request = FlattenRequest(state_dir, max_age=max_age)
+    now = RealClock().now()
+    request.submit(reason, by, now)
+    host = socket.gethostname()
+    engine = make_engine(database_url(settings))
+    try:
+        await check_schema_current(engine)
+        beats = await Store(make_session_factory(engine)).heartbeats()
+    except CatalystError as exc:
+        return FlattenOutcome(request.path, max_age, None, unknown_because=str(exc))
+    finally:
+        await engine.dispose()
+    return FlattenOutcome(
+        request.path,
+        max_age,
+        presence_for(beats, host, str(state_dir), now),
+        elsewhere=tuple(others_alive(beats, host, str(state_dir), now)),
+    )
 
 
 async def resume_trading(settings: Settings, *, ack: str | None, by: str) -> str:
     """`catalyst resume`: clear the pause flag; with an acknowledgement, clear a HALT."""
-    flag = PauseFlag(settings.trading.paths.resolved_pause_file)
+    flag = PauseFlag(settings.trading.paths.resolved_pause_file.absolute())
     engine = make_engine(database_url(settings))
     try:
         await check_schema_current(engine)
@@ -280,7 +440,7 @@ async def resume_trading(settings: Settings, *, ack: str | None, by: str) -> str
     if state.is_halted:
         parts.append(f"halt cleared by {by}")
     parts.append("pause flag removed" if cleared else "no pause flag was set")
-    return "; ".join(parts) + ": new entries allowed"
+    return "; ".join(parts) + f": new entries allowed ({_where(settings)})"
 
 
 async def halt_trading(settings: Settings, *, reason: str, by: str) -> str:
@@ -292,4 +452,13 @@ async def halt_trading(settings: Settings, *, reason: str, by: str) -> str:
         await store.halt(reason, by, RealClock().now())
     finally:
         await engine.dispose()
-    return f"HALTED by {by}: {reason}. Clear with: catalyst resume --ack '<why>'"
+    return (
+        f"HALTED by {by}: {reason}. Clear with: catalyst resume --ack '<why>' ({_where(settings)})"
+    )
+
+
+def _where(settings: Settings) -> str:
+    """Where a command acted: the absolute state dir and the database (password masked)."""
+    return (
+        f"state dir {absolute_state_dir(settings)}, database {redact_url(database_url(settings))}"
+    )

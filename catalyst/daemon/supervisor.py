@@ -2,7 +2,8 @@
 
 Long-lived tasks: the scheduler, the risk-watch, the order-event recorder (fills journaled as the
 broker pushes them, each waking the risk-watch), the end-of-day flattener, the periodic
-reconciler and the journal keeper (after a database outage: catch up, then reconcile at once).
+reconciler and the journal keeper (after a database outage: catch up, then reconcile at once);
+under `catalyst run` also the heartbeat and the keeper of the account lock.
 
 Start-up order matters: the database must be migrated, the journal reconciled with the broker
 (a failure stops the daemon before it trades), scans missed while the daemon was down settled (one
@@ -35,8 +36,10 @@ from catalyst.daemon.scheduling import (
 from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.models import TradingSession
 from catalyst.execution.order_events import OrderEventRecorder
+from catalyst.ops.heartbeat import Heartbeat
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.pipeline.runner import CycleReport
+from catalyst.store.account_lock import AccountLock
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.day_plan import DayPlan, plan_for
@@ -86,6 +89,8 @@ class Supervisor:
         watchdog_seconds: float | None = None,
         watchdog_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         refresh_calendar: Callable[[date], Awaitable[object]] | None = None,
+        heartbeat: Heartbeat | None = None,
+        account_lock: AccountLock | None = None,
     ) -> None:
         self._c = components
         self._systemd = systemd
@@ -94,6 +99,8 @@ class Supervisor:
         self._watchdog_seconds = watchdog_seconds
         self._watchdog_sleep = watchdog_sleep
         self._refresh_calendar = refresh_calendar
+        self._heartbeat = heartbeat
+        self._account_lock = account_lock
         self._reconcile_alarm = Alarm(components.clock, "reconciler")
         self._schedule_alarm = Alarm(components.clock, "scheduler")  # simulated driver
         self._rearm_schedule = asyncio.Event()  # APScheduler driver
@@ -197,6 +204,12 @@ class Supervisor:
                 group.create_task(c.notifier.deliver_forever(), name="alerts")
                 if self._watchdog_seconds is not None:
                     group.create_task(self._watchdog(self._watchdog_seconds), name="watchdog")
+                if self._heartbeat is not None:  # never raises: a bystander
+                    group.create_task(self._heartbeat.run(), name="heartbeat")
+                if self._account_lock is not None:  # lost to another daemon: a graceful stop
+                    group.create_task(
+                        self._account_lock.keep(self.request_stop), name="account-lock"
+                    )
         except* _StopRequested:
             pass
         await self._last_catch_up()

@@ -9,6 +9,7 @@
 - `JournalUnavailable`: the database cannot be reached for now; no new entries (an intent that
   cannot be journaled is not sent), the risk-watch keeps protecting the book from the broker
   alone, and the journal writes that can wait are deferred and made when it is back.
+- `InstanceLocked`: another daemon owns the state dir or the account; exit at once, start nothing.
 """
 
 from __future__ import annotations
@@ -107,3 +108,15 @@ class JournalUnavailable(OperationalError):
     Raised by the store instead of the driver's error (see `catalyst.store.unavailable`). A
     subclass of `OperationalError`, so code that cannot wait (the CLI, start-up) still stops on it.
     """
+
+
+class InstanceLocked(CatalystError):
+    """Another Catalyst daemon holds the state dir or the broker account: this one must not run.
+
+    The message names the holder (pid, host, since when). Nothing was started; exit at once.
+    """
+
+
+class InstanceLockLost(InstanceLocked):
+    """The account lock was lost (database restart) and another daemon took it meanwhile:
+    entries have stopped and the daemon exits so that only one trades the account."""

@@ -117,6 +117,8 @@ class Account:
     cash: Decimal
     buying_power: Decimal
     trading_blocked: bool = False
+    # The broker's account number: the key of the one-daemon-per-account lock.
+    account_number: str = ""
 
     @property
     def day_pnl(self) -> Decimal:

@@ -6,11 +6,14 @@ operator can always run it. Positions are the mirror the daemon last reconciled.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from catalyst.config.models import Settings
+from catalyst.ops.heartbeat import DaemonPresence, others_alive, presence_for
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ports import Clock
 from catalyst.reporting.pnl import realised_pnl
@@ -36,9 +39,18 @@ class StatusReport:
     unrealised_pnl: Decimal
     cycles_today: int
     next_scan: datetime | None
+    state_dir: str = ""
+    daemon: DaemonPresence | None = None  # this state dir's daemon, from its heartbeat
+    other_daemons: tuple[DaemonPresence, ...] = ()  # live ones elsewhere on this journal
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "state_dir": self.state_dir,
+            "daemon": self.daemon.as_dict() if self.daemon is not None else None,
+            "other_live_daemons": [
+                {**d.as_dict(), "state_dir": d.beat.state_dir if d.beat else None}
+                for d in self.other_daemons
+            ],
             "environment": self.environment,
             "session_mode": self.session_mode,
             "broker": self.broker,
@@ -74,6 +86,15 @@ class StatusReport:
         if self.halt_reason:
             state += f" ({self.halt_reason}; by {self.halted_by})"
         lines = [
+            f"state dir:      {self.state_dir}",
+            f"daemon:         {self.daemon.describe() if self.daemon else 'unknown'}",
+        ]
+        lines += [
+            f"  also alive on this database: host {d.beat.host}, state dir {d.beat.state_dir}"
+            for d in self.other_daemons
+            if d.beat is not None
+        ]
+        lines += [
             f"environment:    {self.environment.upper()} via {self.broker}",
             f"session mode:   {self.session_mode}",
             f"trading state:  {state}",
@@ -99,10 +120,20 @@ class StatusReport:
 
 
 async def collect_status(
-    settings: Settings, store: Store, clock: Clock, calendar: SessionCalendar
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    calendar: SessionCalendar,
+    *,
+    host: str | None = None,
+    state_dir: Path | None = None,
 ) -> StatusReport:
-    """Gather the status report as of `clock.now()`."""
+    """Gather the status report as of `clock.now()` (the daemon is judged by its heartbeat:
+    `host` and `state_dir` name the installation asked about, by default this one)."""
     now = clock.now()
+    host = host if host is not None else socket.gethostname()
+    where = str(state_dir if state_dir is not None else settings.trading.paths.state_dir.absolute())
+    beats = await store.heartbeats()
     day = now.astimezone(EXCHANGE_TZ).date()
     state = await store.get_trading_state()
     flag = PauseFlag(settings.trading.paths.resolved_pause_file)
@@ -128,4 +159,7 @@ async def collect_status(
             1 for c in await store.cycles_for_day(day) if c.status != CycleStatus.MISSED
         ),
         next_scan=trigger.get_next_fire_time(None, now),
+        state_dir=where,
+        daemon=presence_for(beats, host, where, now),
+        other_daemons=tuple(others_alive(beats, host, where, now)),
     )

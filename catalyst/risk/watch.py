@@ -253,7 +253,20 @@ class RiskWatch:
         if request is None:
             return
         now = self._clock.now()
-        message = "operator requested flatten: " + " / ".join(request.splitlines())
+        details = " / ".join(request.detail.splitlines())
+        if not request.is_fresh(now, self._flatten_request.max_age):
+            # Left while no daemon ran (or badly dated): never flatten today's book on it.
+            self._flatten_request.done()
+            message = (
+                f"operator flatten request EXPIRED, not acted on: made "
+                f"{request.age(now).total_seconds():.0f} s ago (at "
+                f"{request.requested_at.isoformat()}), max age "
+                f"{self._flatten_request.max_age.total_seconds():.0f} s: {details}"
+            )
+            log.warning(message)
+            await self._journal.record_risk_event("manual_flatten_expired", "warning", message, now)
+            return
+        message = "operator requested flatten: " + details
         log.warning(message)
         await self._journal.record_risk_event("manual_flatten", "warning", message, now)
         session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())

@@ -55,6 +55,7 @@ from catalyst.sim.ticks import price_from_float
 from catalyst.sim.util import MINUTE, exchange_midnight, require_aware
 
 _ORDER_ID_NAMESPACE = uuid.UUID("9a0c1e7e-3b1f-5c7a-9f62-2d5b8f0c4e11")
+SIM_ACCOUNT_NUMBER = "SIM000000001"  # one simulated account: its journal is one account's
 
 FillListener = Callable[[Fill], None]
 
@@ -481,6 +482,7 @@ class SimExchange:
             last_equity=self.last_equity,
             cash=self._account.cash,
             buying_power=self._buying_power(),
+            account_number=SIM_ACCOUNT_NUMBER,
         )
 
     def positions(self) -> list[Position]:

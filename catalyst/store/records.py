@@ -259,3 +259,24 @@ class TradingStateChange:
     changed_by: str
     changed_at: datetime
     halt_day: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatRecord:
+    """A running daemon's latest check-in: one row per (host, state dir), rewritten every beat.
+
+    `stopped_at` is set when the daemon stopped cleanly; a crashed one simply stops beating.
+    """
+
+    host: str
+    state_dir: str  # absolute
+    pid: int
+    version: str
+    trading_state: str  # the journal's trading state as the daemon last saw it, or "stopping"
+    started_at: datetime
+    beat_at: datetime
+    stopped_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware("started_at", self.started_at)
+        _require_aware("beat_at", self.beat_at)

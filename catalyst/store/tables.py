@@ -218,3 +218,19 @@ daily_equity = Table(
     Column("starting_equity", Money, nullable=False),
     Column("warned_at", UTCDateTime, nullable=True),
 )
+
+# Written every few seconds by a running daemon (`catalyst.ops.heartbeat`); read by `status`
+# and `flatten` to tell whether a daemon is there. One row per (host, state dir).
+daemon_heartbeats = Table(
+    "daemon_heartbeats",
+    metadata,
+    Column("host", String, primary_key=True),
+    Column("state_dir", String, primary_key=True),
+    Column("pid", Integer, nullable=False),
+    Column("version", String, nullable=False),
+    Column("trading_state", String, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),
+    Index(None, "beat_at"),
+)

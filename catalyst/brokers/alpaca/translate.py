@@ -150,6 +150,7 @@ def account_from_alpaca(account: TradeAccount) -> Account:
         trading_blocked=bool(
             account.trading_blocked or account.account_blocked or account.trade_suspended_by_user
         ),
+        account_number=account.account_number or str(account.id),
     )
 
 
