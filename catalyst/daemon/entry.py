@@ -18,12 +18,22 @@ import structlog
 from catalyst.config.loader import database_url, load_settings
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
+from catalyst.daemon.startup import Dependency, StartupWait, StopDuringStartup
 from catalyst.daemon.supervisor import Supervisor
-from catalyst.domain.errors import BrokerError, CatalystError, ConfigError, OperationalError
+from catalyst.domain.errors import (
+    BrokerAccessDenied,
+    BrokerError,
+    CatalystError,
+    ConfigError,
+    InvalidArgument,
+    OperationalError,
+    RetryableBrokerError,
+)
 from catalyst.domain.models import TradingSession
 from catalyst.logs import configure_logging
 from catalyst.notify import build_notifier
 from catalyst.ops.failpoints import Failpoints
+from catalyst.ops.filesystem import unusable_path
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
@@ -119,18 +129,27 @@ def _session_to_simulate(calendar: ExchangeCalendar, day: date | None) -> Tradin
     if day is None:
         today = RealClock().now().astimezone(EXCHANGE_TZ).date()
         return calendar.previous_session(today)
-    session = calendar.session(day)
+    try:
+        session = calendar.session(day)
+    except ValueError as exc:  # outside the years the calendar covers
+        raise InvalidArgument(f"--date: {exc}: pick a day within it") from exc
     if session is None:
-        raise CatalystError(f"{day.isoformat()} is not a trading day on the exchange calendar")
+        raise InvalidArgument(
+            f"--date: {day.isoformat()} is not a trading day on the exchange calendar "
+            "(a weekend or a holiday): pick a session day"
+        )
     return session
 
 
 def _fresh_demo_database(settings: Settings) -> str:
     state_dir = settings.trading.paths.state_dir
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / "demo.db"
-    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        leftover.unlink(missing_ok=True)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise unusable_path(exc, "state directory", state_dir) from exc
     return f"sqlite+aiosqlite:///{path}"
 
 
@@ -150,21 +169,38 @@ async def run_live_daemon(
     broker = _broker_for(settings, exchange_calendar, clock)
     # Session times as the broker itself reports them (Alpaca's calendar in paper and live).
     calendar = BrokerSessionCalendar(broker, exchange_calendar)
-    try:
-        await calendar.refresh(clock.now().astimezone(EXCHANGE_TZ).date())
-    except BrokerError as exc:
-        raise OperationalError(f"not trading: cannot read the broker's calendar: {exc}") from exc
     systemd = SystemdNotifier.from_environment(os.environ)
-    components = await build_components(
-        settings,
-        clock=clock,
-        broker=broker,
-        calendar=calendar,
-        notifier=build_notifier(settings, clock=clock),
-        database_url=database_url(settings),
-        entries_stopped=lambda: supervisor.stopping,
-        failpoints=_failpoints(),
-    )
+    notifier = build_notifier(settings, clock=clock)
+    failpoints = _failpoints()
+    loop = asyncio.get_running_loop()
+    # Until the supervisor exists, a SIGTERM ends the start-up waits below.
+    early_stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, early_stop.set)
+    wait = StartupWait(clock=clock, stop=early_stop, systemd=systemd, notifier=notifier)
+    try:
+        await wait.until_available(
+            Dependency.BROKER, lambda: _read_broker_calendar(calendar, clock)
+        )
+        components = await wait.until_available(
+            Dependency.DATABASE,
+            lambda: build_components(
+                settings,
+                clock=clock,
+                broker=broker,
+                calendar=calendar,
+                notifier=notifier,
+                database_url=database_url(settings),
+                entries_stopped=lambda: supervisor.stopping,
+                failpoints=failpoints,
+            ),
+        )
+    except StopDuringStartup:
+        log.info("stopped during start-up; nothing was started")
+        return
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
     supervisor = Supervisor(
         components,
         systemd=systemd,
@@ -172,20 +208,34 @@ async def run_live_daemon(
         watchdog_seconds=watchdog_interval(os.environ),
         refresh_calendar=calendar.refresh,
     )
-    loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, supervisor.request_stop)
+    if early_stop.is_set():  # signalled between the last wait and the handlers above
+        supervisor.request_stop()
     loop.add_signal_handler(
         signal.SIGHUP, lambda: _reload(components, supervisor, systemd, config_dir)
     )
     try:
         await supervisor.run()
+    except BrokerAccessDenied:
+        raise  # keeps its class: the exit code tells systemd a restart cannot help
     except OperationalError as exc:
         raise OperationalError(f"not trading: {exc}") from exc
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
         await components.close()
+
+
+async def _read_broker_calendar(calendar: BrokerSessionCalendar, clock: Clock) -> None:
+    """The broker's sessions from today on. A temporary failure propagates (start-up waits for
+    the broker); a refused API key stays BrokerAccessDenied; any other refusal stops start-up."""
+    try:
+        await calendar.refresh(clock.now().astimezone(EXCHANGE_TZ).date())
+    except RetryableBrokerError:
+        raise
+    except BrokerError as exc:
+        raise OperationalError(f"not trading: cannot read the broker's calendar: {exc}") from exc
 
 
 def _failpoints() -> Failpoints:
@@ -246,7 +296,6 @@ async def read_status(settings: Settings) -> StatusReport:
 def pause_entries(settings: Settings, *, reason: str, by: str) -> Path:
     """`catalyst pause`: create the pause flag file."""
     flag = PauseFlag(settings.trading.paths.resolved_pause_file)
-    flag.path.parent.mkdir(parents=True, exist_ok=True)
     flag.set(reason, by, RealClock().now())
     return flag.path
 
@@ -285,6 +334,8 @@ async def resume_trading(settings: Settings, *, ack: str | None, by: str) -> str
 
 async def halt_trading(settings: Settings, *, reason: str, by: str) -> str:
     """`catalyst halt`: latch HALTED in the database (the daemon stops entering within seconds)."""
+    if not reason.strip():
+        raise InvalidArgument("--reason: a halt needs a reason (it is recorded): say why")
     engine = make_engine(database_url(settings))
     try:
         await check_schema_current(engine)

@@ -17,7 +17,7 @@ class FlattenRequest:
     """The request file. Reuses the pause flag's atomic write; only the meaning differs."""
 
     def __init__(self, state_dir: Path) -> None:
-        self._file = PauseFlag(state_dir / "FLATTEN", word="requested")
+        self._file = PauseFlag(state_dir / "FLATTEN", word="requested", name="flatten request")
 
     @property
     def path(self) -> Path:
