@@ -18,7 +18,7 @@ import structlog
 from catalyst.config.loader import database_url, load_settings
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
-from catalyst.daemon.startup import Dependency, StartupWait, StopDuringStartup
+from catalyst.daemon.startup import Dependency, StartupStop, StartupWait, StopDuringStartup
 from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.errors import (
     BrokerAccessDenied,
@@ -174,9 +174,9 @@ async def run_live_daemon(
     failpoints = _failpoints()
     loop = asyncio.get_running_loop()
     # Until the supervisor exists, a SIGTERM ends the start-up waits below.
-    early_stop = asyncio.Event()
+    early_stop = StartupStop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, early_stop.set)
+        loop.add_signal_handler(signum, early_stop.request)
     wait = StartupWait(clock=clock, stop=early_stop, systemd=systemd, notifier=notifier)
     try:
         await wait.until_available(
@@ -210,7 +210,7 @@ async def run_live_daemon(
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, supervisor.request_stop)
-    if early_stop.is_set():  # signalled between the last wait and the handlers above
+    if early_stop.requested:  # signalled between the last wait and the handlers above
         supervisor.request_stop()
     loop.add_signal_handler(
         signal.SIGHUP, lambda: _reload(components, supervisor, systemd, config_dir)

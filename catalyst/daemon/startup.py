@@ -17,7 +17,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import structlog
 
@@ -25,7 +25,7 @@ from catalyst.domain.errors import DatabaseUnavailable, RetryableBrokerError
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.ports import Clock, Notifier
 
-__all__ = ["Backoff", "Dependency", "StartupWait", "StopDuringStartup"]
+__all__ = ["Backoff", "Dependency", "StartupStop", "StartupWait", "StopDuringStartup", "StopSignal"]
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +47,49 @@ class Dependency(Enum):
 
 class StopDuringStartup(Exception):  # a request, not an error
     """A stop (SIGTERM) was requested while start-up waited: exit cleanly, nothing started."""
+
+
+class StopSignal(Protocol):
+    """How start-up learns of a stop request while it waits."""
+
+    async def unless_requested(self, work: Awaitable[T]) -> T:
+        """`work`'s outcome, or (with `work` cancelled) an exception once a stop is requested."""
+        ...
+
+
+class StartupStop:
+    """A stop request as an `asyncio.Event` (set by the SIGTERM/SIGINT handlers)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    @property
+    def requested(self) -> bool:
+        """True once a stop was requested."""
+        return self._event.is_set()
+
+    def request(self) -> None:
+        """Ask start-up to stop (signal handlers call this)."""
+        self._event.set()
+
+    async def unless_requested(self, work: Awaitable[T]) -> T:
+        """`work`'s outcome if it finishes first; StopDuringStartup, `work` cancelled, if a stop
+        is requested first (or was already)."""
+        if self._event.is_set():
+            if asyncio.iscoroutine(work):
+                work.close()  # never started: no "was never awaited" warning
+            raise StopDuringStartup
+        task = asyncio.ensure_future(work)
+        stopper = asyncio.ensure_future(self._event.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pending in (task, stopper):
+                pending.cancel()
+            await asyncio.gather(task, stopper, return_exceptions=True)
+        if task.done() and not task.cancelled():
+            return task.result()  # finished first (or together with the stop): keep its outcome
+        raise StopDuringStartup
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +115,14 @@ class StartupWait:
         self,
         *,
         clock: Clock,
-        stop: asyncio.Event,
+        stop: StopSignal,
         systemd: SystemdNotifier,
         notifier: Notifier,
         backoff: Backoff | None = None,
         alert_after_seconds: float = ALERT_AFTER_SECONDS,
         rng: random.Random | None = None,
     ) -> None:
-        """`stop` is set by the signal handlers; `rng` makes the jitter repeatable in tests."""
+        """`stop` ends the wait when a stop is requested; `rng` makes the jitter repeatable."""
         self._clock = clock
         self._stop = stop
         self._systemd = systemd
@@ -91,8 +134,8 @@ class StartupWait:
     async def until_available(self, what: Dependency, attempt: Callable[[], Awaitable[T]]) -> T:
         """`await attempt()` until it does not fail temporarily; its result.
 
-        Raises `StopDuringStartup` when a stop is requested first, and any non-temporary error of
-        `attempt` at once.
+        Raises what `stop.unless_requested` raises when a stop is requested first (the attempt or
+        the sleep is cancelled), and any non-temporary error of `attempt` at once.
         """
         started = self._clock.now()
         failures = 0
@@ -100,7 +143,7 @@ class StartupWait:
         alerted = False
         while True:
             try:
-                result = await self._unless_stopped(attempt())
+                result = await self._stop.unless_requested(attempt())
             except TEMPORARY_ERRORS as exc:
                 failures += 1
                 error = str(exc)
@@ -110,7 +153,7 @@ class StartupWait:
                     last_error = error
                 if not alerted and waited >= self._alert_after:
                     alerted = True
-                    await self._unless_stopped(
+                    await self._stop.unless_requested(
                         self._notifier.notify(
                             f"Catalyst is waiting for the {what.value}",
                             f"Not trading: the {what.value} has been unavailable for "
@@ -121,7 +164,7 @@ class StartupWait:
                 delay = self._backoff.delay(failures, self._rng)
                 self._systemd.status(f"waiting for the {what.value}: {error}")
                 self._systemd.extend_timeout(delay + ATTEMPT_ALLOWANCE_SECONDS)
-                await self._unless_stopped(self._clock.sleep(delay))
+                await self._stop.unless_requested(self._clock.sleep(delay))
                 continue
             if failures:
                 waited = (self._clock.now() - started).total_seconds()
@@ -129,28 +172,10 @@ class StartupWait:
                     f"the {what.value} is available", attempts=failures + 1, waited=round(waited, 1)
                 )
                 if alerted:
-                    await self._unless_stopped(
+                    await self._stop.unless_requested(
                         self._notifier.notify(
                             f"Catalyst: the {what.value} is back",
                             f"The {what.value} answered after {waited:.0f} s; start-up goes on.",
                         )
                     )
             return result
-
-    async def _unless_stopped(self, work: Awaitable[T]) -> T:
-        """`work`'s result, or StopDuringStartup (with `work` cancelled) if a stop comes first."""
-        if self._stop.is_set():
-            if asyncio.iscoroutine(work):
-                work.close()  # never started: no "was never awaited" warning
-            raise StopDuringStartup
-        task = asyncio.ensure_future(work)
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pending in (task, stopper):
-                pending.cancel()
-            await asyncio.gather(task, stopper, return_exceptions=True)
-        if task.done() and not task.cancelled():
-            return task.result()  # finished first (or together with the stop): keep its outcome
-        raise StopDuringStartup
