@@ -1,8 +1,8 @@
-"""`catalyst run` started before its database answers: it waits (log, STATUS, EXTEND_TIMEOUT_USEC),
-starts once the database is there, and a SIGTERM during the wait ends it at once.
+"""`catalyst run` started before its database or broker answers: it waits (log, STATUS,
+EXTEND_TIMEOUT_USEC), starts once they are there, and a SIGTERM during the wait ends it at once.
 
 The database "comes up" when the test starts a TCP forwarder to the real PostgreSQL on the port the
-daemon was given, which until then is closed.
+daemon was given, which until then is closed; the broker when `catalyst fake-alpaca` starts there.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from catalyst.store.migrate import upgrade_database
 
 DEADLINE = 90.0  # wall seconds for anything the daemon should do by itself
 STOP_BOUND = 10.0  # the documented bound for a stop requested during start-up
+CATALYST = [sys.executable, "-m", "catalyst"]
+BROKER_KEYS = {"APCA_API_KEY_ID": "key-id", "APCA_API_SECRET_KEY": "secret-key"}
 
 
 def _closed_port() -> int:
@@ -77,19 +79,21 @@ class Forwarder:
 class Daemon:
     """A `catalyst run` process, its stdout log lines and its sd_notify datagrams."""
 
-    def __init__(self, tmp_path: Path, database_url: str) -> None:
-        config = _config_dir(tmp_path, simulation__symbols=200)
+    def __init__(
+        self, tmp_path: Path, database_url: str | None = None, **overrides: object
+    ) -> None:
+        config = _config_dir(tmp_path, simulation__symbols=200, **overrides)
+        self.config = config
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(str(tmp_path / "notify.sock"))
         self.notify.settimeout(0.2)
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "CATALYST_"))}
-        env = {
-            **clean,
-            "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
-            "CATALYST_DATABASE_URL": database_url,
-        }
+        env = {**clean, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"), **BROKER_KEYS}
+        if database_url is not None:
+            env["CATALYST_DATABASE_URL"] = database_url
+        self.env = env
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "catalyst", "run", "--config", str(config)],
+            [*CATALYST, "run", "--config", str(config)],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,
@@ -188,4 +192,47 @@ def test_sigterm_while_waiting_for_the_database_ends_run_at_once(
     assert daemon.process.returncode == 0, stderr
     assert took < STOP_BOUND, f"took {took:.1f} s to stop"
     assert any("stopped during start-up" in line for line in daemon.lines)
+    assert "Traceback" not in stderr
+
+
+def test_run_waits_for_a_broker_that_comes_up_later_then_starts(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    port = _closed_port()
+    url = f"http://127.0.0.1:{port}"
+    daemon = Daemon(
+        tmp_path, broker__kind="alpaca", broker__trading_base_url=url, broker__data_base_url=url
+    )
+    daemons.append(daemon)
+    upgraded = subprocess.run(
+        [*CATALYST, "db", "upgrade", "--config", str(daemon.config)],
+        env=daemon.env,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+
+    daemon.log_until('"event": "waiting for the broker"')
+    daemon.notified_until("STATUS=waiting for the broker:")
+    server = subprocess.Popen(
+        [*CATALYST, "fake-alpaca", "--port", str(port), "--config", str(daemon.config)],
+        env=daemon.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        daemon.log_until('"event": "the broker is available"')
+        daemon.notified_until("READY=1")
+        daemon.process.send_signal(signal.SIGTERM)
+        daemon.process.wait(timeout=DEADLINE)
+    finally:
+        server.terminate()
+        server.communicate(timeout=DEADLINE)
+    stderr = daemon.close()
+
+    assert daemon.process.returncode == 0, stderr
+    assert any("start-up reconciliation done" in line for line in daemon.lines)
     assert "Traceback" not in stderr
