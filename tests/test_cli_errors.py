@@ -175,6 +175,12 @@ def state_dir_missing_under_read_only_parent(
     return str(parent / "state")
 
 
+def pause_flag_is_a_directory(ws: Workspace, _read_only: Callable[[Path], list[str]]) -> str:
+    upgrade_database(f"sqlite:///{ws.state / 'catalyst.db'}")
+    (ws.state / "PAUSE").mkdir()
+    return str(ws.state / "PAUSE")
+
+
 def corrupt_database(ws: Workspace, _read_only: Callable[[Path], list[str]]) -> str:
     ws.state.mkdir()
     (ws.state / "catalyst.db").write_bytes(os.urandom(64 * 1024))
@@ -253,6 +259,7 @@ CASES: list[tuple[str, Setup, tuple[str, ...], ExitCode]] = [
         ("status",),
         ExitCode.ACCESS,
     ),
+    ("status/pause-flag-is-a-dir", pause_flag_is_a_directory, ("status",), ExitCode.ACCESS),
     # a corrupt database: random bytes
     ("status/corrupt", corrupt_database, ("status",), ExitCode.DATABASE_CORRUPT),
     ("run/corrupt", corrupt_database, ("run",), ExitCode.DATABASE_CORRUPT),

@@ -101,12 +101,15 @@ class PauseFlag:
     def describe(self) -> str | None:
         """The flag's recorded details, or None when not paused.
 
-        A hand-made empty flag reads as "paused (no details recorded)".
+        A hand-made empty flag reads as "paused (no details recorded)". `StorageUnusable`,
+        naming the path, when it exists but cannot be read.
         """
         try:
             text = self._path.read_text(encoding="utf-8", errors="replace").strip()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except OSError as exc:  # unreadable, or a directory where the flag should be
+            raise unusable_path(exc, self._name, self._path) from exc
         return text or f"{self._word} (no details recorded)"
 
 
