@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import sys
+import traceback
 from collections.abc import Coroutine
 from datetime import date
 from pathlib import Path
@@ -102,9 +103,11 @@ def _unexpected(exc: Exception, command: str | None) -> NoReturn:
         raise exc
     if command == "run":  # the daemon's log is the journal: keep the traceback there
         structlog.get_logger(__name__).error("unexpected error", exc_info=exc)
-    detail = f"{type(exc).__name__}: {exc}".strip().replace("\n", " ")
+    # The type and where it happened, not the message: that might quote a secret (a URL).
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
     _fail(
-        f"unexpected error ({detail}); this is a bug, please report it "
+        f"unexpected error ({type(exc).__name__}{where}); this is a bug, please report it "
         f"with the output of the same command run with {DEBUG_VARIABLE}=1",
         ExitCode.INTERNAL,
     )
