@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError
 
 from catalyst.domain.errors import (
     DatabaseCorrupt,
@@ -71,7 +71,7 @@ def translate_database_error(exc: BaseException, url: str | URL) -> StorageError
         sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
         if isinstance(sqlstate, str):
             return _postgres(sqlstate, str(orig), where, parsed.database)
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):  # connection lost
             return DatabaseUnavailable(f"{where} dropped the connection ({orig}): is it running?")
         return None
     if isinstance(exc, OSError):
