@@ -142,6 +142,8 @@ class StartupWait:
         last_error: str | None = None
         alerted = False
         while True:
+            # systemd's start timeout covers the attempt too (a black-holed host can take a minute).
+            self._systemd.extend_timeout(ATTEMPT_ALLOWANCE_SECONDS)
             try:
                 result = await self._stop.unless_requested(attempt())
             except TEMPORARY_ERRORS as exc:
