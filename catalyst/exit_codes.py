@@ -17,6 +17,7 @@ from catalyst.domain.errors import (
     DatabaseNotMigratedError,
     DatabaseUnavailable,
     InvalidArgument,
+    JournalUnavailable,
     RetryableBrokerError,
     StorageUnusable,
 )
@@ -63,7 +64,7 @@ _BY_CLASS: tuple[tuple[type[CatalystError] | tuple[type[CatalystError], ...], Ex
     (DatabaseNotMigratedError, ExitCode.DATABASE_NOT_MIGRATED),
     (DatabaseCorrupt, ExitCode.DATABASE_CORRUPT),
     ((StorageUnusable, BrokerAccessDenied), ExitCode.ACCESS),
-    ((DatabaseUnavailable, RetryableBrokerError), ExitCode.UNAVAILABLE),
+    ((DatabaseUnavailable, JournalUnavailable, RetryableBrokerError), ExitCode.UNAVAILABLE),
     (CatalystError, ExitCode.OPERATIONAL),
 )
 

@@ -2,8 +2,9 @@
 
 A daemon started at boot may come up before PostgreSQL or the network does. Exiting would put
 systemd into a restart loop that ends, after StartLimitBurst, with the daemon dead for good; so a
-temporary failure (`DatabaseUnavailable`, `RetryableBrokerError`) is retried with capped
-exponential backoff and jitter, on the injected clock, until it succeeds or a stop is requested.
+temporary failure (`DatabaseUnavailable`, `JournalUnavailable`, `RetryableBrokerError`) is retried
+with capped exponential backoff and jitter, on the injected clock, until it succeeds or a stop is
+requested.
 Meanwhile systemd's STATUS says what is awaited, EXTEND_TIMEOUT_USEC keeps its start timeout from
 killing the wait, the log has one line per change of error, and a person is alerted once the wait
 has gone on for a while. Anything else (a refused login, a corrupt or unmigrated database) is
@@ -21,7 +22,7 @@ from typing import Protocol, TypeVar
 
 import structlog
 
-from catalyst.domain.errors import DatabaseUnavailable, RetryableBrokerError
+from catalyst.domain.errors import DatabaseUnavailable, JournalUnavailable, RetryableBrokerError
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.ports import Clock, Notifier
 
@@ -31,7 +32,7 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-TEMPORARY_ERRORS = (DatabaseUnavailable, RetryableBrokerError)
+TEMPORARY_ERRORS = (DatabaseUnavailable, JournalUnavailable, RetryableBrokerError)
 ALERT_AFTER_SECONDS = 300.0  # a boot-time race resolves in seconds; five minutes needs a person
 # Wall time systemd is asked to allow for one attempt on top of the backoff delay: asyncpg's own
 # connect timeout is 60 s, the broker adapter retries its reads for a while too.

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import DBAPIError
 
 from catalyst.domain.errors import (
     DatabaseCorrupt,
@@ -33,6 +33,7 @@ from catalyst.domain.errors import (
 from catalyst.ops.filesystem import unusable_path
 from catalyst.redaction import redact_url
 from catalyst.store.engine import sqlite_path
+from catalyst.store.unavailable import is_journal_unavailable
 
 __all__ = ["database_errors", "translate_database_error"]
 
@@ -71,7 +72,7 @@ def translate_database_error(exc: BaseException, url: str | URL) -> StorageError
         sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
         if isinstance(sqlstate, str):
             return _postgres(sqlstate, str(orig), where, parsed.database)
-        if exc.connection_invalidated or isinstance(exc, InterfaceError):  # connection lost
+        if is_journal_unavailable(exc):  # the one definition of "cannot be reached for now"
             return DatabaseUnavailable(f"{where} dropped the connection ({orig}): is it running?")
         return None
     if isinstance(exc, OSError):
