@@ -1,7 +1,9 @@
 """The `catalyst` command line: thin wrappers over the daemon's entry points.
 
-Every expected failure (bad config, un-migrated database, broker refusal) ends as one clear line on
-stderr and a non-zero exit code, never a traceback.
+Every failure ends as one line on stderr and an exit code from `catalyst.exit_codes`, never a
+traceback: a usage mistake, a Catalyst error (bad config, unreachable or unmigrated database, broker
+refusal), and even a bug, which the last-resort handler reports as such (CATALYST_DEBUG=1 shows its
+traceback; the daemon also logs it to its journal).
 """
 
 from __future__ import annotations
@@ -11,26 +13,26 @@ import getpass
 import json
 import os
 import sys
+import traceback
 from collections.abc import Coroutine
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+import structlog
 
 from catalyst import __version__
 from catalyst.config.loader import describe_settings, load_settings
 from catalyst.config.models import Settings
-from catalyst.domain.errors import CatalystError, ConfigError, InstanceLocked
+from catalyst.domain.errors import CatalystError, ConfigError
+from catalyst.exit_codes import ExitCode, exit_code_for
 from catalyst.logs import configure_logging
 from catalyst.redaction import redact_urls_in
 
 T = TypeVar("T")
 
-EXIT_CONFIG = 2
-EXIT_RUNTIME = 3
-EXIT_LOCKED = 10  # another daemon holds the state dir or the broker account (README)
-EXIT_NO_DAEMON = 11  # `flatten`: request left, but no live daemon is there to act on it
+DEBUG_VARIABLE = "CATALYST_DEBUG"  # =1: let an unexpected error's traceback through
 
 config_option = click.option(
     "--config",
@@ -69,30 +71,78 @@ simulated_clock_option = click.option(
 )
 
 
+def _non_blank(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Refuse an empty or blank text (a `--reason` is recorded and must say something)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty: say why (it is recorded)")
+    return value
+
+
+def _async_database_url(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    """A `--database-url` on the async driver (`sqlite:///x` is accepted), or a usage error."""
+    if value is None:
+        return None
+    from catalyst.store.engine import async_database_url
+
+    try:
+        return async_database_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"catalyst: {redact_urls_in(message)}", err=True)  # an error may quote a URL
     sys.exit(code)
 
 
+def _unexpected(exc: Exception, command: str | None) -> NoReturn:
+    """The last resort: a bug. One line, unless CATALYST_DEBUG=1 asks for the traceback."""
+    if os.environ.get(DEBUG_VARIABLE) == "1":
+        raise exc
+    if command == "run":  # the daemon's log is the journal: keep the traceback there
+        structlog.get_logger(__name__).error("unexpected error", exc_info=exc)
+    # The type and where it happened, not the message: that might quote a secret (a URL).
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    _fail(
+        f"unexpected error ({type(exc).__name__}{where}); this is a bug, please report it "
+        f"with the output of the same command run with {DEBUG_VARIABLE}=1",
+        ExitCode.INTERNAL,
+    )
+
+
+class _OneLineErrors(click.Group):
+    """The top-level group: every failure of a command ends as one line and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, mapping its failures onto `ExitCode`s."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "catalyst"
+            click.echo(f"{where}: {exc.format_message()} (see `{where} --help`)", err=True)
+            sys.exit(ExitCode.USAGE)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ConfigError as exc:
+            _fail(f"config error: {exc}", exit_code_for(exc))
+        except CatalystError as exc:
+            _fail(str(exc), exit_code_for(exc))
+        except Exception as exc:  # the last resort, see _unexpected
+            _unexpected(exc, ctx.invoked_subcommand)
+
+
 def _settings(config_dir: Path) -> Settings:
-    try:
-        settings = load_settings(config_dir, os.environ)
-    except ConfigError as exc:
-        _fail(f"config error: {exc}", EXIT_CONFIG)
+    settings = load_settings(config_dir, os.environ)  # a ConfigError ends in _OneLineErrors
     for warning in settings.warnings:
         click.echo(f"catalyst: config warning: {warning}", err=True)
     return settings
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(coro)
-    except ConfigError as exc:
-        _fail(f"config error: {exc}", EXIT_CONFIG)
-    except InstanceLocked as exc:
-        _fail(str(exc), EXIT_LOCKED)
-    except CatalystError as exc:
-        _fail(str(exc), EXIT_RUNTIME)
+    return asyncio.run(coro)
 
 
 def _operator() -> str:
@@ -102,7 +152,7 @@ def _operator() -> str:
         return "unknown"
 
 
-@click.group()
+@click.group(cls=_OneLineErrors)
 @click.version_option(__version__, prog_name="catalyst")
 def main() -> None:
     """Catalyst: autonomous intraday trading daemon for US equities."""
@@ -137,6 +187,7 @@ def run(config_dir: Path, simulated_clock: Any) -> None:
     "--database-url",
     default=None,
     envvar="CATALYST_DEMO_DATABASE_URL",
+    callback=_async_database_url,
     help="Database for the demo (default: a fresh SQLite file in the state directory).",
 )
 @click.option("--quiet", is_flag=True, help="Only print the summary.")
@@ -171,7 +222,9 @@ def status(config_dir: Path, as_json: bool) -> None:
 
 @main.command()
 @config_option
-@click.option("--reason", required=True, help="Why entries are paused (recorded).")
+@click.option(
+    "--reason", required=True, callback=_non_blank, help="Why entries are paused (recorded)."
+)
 def pause(config_dir: Path, reason: str) -> None:
     """Stop new entries (risk-watch and flattener keep working) until `resume`."""
     from catalyst.daemon.entry import absolute_state_dir, pause_entries
@@ -197,7 +250,9 @@ def resume(config_dir: Path, ack: str | None) -> None:
 
 @main.command()
 @config_option
-@click.option("--reason", required=True, help="Why trading is halted (recorded).")
+@click.option(
+    "--reason", required=True, callback=_non_blank, help="Why trading is halted (recorded)."
+)
 def halt(config_dir: Path, reason: str) -> None:
     """Latch HALTED: no new entries until `resume --ack`. Does not close positions."""
     from catalyst.daemon.entry import halt_trading
@@ -208,7 +263,12 @@ def halt(config_dir: Path, reason: str) -> None:
 
 @main.command()
 @config_option
-@click.option("--reason", required=True, help="Why everything is being closed (recorded).")
+@click.option(
+    "--reason",
+    required=True,
+    callback=_non_blank,
+    help="Why everything is being closed (recorded).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def flatten(config_dir: Path, reason: str, yes: bool) -> None:
     """Ask the running daemon to cancel every order and close every position."""
@@ -223,7 +283,7 @@ def flatten(config_dir: Path, reason: str, yes: bool) -> None:
     outcome = _run(request_flatten(settings, reason=reason, by=_operator()))
     click.echo(outcome.render())
     if not outcome.daemon_alive:
-        sys.exit(EXIT_NO_DAEMON)
+        sys.exit(ExitCode.NO_DAEMON)
 
 
 @main.group()
@@ -270,7 +330,7 @@ def broker_check(config_dir: Path) -> None:
 
     settings = _settings(config_dir)
     if settings.trading.broker.kind != "alpaca":
-        _fail("broker check needs broker.kind: alpaca in trading_config.yaml", EXIT_CONFIG)
+        _fail("broker check needs broker.kind: alpaca in trading_config.yaml", ExitCode.USAGE)
 
     async def check() -> list[str]:
         clock = RealClock()

@@ -21,10 +21,10 @@ from aiohttp import web
 from catalyst.brokers.alpaca import AlpacaBroker, make_clients
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.domain.errors import (
+    BrokerAccessDenied,
     DuplicateClientOrderId,
     InsufficientBuyingPower,
     NotFound,
-    OperationalError,
     OrderRejected,
     RetryableBrokerError,
     UnknownOrderOutcome,
@@ -201,7 +201,7 @@ def error(status: int, message: str, code: int = 42210000, **headers: str) -> Re
         (error(422, "client_order_id must be unique", 40010001), DuplicateClientOrderId),
         (error(422, "invalid limit_price 290.123. sub-penny increment"), OrderRejected),
         (error(403, "potential wash trade detected. use complex orders", 40310000), OrderRejected),
-        (error(401, "unauthorized", 40110000), OperationalError),
+        (error(401, "unauthorized", 40110000), BrokerAccessDenied),
     ],
 )
 async def test_submit_when_alpaca_fails_translates_and_never_resends(

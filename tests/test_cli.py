@@ -13,6 +13,8 @@ import pytest
 import yaml
 from support import CONFIG_DIR
 
+from catalyst.exit_codes import ExitCode
+
 CATALYST = [sys.executable, "-m", "catalyst"]
 SECRET = "s3cr3t-value-never-printed"
 
@@ -53,7 +55,7 @@ def test_bad_config_exits_non_zero_naming_file_and_key_and_starts_nothing(tmp_pa
 
     result = _run("run", "--config", str(config), cwd=tmp_path)
 
-    assert result.returncode == 2
+    assert result.returncode == ExitCode.USAGE
     assert "risk_parameters.yaml" in result.stderr
     assert "risk_limits.max_positions" in result.stderr
     assert "Traceback" not in result.stderr
@@ -63,7 +65,7 @@ def test_bad_config_exits_non_zero_naming_file_and_key_and_starts_nothing(tmp_pa
 def test_run_refuses_an_unmigrated_database_with_a_clear_message(tmp_path: Path) -> None:
     config = _config_dir(tmp_path)
     result = _run("run", "--config", str(config), cwd=tmp_path)
-    assert result.returncode == 3
+    assert result.returncode == ExitCode.DATABASE_NOT_MIGRATED
     assert "not migrated" in result.stderr
     assert "catalyst db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
@@ -95,7 +97,7 @@ def test_operator_commands_pause_halt_resume_and_status(tmp_path: Path) -> None:
     assert "reason: earnings week)" in text
 
     refused = _run("resume", "--config", str(config), cwd=tmp_path)
-    assert refused.returncode == 3
+    assert refused.returncode == ExitCode.OPERATIONAL
     assert "--ack" in refused.stderr
     assert (tmp_path / "state" / "PAUSE").exists(), "a refused resume changes nothing"
 

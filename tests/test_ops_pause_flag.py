@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalyst.domain.errors import StorageUnusable
 from catalyst.ops.pause_flag import PauseFlag
 
 AT = datetime(2024, 3, 14, 15, 9, 26, tzinfo=UTC)
@@ -122,7 +123,7 @@ def test_failed_replace_leaves_no_temp_file_and_raises(tmp_path: Path) -> None:
     (tmp_path / "PAUSE").mkdir()  # a directory where the flag should go: os.replace fails
     flag = PauseFlag(tmp_path / "PAUSE")
 
-    with pytest.raises(OSError):  # noqa: PT011 - the exact errno differs by platform
+    with pytest.raises(StorageUnusable, match=r"pause flag .*PAUSE: "):
         flag.set("x", by="y", at=AT)
 
     assert [p.name for p in tmp_path.iterdir()] == ["PAUSE"]
@@ -141,3 +142,21 @@ def test_any_reason_and_author_give_exactly_three_lines(
     assert description is not None
     lines = description.splitlines()
     assert [line.split(":")[0] for line in lines] == ["paused_at", "paused_by", "reason"]
+
+
+def test_a_directory_where_the_flag_should_be_is_named_when_described(tmp_path: Path) -> None:
+    (tmp_path / "PAUSE").mkdir()
+    flag = PauseFlag(tmp_path / "PAUSE")
+
+    with pytest.raises(StorageUnusable, match=r"pause flag .*PAUSE: a directory is in the way"):
+        flag.describe()
+
+
+def test_a_flag_under_a_file_is_not_set_and_clearing_it_is_a_no_op(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("a file where the state dir should be")
+    flag = PauseFlag(tmp_path / "state" / "PAUSE")
+
+    assert flag.describe() is None
+    assert flag.clear() is False
+    with pytest.raises(StorageUnusable, match="a file is in the way of a directory"):
+        flag.set("x", by="y", at=AT)

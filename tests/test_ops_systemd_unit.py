@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from catalyst.exit_codes import ExitCode
+
 UNIT = Path(__file__).resolve().parents[1] / "catalyst.service"
 MAX_EXPOSURE = 2.5
 
@@ -150,3 +152,9 @@ def test_systemd_analyze_security_rates_unit_ok() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert parse_exposure(result.stdout) <= MAX_EXPOSURE, result.stdout
+
+
+def test_restart_prevent_exit_status_lists_exactly_the_permanent_exit_codes(unit: Unit) -> None:
+    listed = " ".join(values(unit, "Service", "RestartPreventExitStatus")).split()
+    assert sorted(int(code) for code in listed) == sorted(c for c in ExitCode if c.permanent)
+    assert ExitCode.UNAVAILABLE not in {int(code) for code in listed}, "a restart may fix that"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from catalyst.redaction import redact_url
-from catalyst.store.engine import make_engine, make_session_factory
+from catalyst.store.engine import async_database_url, make_engine, make_session_factory
 
 
 async def test_sqlite_engine_creates_the_directory_and_sets_wal_foreign_keys_and_timeout(
@@ -86,3 +86,27 @@ def test_make_engine_refuses_other_databases_without_showing_the_password() -> N
     with pytest.raises(ValueError, match="unsupported database") as raised:
         make_engine("mysql+aiomysql://root:TopSecret@db/catalyst")
     assert "TopSecret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///var/catalyst.db", "sqlite+aiosqlite:///var/catalyst.db"),
+        ("sqlite+aiosqlite:////abs/x.db", "sqlite+aiosqlite:////abs/x.db"),
+        ("postgresql://u:pw@db/catalyst", "postgresql+asyncpg://u:pw@db/catalyst"),
+        ("postgres://db:5433/catalyst", "postgresql+asyncpg://db:5433/catalyst"),
+        ("postgresql+asyncpg://db/catalyst", "postgresql+asyncpg://db/catalyst"),
+    ],
+)
+def test_async_database_url_maps_sync_spellings_onto_the_async_drivers(
+    url: str, expected: str
+) -> None:
+    assert async_database_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://db/catalyst", "postgresql+psycopg2://db/x", "sqlite+pysqlite:///x", "junk"]
+)
+def test_async_database_url_refuses_other_databases_and_drivers(url: str) -> None:
+    with pytest.raises(ValueError, match=r"use postgresql://\.\.\. or sqlite:///<path>"):
+        async_database_url(url)

@@ -22,12 +22,22 @@ from catalyst import __version__
 from catalyst.config.loader import database_url, load_settings
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
+from catalyst.daemon.startup import Dependency, StartupStop, StartupWait, StopDuringStartup
 from catalyst.daemon.supervisor import Supervisor
-from catalyst.domain.errors import BrokerError, CatalystError, ConfigError, OperationalError
+from catalyst.domain.errors import (
+    BrokerAccessDenied,
+    BrokerError,
+    CatalystError,
+    ConfigError,
+    InvalidArgument,
+    OperationalError,
+    RetryableBrokerError,
+)
 from catalyst.domain.models import TradingSession
 from catalyst.logs import configure_logging
 from catalyst.notify import build_notifier
 from catalyst.ops.failpoints import Failpoints
+from catalyst.ops.filesystem import unusable_path
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.heartbeat import DaemonPresence, Heartbeat, others_alive, presence_for
 from catalyst.ops.instance_lock import LockHolder, StateDirLock
@@ -152,18 +162,27 @@ def _session_to_simulate(calendar: ExchangeCalendar, day: date | None) -> Tradin
     if day is None:
         today = RealClock().now().astimezone(EXCHANGE_TZ).date()
         return calendar.previous_session(today)
-    session = calendar.session(day)
+    try:
+        session = calendar.session(day)
+    except ValueError as exc:  # outside the years the calendar covers
+        raise InvalidArgument(f"--date: {exc}: pick a day within it") from exc
     if session is None:
-        raise CatalystError(f"{day.isoformat()} is not a trading day on the exchange calendar")
+        raise InvalidArgument(
+            f"--date: {day.isoformat()} is not a trading day on the exchange calendar "
+            "(a weekend or a holiday): pick a session day"
+        )
     return session
 
 
 def _fresh_demo_database(settings: Settings) -> str:
     state_dir = settings.trading.paths.state_dir
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / "demo.db"
-    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        leftover.unlink(missing_ok=True)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise unusable_path(exc, "state directory", state_dir) from exc
     return f"sqlite+aiosqlite:///{path}"
 
 
@@ -202,24 +221,41 @@ async def _trade_live(
     broker = _broker_for(settings, exchange_calendar, clock)
     # Session times as the broker itself reports them (Alpaca's calendar in paper and live).
     calendar = BrokerSessionCalendar(broker, exchange_calendar)
-    try:
-        await calendar.refresh(clock.now().astimezone(EXCHANGE_TZ).date())
-    except BrokerError as exc:
-        raise OperationalError(f"not trading: cannot read the broker's calendar: {exc}") from exc
     systemd = SystemdNotifier.from_environment(os.environ)
-    components = await build_components(
-        settings,
-        clock=clock,
-        broker=broker,
-        calendar=calendar,
-        notifier=build_notifier(settings, clock=clock),
-        database_url=database_url(settings),
-        # Entries also stop while the account lock is not (or no longer) held.
-        entries_stopped=lambda: (
-            supervisor.stopping or not (account_lock is None or account_lock.held)
-        ),
-        failpoints=_failpoints(),
-    )
+    notifier = build_notifier(settings, clock=clock)
+    failpoints = _failpoints()
+    loop = asyncio.get_running_loop()
+    # Until the supervisor exists, a SIGTERM ends the start-up waits below.
+    early_stop = StartupStop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, early_stop.request)
+    wait = StartupWait(clock=clock, stop=early_stop, systemd=systemd, notifier=notifier)
+    try:
+        await wait.until_available(
+            Dependency.BROKER, lambda: _read_broker_calendar(calendar, clock)
+        )
+        components = await wait.until_available(
+            Dependency.DATABASE,
+            lambda: build_components(
+                settings,
+                clock=clock,
+                broker=broker,
+                calendar=calendar,
+                notifier=notifier,
+                database_url=database_url(settings),
+                # Entries also stop while the account lock is not (or no longer) held.
+                entries_stopped=lambda: (
+                    supervisor.stopping or not (account_lock is None or account_lock.held)
+                ),
+                failpoints=failpoints,
+            ),
+        )
+    except StopDuringStartup:
+        log.info("stopped during start-up; nothing was started")
+        return
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
     try:
         account_lock = await _lock_account(settings, broker, holder)
     except BaseException:
@@ -243,14 +279,17 @@ async def _trade_live(
         heartbeat=heartbeat,
         account_lock=account_lock,
     )
-    loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, supervisor.request_stop)
+    if early_stop.requested:  # signalled between the last wait and the handlers above
+        supervisor.request_stop()
     loop.add_signal_handler(
         signal.SIGHUP, lambda: _reload(components, supervisor, systemd, config_dir)
     )
     try:
         await supervisor.run()
+    except BrokerAccessDenied:
+        raise  # keeps its class: the exit code tells systemd a restart cannot help
     except OperationalError as exc:
         raise OperationalError(f"not trading: {exc}") from exc
     finally:
@@ -285,6 +324,17 @@ async def _lock_account(
 def absolute_state_dir(settings: Settings) -> Path:
     """The state dir every command acts on and reports, as an absolute path."""
     return settings.trading.paths.state_dir.absolute()
+
+
+async def _read_broker_calendar(calendar: BrokerSessionCalendar, clock: Clock) -> None:
+    """The broker's sessions from today on. A temporary failure propagates (start-up waits for
+    the broker); a refused API key stays BrokerAccessDenied; any other refusal stops start-up."""
+    try:
+        await calendar.refresh(clock.now().astimezone(EXCHANGE_TZ).date())
+    except RetryableBrokerError:
+        raise
+    except BrokerError as exc:
+        raise OperationalError(f"not trading: cannot read the broker's calendar: {exc}") from exc
 
 
 def _failpoints() -> Failpoints:
@@ -352,7 +402,6 @@ async def read_status(settings: Settings) -> StatusReport:
 def pause_entries(settings: Settings, *, reason: str, by: str) -> Path:
     """`catalyst pause`: create the pause flag file; returns its absolute path."""
     flag = PauseFlag(settings.trading.paths.resolved_pause_file.absolute())
-    flag.path.parent.mkdir(parents=True, exist_ok=True)
     flag.set(reason, by, RealClock().now())
     return flag.path
 
@@ -445,6 +494,8 @@ async def resume_trading(settings: Settings, *, ack: str | None, by: str) -> str
 
 async def halt_trading(settings: Settings, *, reason: str, by: str) -> str:
     """`catalyst halt`: latch HALTED in the database (the daemon stops entering within seconds)."""
+    if not reason.strip():
+        raise InvalidArgument("--reason: a halt needs a reason (it is recorded): say why")
     engine = make_engine(database_url(settings))
     try:
         await check_schema_current(engine)

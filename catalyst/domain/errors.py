@@ -2,6 +2,10 @@
 
 - `ConfigError`: stop start-up, print one clear line naming file and key, exit non-zero
   (`ConfigProblems`: every problem found, one line each under a count).
+- `InvalidArgument`: a command-line value the command cannot act on; fix the command line.
+- `StorageError`s, about the database and the state directory: `DatabaseUnavailable` is
+  temporary (start-up waits for it with backoff); `DatabaseNotMigratedError`, `DatabaseCorrupt`
+  and `StorageUnusable` need a person (upgrade, restore, fix permissions).
 - `RetryableBrokerError`: temporary; retry with backoff (reads only: orders are never re-POSTed).
 - `UnknownOrderOutcome`: the order may or may not exist; resolve by client_order_id lookup.
 - `OrderRejected` (and `InsufficientBuyingPower`): log, record, skip the symbol for this cycle.
@@ -53,8 +57,29 @@ class ConfigProblems(ConfigError):
         self.args = ("\n".join([header, *(str(problem) for problem in problems)]),)
 
 
-class DatabaseNotMigratedError(CatalystError):
-    """The database schema is missing or older than this release expects."""
+class InvalidArgument(CatalystError):
+    """A command-line value the command cannot act on (a day outside the calendar, no reason)."""
+
+
+class StorageError(CatalystError):
+    """The database or the state directory cannot be used. The message names which and why."""
+
+
+class DatabaseUnavailable(StorageError):
+    """Temporary: the database server cannot be reached or is not accepting connections yet."""
+
+
+class DatabaseNotMigratedError(StorageError):
+    """The database (or its schema) is missing or older than this release expects."""
+
+
+class DatabaseCorrupt(StorageError):
+    """The database file is damaged or is not a database at all: restore it from a backup."""
+
+
+class StorageUnusable(StorageError):
+    """A person must fix it, restarting cannot: permission denied, a read-only filesystem, a full
+    or failing disk, a file where a directory should be, or the database refused the login."""
 
 
 class BrokerError(CatalystError):
@@ -120,3 +145,7 @@ class InstanceLocked(CatalystError):
 class InstanceLockLost(InstanceLocked):
     """The account lock was lost (database restart) and another daemon took it meanwhile:
     entries have stopped and the daemon exits so that only one trades the account."""
+
+
+class BrokerAccessDenied(OperationalError):
+    """The broker refused the credentials (HTTP 401): fix the API key; a restart cannot."""

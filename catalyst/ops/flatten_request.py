@@ -46,7 +46,7 @@ class FlattenRequest:
     def __init__(self, state_dir: Path, *, max_age: timedelta = DEFAULT_MAX_AGE) -> None:
         if max_age <= timedelta(0):
             raise ValueError("a flatten request's max age must be positive")
-        self._file = PauseFlag(state_dir / "FLATTEN", word=_WORD)
+        self._file = PauseFlag(state_dir / "FLATTEN", word=_WORD, name="flatten request")
         self.max_age = max_age
 
     @property

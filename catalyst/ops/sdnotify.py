@@ -77,6 +77,11 @@ class SystemdNotifier:
         """Free-form status shown by `systemctl status` (one line)."""
         return self.notify(STATUS=text)
 
+    def extend_timeout(self, seconds: float) -> bool:
+        """Ask for `seconds` more before systemd's start (or stop) timeout fires
+        (EXTEND_TIMEOUT_USEC); send again before they run out to keep waiting."""
+        return self.notify(EXTEND_TIMEOUT_USEC=max(1, round(seconds * 1_000_000)))
+
     def watchdog(self) -> bool:
         """Keep-alive ping (WATCHDOG=1); send at least every `watchdog_interval()` seconds."""
         return self.notify(WATCHDOG=1)

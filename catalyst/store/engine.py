@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,9 +22,18 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from catalyst.ops.filesystem import unusable_path
 from catalyst.redaction import redact_url
 
 _BUSY_TIMEOUT_MS = 5000
+# Sync spellings mapped onto the async drivers (the same database, another Python driver).
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
 
 
 def _is_memory_database(url: URL) -> bool:
@@ -31,16 +41,32 @@ def _is_memory_database(url: URL) -> bool:
     return database in ("", ":memory:") or "mode=memory" in database
 
 
-def _prepare_sqlite_file(url: URL) -> None:
-    """Create the directory the SQLite file lives in (the state directory may be new)."""
-    if _is_memory_database(url):
-        return
+def sqlite_path(url: URL) -> Path | None:
+    """The file a SQLite URL names, or None for PostgreSQL and in-memory SQLite."""
+    if url.get_backend_name() != "sqlite" or _is_memory_database(url):
+        return None
     database = url.database or ""
     if database.startswith("file:"):
-        path_text = database.removeprefix("file:").split("?", 1)[0]
-    else:
-        path_text = database
-    Path(path_text).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database).expanduser()
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    """Create the SQLite file and its directory (the state directory may be new).
+
+    An empty file is an empty database. Opening it here makes a permission problem surface as
+    one clear `StorageUnusable`, rather than inside aiosqlite's connect, whose failure path races
+    the closing event loop and prints a thread traceback.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise unusable_path(exc, "SQLite database", path) from exc
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
@@ -65,8 +91,26 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def async_database_url(url: str) -> str:
+    """`url` on the async driver Catalyst uses: `sqlite://` becomes `sqlite+aiosqlite://` and
+    `postgres://` / `postgresql://` become `postgresql+asyncpg://`; async URLs pass unchanged.
+
+    ValueError, naming what to use, for any other database or driver or an unparseable URL.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError("not a database URL: use postgresql://... or sqlite:///<path>") from None
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported database {redact_url(parsed)}: use postgresql://... or sqlite:///<path>"
+        )
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
 def _create(url: str, *, echo: bool, foreign_keys: bool, null_pool: bool) -> AsyncEngine:
-    parsed = make_url(url)
+    parsed = make_url(async_database_url(url))
     options: dict[str, Any] = {"echo": echo}
     if null_pool:
         options["poolclass"] = NullPool
@@ -80,9 +124,7 @@ def _create(url: str, *, echo: bool, foreign_keys: bool, null_pool: bool) -> Asy
         if not null_pool:
             options["pool_pre_ping"] = True
         return create_async_engine(parsed, **options)
-    raise ValueError(
-        f"unsupported database {redact_url(parsed)}: use sqlite+aiosqlite:// or postgresql+asyncpg://"
-    )
+    raise AssertionError(f"unreachable: {backend}")  # async_database_url refused the rest
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import catalyst
 from catalyst.domain.errors import DatabaseNotMigratedError, OperationalError
 from catalyst.redaction import redact_url
+from catalyst.store.failures import database_errors
 
 _T = TypeVar("_T")
 
@@ -77,9 +78,11 @@ def upgrade_database(url: str) -> None:
 
     Synchronous. From async code prefer `await asyncio.to_thread(upgrade_database, url)`; a direct
     call from inside a running loop also works but blocks that loop until the upgrade is done.
+    Database failures raise Catalyst's `StorageError`s (see `catalyst.store.failures`).
     """
     config = _alembic_config(url)
-    _outside_event_loop(lambda: command.upgrade(config, "head"))
+    with database_errors(url):
+        _outside_event_loop(lambda: command.upgrade(config, "head"))
 
 
 def _current_heads(connection: Connection) -> tuple[str, ...]:
@@ -87,9 +90,13 @@ def _current_heads(connection: Connection) -> tuple[str, ...]:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at, or None when it was never migrated."""
-    async with engine.connect() as connection:
-        heads = await connection.run_sync(_current_heads)
+    """The revision the database is at, or None when it was never migrated.
+
+    The first contact with the database: its failures raise Catalyst's `StorageError`s.
+    """
+    with database_errors(engine.url):
+        async with engine.connect() as connection:
+            heads = await connection.run_sync(_current_heads)
     if len(heads) > 1:
         raise OperationalError(f"database has several alembic heads: {sorted(heads)}")
     return heads[0] if heads else None

@@ -10,7 +10,7 @@ Two tables, because the same HTTP answer means different things for a read and f
 | "client_order_id must be unique" | -                            | DuplicateClientOrderId    |
 | 403 "insufficient buying power"  | -                            | InsufficientBuyingPower   |
 | other 400 / 403 / 404 / 422      | NotFound (404), BrokerError  | OrderRejected             |
-| 401                              | OperationalError             | OperationalError          |
+| 401                              | BrokerAccessDenied           | BrokerAccessDenied        |
 | unparseable 2xx body             | BrokerError                  | UnknownOrderOutcome       |
 
 `translating(...)` is the one context manager the adapter wraps every SDK call in.
@@ -30,6 +30,7 @@ from alpaca.common.exceptions import APIError
 from pydantic import ValidationError
 
 from catalyst.domain.errors import (
+    BrokerAccessDenied,
     BrokerError,
     DuplicateClientOrderId,
     InsufficientBuyingPower,
@@ -138,7 +139,7 @@ def _translate_http(
             return UnknownOrderOutcome(_cid(client_order_id), detail)
         return RetryableBrokerError(detail)
     if status == 401:
-        return OperationalError(f"{detail} (check the Alpaca API key)")
+        return BrokerAccessDenied(f"{detail} (check the Alpaca API key)")
     if call is Call.SUBMIT:
         cid = _cid(client_order_id)
         lowered = failure.message.lower()
