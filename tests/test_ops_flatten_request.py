@@ -101,7 +101,7 @@ async def _watch_briefly(
     )
 
     async def run() -> None:
-        with clock.participant():
+        async with clock.participant():
             await watch.run()
 
     task = asyncio.create_task(run())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from catalyst.domain.errors import InstanceLocked, OperationalError
+from catalyst.domain.errors import InstanceLocked, StorageUnusable
 from catalyst.ops.instance_lock import LockHolder, StateDirLock
 
 SINCE = datetime(2026, 12, 2, 1, 36, 55, tzinfo=UTC)
@@ -82,7 +82,7 @@ def test_a_lock_file_left_by_a_killed_process_does_not_block(tmp_path: Path) -> 
 
 def test_a_state_dir_that_is_a_file_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "state").write_text("not a directory")
-    with pytest.raises(OperationalError, match="cannot create the lock file"):
+    with pytest.raises(StorageUnusable, match="a file is in the way of a directory"):
         StateDirLock(tmp_path / "state").acquire(LockHolder.this_process(SINCE))
 
 

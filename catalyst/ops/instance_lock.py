@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from catalyst.domain.errors import InstanceLocked, OperationalError
+from catalyst.ops.filesystem import unusable_path
 
 __all__ = ["LOCK_FILE_NAME", "LockHolder", "StateDirLock"]
 
@@ -92,7 +93,7 @@ class StateDirLock:
         """Take the lock without waiting and record `holder` in the file.
 
         Raises `InstanceLocked` naming the current holder when another process has it, and
-        `OperationalError` when the state dir cannot hold a lock file at all.
+        `StorageUnusable` when the state dir cannot hold a lock file at all.
         """
         if self._fd is not None:
             raise RuntimeError(f"{self.path} is already held by this object")
@@ -100,9 +101,7 @@ class StateDirLock:
             self._dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise OperationalError(
-                f"cannot create the lock file {self.path}: {exc.strerror or exc}"
-            ) from exc
+            raise unusable_path(exc, "state directory", self._dir) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
