@@ -168,10 +168,21 @@ def run(config_dir: Path, simulated_clock: Any) -> None:
     day's close.
     """
     from catalyst.daemon.entry import run_live_daemon
+    from catalyst.daemon.stopping import (
+        StopRequest,
+        arm_exit_deadline,
+        exiting_promptly,
+        run_daemon_loop,
+    )
 
     settings = _settings(config_dir)
     configure_logging(settings.trading.logging.level, settings.trading.logging.format)
-    _run(run_live_daemon(settings, config_dir, simulated_clock=simulated_clock))
+    stop = StopRequest()
+    stop.on_request(arm_exit_deadline)  # the bound holds even if something ignores the stop
+    with exiting_promptly():
+        run_daemon_loop(
+            run_live_daemon(settings, config_dir, simulated_clock=simulated_clock, stop=stop)
+        )
 
 
 @main.command()

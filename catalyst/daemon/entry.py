@@ -22,7 +22,8 @@ from catalyst import __version__
 from catalyst.config.loader import database_url, load_settings
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
-from catalyst.daemon.startup import Dependency, StartupStop, StartupWait, StopDuringStartup
+from catalyst.daemon.startup import Dependency, StartupWait, StopDuringStartup
+from catalyst.daemon.stopping import CLOSE_SECONDS, StopRequest
 from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.errors import (
     BrokerAccessDenied,
@@ -187,19 +188,31 @@ def _fresh_demo_database(settings: Settings) -> str:
 
 
 async def run_live_daemon(
-    settings: Settings, config_dir: Path, *, simulated_clock: AcceleratedClock | None = None
+    settings: Settings,
+    config_dir: Path,
+    *,
+    simulated_clock: AcceleratedClock | None = None,
+    stop: StopRequest | None = None,
 ) -> None:
-    """`catalyst run`. Before anything else, the state dir's lock: a second daemon on the same
-    state dir stops here with `InstanceLocked` naming the holder (see `_trade_live`)."""
-    state_dir = absolute_state_dir(settings)
-    holder = LockHolder.this_process(RealClock().now())
-    state_lock = StateDirLock(state_dir)
-    state_lock.acquire(holder)
-    log.info("state dir locked", state_dir=str(state_dir), lock_file=str(state_lock.path))
-    try:
-        await _trade_live(settings, config_dir, simulated_clock, holder)
-    finally:
-        state_lock.release()
+    """`catalyst run`. Before anything else, the stop signals and the state dir's lock.
+
+    From the first moment on, SIGTERM and SIGINT request `stop` (start-up included; see
+    `catalyst.daemon.stopping` for what happens then and the bound on it). A second daemon on
+    the same state dir stops here with `InstanceLocked` naming the holder (see `_trade_live`).
+    """
+    stop = stop if stop is not None else StopRequest()
+    with stop.on_signals(asyncio.get_running_loop()):
+        state_dir = absolute_state_dir(settings)
+        holder = LockHolder.this_process(RealClock().now())
+        state_lock = StateDirLock(state_dir)
+        state_lock.acquire(holder)
+        log.info("state dir locked", state_dir=str(state_dir), lock_file=str(state_lock.path))
+        try:
+            await _trade_live(settings, config_dir, simulated_clock, holder, stop)
+        except StopDuringStartup:
+            log.info("stopped during start-up; nothing traded", reason=stop.reason)
+        finally:
+            state_lock.release()
 
 
 async def _trade_live(
@@ -207,6 +220,7 @@ async def _trade_live(
     config_dir: Path,
     simulated_clock: AcceleratedClock | None,
     holder: LockHolder,
+    stop: StopRequest,
 ) -> None:
     """`catalyst run`: the daemon on the wall clock, as systemd starts it.
 
@@ -224,40 +238,27 @@ async def _trade_live(
     systemd = SystemdNotifier.from_environment(os.environ)
     notifier = build_notifier(settings, clock=clock)
     failpoints = _failpoints()
-    loop = asyncio.get_running_loop()
-    # Until the supervisor exists, a SIGTERM ends the start-up waits below.
-    early_stop = StartupStop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, early_stop.request)
-    wait = StartupWait(clock=clock, stop=early_stop, systemd=systemd, notifier=notifier)
-    try:
-        await wait.until_available(
-            Dependency.BROKER, lambda: _read_broker_calendar(calendar, clock)
-        )
-        components = await wait.until_available(
-            Dependency.DATABASE,
-            lambda: build_components(
-                settings,
-                clock=clock,
-                broker=broker,
-                calendar=calendar,
-                notifier=notifier,
-                database_url=database_url(settings),
-                # Entries also stop while the account lock is not (or no longer) held.
-                entries_stopped=lambda: (
-                    supervisor.stopping or not (account_lock is None or account_lock.held)
-                ),
-                failpoints=failpoints,
+    # A stop ends these waits at once (StopDuringStartup): the start-up work is abandoned.
+    wait = StartupWait(clock=clock, stop=stop, systemd=systemd, notifier=notifier)
+    await wait.until_available(Dependency.BROKER, lambda: _read_broker_calendar(calendar, clock))
+    components = await wait.until_available(
+        Dependency.DATABASE,
+        lambda: build_components(
+            settings,
+            clock=clock,
+            broker=broker,
+            calendar=calendar,
+            notifier=notifier,
+            database_url=database_url(settings),
+            # Entries also stop while the account lock is not (or no longer) held.
+            entries_stopped=lambda: (
+                stop.requested or not (account_lock is None or account_lock.held)
             ),
-        )
-    except StopDuringStartup:
-        log.info("stopped during start-up; nothing was started")
-        return
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
+            failpoints=failpoints,
+        ),
+    )
     try:
-        account_lock = await _lock_account(settings, broker, holder)
+        account_lock = await stop.unless_requested(_lock_account(settings, broker, holder))
     except BaseException:
         await components.close()
         raise
@@ -273,16 +274,14 @@ async def _trade_live(
     supervisor = Supervisor(
         components,
         systemd=systemd,
+        stop=stop,
         simulated_until=until,
         watchdog_seconds=watchdog_interval(os.environ),
         refresh_calendar=calendar.refresh,
         heartbeat=heartbeat,
         account_lock=account_lock,
     )
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, supervisor.request_stop)
-    if early_stop.requested:  # signalled between the last wait and the handlers above
-        supervisor.request_stop()
+    loop = asyncio.get_running_loop()
     loop.add_signal_handler(
         signal.SIGHUP, lambda: _reload(components, supervisor, systemd, config_dir)
     )
@@ -293,14 +292,23 @@ async def _trade_live(
     except OperationalError as exc:
         raise OperationalError(f"not trading: {exc}") from exc
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
-        await heartbeat.sign_off()
-        if account_lock is not None:
-            await account_lock.release()
-        await components.close()
+        loop.remove_signal_handler(signal.SIGHUP)
+        try:  # within the stop's bound, whatever the database does
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await _close(heartbeat, account_lock, components)
+        except TimeoutError:
+            log.error("shutdown did not finish closing the database", seconds=CLOSE_SECONDS)
     if account_lock is not None and account_lock.lost is not None:
         raise account_lock.lost
+
+
+async def _close(
+    heartbeat: Heartbeat, account_lock: AccountLock | None, components: Components
+) -> None:
+    await heartbeat.sign_off()
+    if account_lock is not None:
+        await account_lock.release()
+    await components.close()
 
 
 async def _lock_account(

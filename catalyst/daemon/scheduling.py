@@ -26,6 +26,7 @@ import structlog
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from catalyst.daemon.stopping import StopRequest
 from catalyst.domain.models import TradingSession
 from catalyst.pipeline.runner import PipelineRunner, cycle_id_for
 from catalyst.ports import Clock
@@ -84,7 +85,7 @@ async def settle_missed_scans(
 async def drive_with_apscheduler(
     trigger: SessionTimesTrigger,
     job: CycleJob,
-    stop: asyncio.Event,
+    stop: StopRequest,
     *,
     start: datetime,
     catch_up: datetime | None = None,
@@ -127,7 +128,7 @@ async def drive_with_apscheduler(
     log.info("scheduler armed", next_scan=str(armed.next_run_time if armed else None))
     stop_wait = asyncio.create_task(stop.wait(), name="scheduler-stop-wait")
     try:
-        while not stop.is_set():
+        while not stop.requested:
             get_due = asyncio.create_task(due.get(), name="scheduler-next-due")
             rearm_wait = asyncio.create_task(rearm.wait(), name="scheduler-rearm-wait")
             done, _ = await asyncio.wait(
@@ -161,7 +162,7 @@ async def drive_simulated(
     trigger: SessionTimesTrigger,
     job: CycleJob,
     clock: Clock,
-    stop: asyncio.Event,
+    stop: StopRequest,
     until: datetime,
     *,
     start: datetime,
@@ -174,16 +175,16 @@ async def drive_simulated(
     Waking `rearm` (a reloaded schedule) makes it recompute the next fire time now.
     """
     alarm = rearm if rearm is not None else Alarm(clock, "scheduler")
-    if catch_up is not None and not stop.is_set():
+    if catch_up is not None and not stop.requested:
         await job(catch_up)
     previous: datetime | None = None
     after = start
-    while not stop.is_set():
+    while not stop.requested:
         fire = trigger.get_next_fire_time(previous, after)
         if fire is None or fire >= until:
             return
         await alarm.sleep_until(fire)
-        if stop.is_set():
+        if stop.requested:
             return
         if clock.now() < fire:
             after = clock.now()  # woken: the schedule changed, look again from now

@@ -10,9 +10,10 @@ Start-up order matters: the database must be migrated, the journal reconciled wi
 missed by less than `schedule.missed_scan_grace_minutes` runs first, older ones are journaled as
 missed), and only then is the scheduler armed and systemd told READY=1.
 
-Shutdown (SIGTERM, or the end of a simulated day): no new entries from that moment, the scan cycle
-in flight may finish within `drain_seconds`, then every task is cancelled. Bracket protection stays
-at the broker; the next start reconciles.
+Shutdown (SIGTERM, or the end of a simulated day; see `catalyst.daemon.stopping` for the bound):
+no new entries from that moment; during start-up the start-up work is cancelled at once; once
+running, the scan cycle in flight may finish within `drain_seconds`, then every task is cancelled
+until it has ended. Bracket protection stays at the broker; the next start reconciles.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ from catalyst.daemon.scheduling import (
     drive_with_apscheduler,
     settle_missed_scans,
 )
+from catalyst.daemon.stopping import (
+    ALERT_DRAIN_SECONDS,
+    CANCEL_SECONDS,
+    DRAIN_SECONDS,
+    JOURNAL_SECONDS,
+    StopRequest,
+    cancel_and_wait,
+)
 from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.models import TradingSession
 from catalyst.execution.order_events import OrderEventRecorder
@@ -40,6 +49,7 @@ from catalyst.ops.heartbeat import Heartbeat
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.pipeline.runner import CycleReport
 from catalyst.store.account_lock import AccountLock
+from catalyst.store.records import TradingStateRecord
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.day_plan import DayPlan, plan_for
@@ -48,7 +58,6 @@ from catalyst.timekeeping.triggers import SessionTimesTrigger
 log = structlog.get_logger(__name__)
 
 RECONCILE_INTERVAL = timedelta(minutes=5)
-ALERT_DRAIN_SECONDS = 30.0
 
 
 # Sections of trading_config.yaml whose values are built into long-lived objects at start-up
@@ -85,7 +94,8 @@ class Supervisor:
         *,
         systemd: SystemdNotifier,
         simulated_until: datetime | None = None,
-        drain_seconds: float = 30.0,
+        stop: StopRequest | None = None,
+        drain_seconds: float = DRAIN_SECONDS,
         watchdog_seconds: float | None = None,
         watchdog_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         refresh_calendar: Callable[[date], Awaitable[object]] | None = None,
@@ -104,10 +114,9 @@ class Supervisor:
         self._reconcile_alarm = Alarm(components.clock, "reconciler")
         self._schedule_alarm = Alarm(components.clock, "scheduler")  # simulated driver
         self._rearm_schedule = asyncio.Event()  # APScheduler driver
-        self._stop = asyncio.Event()
+        self._stop = stop if stop is not None else StopRequest()
         self._cycle_idle = asyncio.Event()
         self._cycle_idle.set()
-        self.stopping = False
         self.record = RunRecord()
         self._catch_up: datetime | None = None  # the missed scan run at start-up, if any
 
@@ -143,37 +152,22 @@ class Supervisor:
         self._schedule_alarm.wake()
         return Reload(changed=changed, needs_restart=needs_restart)
 
-    def request_stop(self) -> None:
-        """Begin a graceful stop (signal handlers call this)."""
-        if not self._stop.is_set():
-            log.info("stop requested")
-            self._stop.set()
+    @property
+    def stopping(self) -> bool:
+        """True from the moment a stop is requested: no new entry is sent after it."""
+        return self._stop.requested
+
+    def request_stop(self, reason: str = "requested") -> None:
+        """Begin a graceful stop."""
+        self._stop.request(reason)
 
     async def run(self) -> RunRecord:
-        """Reconcile, then run until stopped. Raises if start-up reconciliation fails."""
+        """Reconcile, then run until stopped. Raises if start-up reconciliation fails, and
+        `StopDuringStartup` when a stop is requested before start-up is done."""
         c = self._c
-        state = await c.store.get_trading_state()
+        state, start = await self._stop.unless_requested(self._start_up())
         mode = c.settings.trading.broker.environment.value.upper()
-        log.info(
-            f"starting in {mode} mode",
-            broker=c.settings.trading.broker.kind,
-            session_mode=c.settings.trading.trading_session.mode.value,
-            trading_state=state.status.value,
-            halt_reason=state.reason,
-        )
-        report = await c.reconciler.reconcile()
-        self.record.reconcile_runs += 1
-        log.info("start-up reconciliation done", adopted=report.orders_adopted)
         trigger = SessionTimesTrigger(c.calendar, lambda session: self._plan(session).scan_times)
-        start = c.clock.now()
-        self._catch_up = await settle_missed_scans(
-            now=start,
-            grace=timedelta(minutes=c.settings.trading.schedule.missed_scan_grace_minutes),
-            calendar=c.calendar,
-            plan_for=self._plan,
-            store=c.store,
-            runner=c.runner,
-        )
         # Fills journaled as they happen; each one makes the risk-watch look at the loss now.
         recorder = OrderEventRecorder(
             c.broker,
@@ -190,31 +184,37 @@ class Supervisor:
         )
         self._systemd.ready()
         self._systemd.status(f"{mode}; trading {state.status.value}")
+        schedule = self._schedule(trigger, start)
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(
-                    self._participate(self._schedule(trigger, start)), name="scheduler"
-                )
-                group.create_task(self._participate(c.risk_watch.run()), name="risk-watch")
-                group.create_task(self._participate(recorder.run()), name="order-events")
-                group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener")
-                group.create_task(self._participate(self._reconcile_loop()), name="reconciler")
-                group.create_task(self._participate(keeper.run()), name="journal-keeper")
-                group.create_task(self._stopper(), name="stopper")
-                group.create_task(c.notifier.deliver_forever(), name="alerts")
+                tasks = [
+                    group.create_task(self._participate(schedule), name="scheduler"),
+                    group.create_task(self._participate(c.risk_watch.run()), name="risk-watch"),
+                    group.create_task(self._participate(recorder.run()), name="order-events"),
+                    group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener"),
+                    group.create_task(self._participate(self._reconcile_loop()), name="reconciler"),
+                    group.create_task(self._participate(keeper.run()), name="journal-keeper"),
+                    group.create_task(c.notifier.deliver_forever(), name="alerts"),
+                ]
                 if self._watchdog_seconds is not None:
-                    group.create_task(self._watchdog(self._watchdog_seconds), name="watchdog")
+                    watchdog = self._watchdog(self._watchdog_seconds)
+                    tasks.append(group.create_task(watchdog, name="watchdog"))
                 if self._heartbeat is not None:  # never raises: a bystander
-                    group.create_task(self._heartbeat.run(), name="heartbeat")
+                    tasks.append(group.create_task(self._heartbeat.run(), name="heartbeat"))
                 if self._account_lock is not None:  # lost to another daemon: a graceful stop
-                    group.create_task(
-                        self._account_lock.keep(self.request_stop), name="account-lock"
-                    )
+                    keep = self._account_lock.keep(self.request_stop)
+                    tasks.append(group.create_task(keep, name="account-lock"))
+                group.create_task(self._stopper(tasks), name="stopper")
         except* _StopRequested:
             pass
-        await self._last_catch_up()
+        try:  # deferred journal writes, within the stop's bound
+            async with asyncio.timeout(JOURNAL_SECONDS):
+                await self._last_catch_up()
+        except TimeoutError:
+            log.error("deferred journal writes not checked in time", seconds=JOURNAL_SECONDS)
         try:  # alerts still queued (an emergency stop just before the end) go out before exit
-            await asyncio.wait_for(c.notifier.drain(), ALERT_DRAIN_SECONDS)
+            async with asyncio.timeout(ALERT_DRAIN_SECONDS):
+                await c.notifier.drain()
         except TimeoutError:
             log.error("alerts still unsent at shutdown", pending=c.notifier.pending)
         log.info(
@@ -238,6 +238,31 @@ class Supervisor:
                 pending=outbox.pending,
                 error=str(exc),
             )
+
+    async def _start_up(self) -> tuple[TradingStateRecord, datetime]:
+        """Reconcile and settle missed scans; the trading state and the schedule's start."""
+        c = self._c
+        state = await c.store.get_trading_state()
+        log.info(
+            f"starting in {c.settings.trading.broker.environment.value.upper()} mode",
+            broker=c.settings.trading.broker.kind,
+            session_mode=c.settings.trading.trading_session.mode.value,
+            trading_state=state.status.value,
+            halt_reason=state.reason,
+        )
+        report = await c.reconciler.reconcile()
+        self.record.reconcile_runs += 1
+        log.info("start-up reconciliation done", adopted=report.orders_adopted)
+        start = c.clock.now()
+        self._catch_up = await settle_missed_scans(
+            now=start,
+            grace=timedelta(minutes=c.settings.trading.schedule.missed_scan_grace_minutes),
+            calendar=c.calendar,
+            plan_for=self._plan,
+            store=c.store,
+            runner=c.runner,
+        )
+        return state, start
 
     async def _participate(self, work: Awaitable[None]) -> None:
         async with self._c.clock.participant():
@@ -307,21 +332,29 @@ class Supervisor:
             except Exception as exc:  # keep reconciling; the risk-watch keeps running too
                 log.error("periodic reconciliation failed", error=str(exc))
 
-    async def _stopper(self) -> None:
+    async def _stopper(self, others: list[asyncio.Task[None]]) -> None:
         if self._until is not None:
             # The end of the simulated span, or a signal (an accelerated-clock run is a real
             # process that SIGTERM must still stop), whichever comes first.
             await self._first_of(self._sleep_until(self._until), self._stop.wait())
+            if not self._stop.requested:
+                self._stop.request("end of the simulated span")
         else:
             await self._stop.wait()
-        self.stopping = True
         self._systemd.stopping()
-        log.info("stopping: no new entries; draining the cycle in flight")
+        log.info(
+            "stopping: no new entries; draining the cycle in flight",
+            drain_seconds=self._drain_seconds,
+        )
         try:
             async with self._c.clock.idle():
-                await asyncio.wait_for(self._cycle_idle.wait(), self._drain_seconds)
+                async with asyncio.timeout(self._drain_seconds):
+                    await self._cycle_idle.wait()
         except TimeoutError:
             log.warning("cycle still running after the drain period; cancelling it")
+        # Cancelled here, not by the TaskGroup: a task that loses one cancellation is cancelled
+        # again until it ends (the TaskGroup would wait for it forever).
+        await cancel_and_wait(others, CANCEL_SECONDS)
         raise _StopRequested
 
     async def _sleep_until(self, when: datetime) -> None:

@@ -60,6 +60,7 @@ class StreamSettings:
     handshake_timeout_seconds: float = 10.0
     ping_interval_seconds: float = 10.0
     ping_timeout_seconds: float = 30.0  # a silent, stalled socket counts as down after this
+    close_timeout_seconds: float = 1.0  # closing never waits long on a server that has gone
 
     def __repr__(self) -> str:  # never print the secret
         return f"StreamSettings(url={self.url!r}, key_id={self.key_id!r}, secret_key='***')"
@@ -119,6 +120,7 @@ class TradeUpdateStream:
                     open_timeout=self._settings.handshake_timeout_seconds,
                     ping_interval=self._settings.ping_interval_seconds,
                     ping_timeout=self._settings.ping_timeout_seconds,
+                    close_timeout=self._settings.close_timeout_seconds,
                     max_queue=1024,
                 ) as socket:
                     await self._handshake(socket)
@@ -152,12 +154,12 @@ class TradeUpdateStream:
             "data": {"key_id": self._settings.key_id, "secret_key": self._settings.secret_key},
         }
         await socket.send(json.dumps(auth))
-        reply = _frame(await asyncio.wait_for(socket.recv(), timeout))
+        reply = _frame(await _recv_within(socket, timeout))
         if reply.get("stream") != "authorization" or _data(reply).get("status") != "authorized":
             raise _Refused(f"authentication refused: {_data(reply).get('status')!r}")
         await socket.send(json.dumps({"action": "listen", "data": {"streams": ["trade_updates"]}}))
         while True:  # the listen ack, skipping anything the server sends first
-            reply = _frame(await asyncio.wait_for(socket.recv(), timeout))
+            reply = _frame(await _recv_within(socket, timeout))
             if reply.get("stream") != "listening":
                 continue
             if "trade_updates" not in (_data(reply).get("streams") or ()):
@@ -234,6 +236,13 @@ class TradeUpdateStream:
             self.connected = False
             self.transitions.append("down")
             log.warning("order stream down; polling fills", url=self._settings.url, reason=reason)
+
+
+async def _recv_within(socket: ClientConnection, seconds: float) -> str | bytes:
+    # asyncio.timeout, not wait_for: in Python 3.11 wait_for swallows a cancellation (a stop)
+    # that arrives just as the frame does, and the stream would then run on forever.
+    async with asyncio.timeout(seconds):
+        return await socket.recv()
 
 
 def _frame(raw: str | bytes) -> dict[str, Any]:
