@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used only to create test databases
 import pytest
+from processes import Processes
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -102,3 +103,13 @@ async def migrated_db(db_url: str) -> AsyncIterator[MigratedDatabase]:
 def migrated_store(migrated_db: MigratedDatabase) -> Store:
     """A Store over an upgraded database, on each backend in turn."""
     return migrated_db.store
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    """Spawns real `catalyst` processes; whatever is left is killed at teardown, pass or fail."""
+    spawned = Processes(tmp_path)
+    try:
+        yield spawned
+    finally:
+        spawned.reap()
