@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from catalyst.daemon.stopping import STOP_BOUND_SECONDS
 from catalyst.exit_codes import ExitCode
 
 UNIT = Path(__file__).resolve().parents[1] / "catalyst.service"
@@ -59,7 +60,7 @@ def test_parse_unit_keeps_repeated_keys_in_order() -> None:
         ("WatchdogSec", "30"),
         ("Restart", "on-failure"),
         ("RestartSec", "10"),
-        ("TimeoutStopSec", "60"),
+        ("TimeoutStopSec", "20"),
         ("KillMode", "mixed"),
         ("User", "catalyst"),
         ("Group", "catalyst"),
@@ -94,6 +95,13 @@ def test_parse_unit_keeps_repeated_keys_in_order() -> None:
 )
 def test_service_section_sets_required_directive(unit: Unit, key: str, expected: str) -> None:
     assert values(unit, "Service", key) == [expected]
+
+
+def test_stop_timeout_leaves_systemds_sigkill_well_behind_the_daemons_own_stop_bound(
+    unit: Unit,
+) -> None:
+    (timeout,) = values(unit, "Service", "TimeoutStopSec")
+    assert float(timeout) >= STOP_BOUND_SECONDS + 5
 
 
 def test_system_call_filter_allows_system_service_minus_privileged_and_resources(
