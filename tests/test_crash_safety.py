@@ -8,6 +8,12 @@ failpoint (`CATALYST_FAILPOINTS`) that exits the process exactly between the int
 POST, or between the POST and the recorded acknowledgement. Half-way, `catalyst halt` latches
 HALTED while the daemon is down; the kills go on; finally the daemon trades to the close and exits.
 
+The kill phase is counted, not raced: it ends when the kills (and failpoint deaths in each window)
+are done, and scans run every five minutes until 14:40, so it has most of the day. How fast the
+simulated day runs is chosen from this machine's measured start-up cost (`_calibrated_speed`): a
+slow or loaded machine gets a slower day, never a missed deadline. Every process runs in its own
+process group and is killed at teardown, pass or fail.
+
 Checked at the broker (alpaca-py over HTTP) and in the SQLite journal (SQLAlchemy):
 - no client_order_id twice at the broker; every broker order journaled, as Catalyst's own;
 - at most one entry per (cycle, symbol); no entry created at the broker after the halt;
@@ -19,10 +25,7 @@ Checked at the broker (alpaca-py over HTTP) and in the SQLite journal (SQLAlchem
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -35,15 +38,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.models import Order as AlpacaOrder
 from alpaca.trading.models import Position as AlpacaPosition
 from alpaca.trading.requests import GetOrdersRequest
+from processes import (
+    KEY,
+    SECRET,
+    Child,
+    NotifySocket,
+    Processes,
+    alpaca_environment,
+    fake_alpaca_broker,
+    free_port,
+    start_fake_alpaca,
+    write_config,
+)
 from sqlalchemy import Engine, create_engine, select
-from support import CONFIG_DIR
 
 from catalyst.ops.failpoints import AFTER_INTENT_COMMIT, AFTER_SUBMIT_BEFORE_ACK, CRASH_EXIT_CODE
 from catalyst.store.tables import orders, positions, trading_state
@@ -54,63 +67,85 @@ pytestmark = pytest.mark.slow
 
 DAY = datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ).date()
 SIM_START = datetime.combine(DAY, clock_time(9, 25), tzinfo=EXCHANGE_TZ)
-SPEED = 150.0  # simulated seconds per wall second: the 6 h 40 min day takes ~2 min 40 s
 SEED = 20261124
-KEY, SECRET = "crash-test-key", "crash-test-secret"
 
 MIN_KILLS = 22
 MIN_PER_WINDOW = 4  # failpoint deaths in each of the two windows
 KILLS_AFTER_HALT = 6
-LAST_KILL_BY = datetime.combine(DAY, clock_time(12, 40), tzinfo=EXCHANGE_TZ)
-READY_TIMEOUT = 30.0  # wall seconds from spawn to READY=1
-FAILPOINT_PATIENCE = 12.0  # wall seconds a failpoint life may wait for an order to be placed
+# Scans every 5 minutes up to 14:40; the kill phase must be over by then (the final life still
+# has the late scans, the end-of-day flatten at 15:50 and the close to itself).
+LAST_SCAN = clock_time(14, 40)
+LAST_KILL_BY = datetime.combine(DAY, clock_time(14, 45), tzinfo=EXCHANGE_TZ)
+SCAN_EVERY = timedelta(minutes=5)
+READY_TIMEOUT = 90.0  # wall seconds from spawn to READY=1 (generous: a loaded machine)
 EXIT_TIMEOUT = 60.0  # wall seconds for a life to end once it should
+
+# How fast the simulated day runs: as fast as MAX_SPEED, but slow enough that the lives the kill
+# phase needs fit in its window with room to spare on *this* machine, at its current load.
+MAX_SPEED = 150.0  # simulated seconds per wall second: the 6 h 40 min day in ~2 min 40 s
+MIN_SPEED = 20.0
+EXPECTED_LIVES = 28  # MIN_KILLS plus failpoint lives that found no order, with some to spare
+FAILPOINT_LIVES = 8  # each also waits for the next scan to place an order
+SAFETY = 1.5
 
 
 def _scan_times() -> list[str]:
     # Every 5 minutes through the kill phase, then two late scans for the final life.
-    times = [datetime.combine(DAY, clock_time(9, 35)) + timedelta(minutes=5 * k) for k in range(36)]
-    return [f"{t:%H:%M}" for t in times] + ["14:00", "15:00"]
+    first = datetime.combine(DAY, clock_time(9, 35))
+    times: list[datetime] = []
+    while (first + len(times) * SCAN_EVERY).time() <= LAST_SCAN:
+        times.append(first + len(times) * SCAN_EVERY)
+    return [f"{t:%H:%M}" for t in times] + ["15:00", "15:20"]
+
+
+def _calibrated_speed(env: dict[str, str]) -> tuple[float, float]:
+    """(speed, wall seconds one life costs), from timing what dominates a life here and now:
+    starting a Python process that imports the daemon (the better of two tries)."""
+    tries = []
+    for _ in range(2):
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-c", "import catalyst.daemon.entry, catalyst.brokers.alpaca"],
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        tries.append(time.monotonic() - started)
+    # A life: the imports, then its start-up work and reconciliation (about as long again under
+    # load), then a random kill delay of one second on average.
+    life = 2 * min(tries) + 1.0
+    # The window must hold every life, plus a scan interval for each failpoint life to find an
+    # order in: window / SAFETY >= lives * life * speed + failpoint lives * scan interval.
+    window = (LAST_KILL_BY - SIM_START).total_seconds()
+    room = window / SAFETY - FAILPOINT_LIVES * SCAN_EVERY.total_seconds()
+    speed = room / (EXPECTED_LIVES * life)
+    return max(MIN_SPEED, min(MAX_SPEED, speed)), life
 
 
 def _write_config(root: Path, port: int) -> Path:
-    target = root / "config"
-    shutil.copytree(CONFIG_DIR, target)
-    trading_file = target / "trading_config.yaml"
-    trading = yaml.safe_load(trading_file.read_text())
-    trading["paths"]["state_dir"] = str(root / "state")
-    trading["broker"].update(
-        kind="alpaca",
-        trading_base_url=f"http://127.0.0.1:{port}",
-        data_base_url=f"http://127.0.0.1:{port}",
-    )
-    trading["simulation"].update(symbols=300, catalyst_fraction=0.3)
-    trading["schedule"]["scan_times"] = _scan_times()
-    trading["workflow"].update(min_confidence_score=0.3, execute_top_n=3)
-    # Positions live until the end-of-day flatten: no max-hold close runs during the kill phase.
-    trading["trading_session"]["max_hold_time_minutes"] = 390
-    trading["logging"].update(format="json", level="INFO")
-    trading_file.write_text(yaml.safe_dump(trading))
-    risk_file = target / "risk_parameters.yaml"
-    risk = yaml.safe_load(risk_file.read_text())
     # Many small positions (many orders to crash around); no loss halt: the halt is the CLI's.
-    risk["risk_limits"].update(
-        max_positions=40,
-        max_position_size_usd=2000,
-        max_sector_exposure_pct=1.0,
-        max_daily_loss_usd=90000,
+    # Positions live until the end-of-day flatten: no max-hold close runs during the kill phase.
+    # risk_watch_interval_seconds is simulated: at 150x, 10 s is one account request every 67 ms.
+    return write_config(
+        root,
+        trading={
+            "broker": fake_alpaca_broker(port),
+            "simulation": {"symbols": 300, "catalyst_fraction": 0.3},
+            "schedule": {"scan_times": _scan_times()},
+            "workflow": {"min_confidence_score": 0.3, "execute_top_n": 3},
+            "trading_session": {"max_hold_time_minutes": 390},
+            "logging": {"format": "json", "level": "INFO"},
+        },
+        risk={
+            "risk_limits": {
+                "max_positions": 40,
+                "max_position_size_usd": 2000,
+                "max_sector_exposure_pct": 1.0,
+                "max_daily_loss_usd": 90000,
+            },
+            "emergency_actions": {"risk_watch_interval_seconds": 10},
+        },
     )
-    # Simulated seconds: at 150x, 10 s is one account request every 67 ms of wall time.
-    risk["emergency_actions"]["risk_watch_interval_seconds"] = 10
-    risk_file.write_text(yaml.safe_dump(risk))
-    return target
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -130,118 +165,63 @@ class Life:
 class CrashRig:
     """Both processes, the shared clock and the views the checks use."""
 
-    root: Path
+    processes: Processes
     config: Path
     port: int
     clock: AcceleratedClock
-    notify: socket.socket
+    notify: NotifySocket
     journal: Engine
     trading: TradingClient
     env: dict[str, str]
+    life_seconds: float  # the calibrated wall cost of one life
     lives: list[Life] = field(default_factory=list)
-    server: subprocess.Popen[bytes] | None = None
 
     # ------------------------------------------------------------------ processes
 
-    def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "catalyst", *args, "--config", str(self.config)]
-
     def start_server(self) -> None:
-        with (self.root / "fake-alpaca.log").open("wb") as log:
-            self.server = subprocess.Popen(
-                [
-                    *self.command("fake-alpaca", "--port", str(self.port)),
-                    "--simulated-clock",
-                    self.clock.spec(),
-                ],
-                cwd=self.root,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.server.poll() is None, self._tail(self.root / "fake-alpaca.log")
-            try:
-                self.trading.get_clock()
-            except Exception:  # not listening yet
-                time.sleep(0.1)
-            else:
-                return
-        raise AssertionError("the fake Alpaca server did not answer within the deadline")
+        start_fake_alpaca(
+            self.processes, self.config, self.port, self.env, clock_spec=self.clock.spec()
+        )
 
-    def start_daemon(self, kind: str) -> tuple[Life, subprocess.Popen[bytes]]:
-        life = Life(len(self.lives) + 1, kind, self.root / f"daemon-{len(self.lives) + 1:02d}.log")
-        self.lives.append(life)
-        self._drain_notify()
+    def start_daemon(self, kind: str) -> tuple[Life, Child]:
+        number = len(self.lives) + 1
         env = dict(self.env)
         if kind != "random":
             env["CATALYST_FAILPOINTS"] = f"{kind}=1"
-        with life.log.open("wb") as log:  # the child keeps its own descriptor
-            process = subprocess.Popen(
-                [*self.command("run"), "--simulated-clock", self.clock.spec()],
-                cwd=self.root,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        return life, process
+        self.notify.drain()
+        args = ["run", "--config", str(self.config), "--simulated-clock", self.clock.spec()]
+        child = self.processes.spawn(f"daemon-{number:02d}", args, env)
+        life = Life(number, kind, child.log)
+        self.lives.append(life)
+        return life, child
 
-    def wait_ready(self, life: Life, process: subprocess.Popen[bytes]) -> bool:
+    def wait_ready(self, life: Life, child: Child) -> bool:
         """True on READY=1; False if the process died first (a failpoint during start-up)."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                datagram = self.notify.recv(4096).decode()
-            except TimeoutError:
-                datagram = ""
-            if "READY=1" in datagram.split("\n"):
-                return True
-            if process.poll() is not None:
-                return False
-        process.kill()
-        process.wait()
-        raise AssertionError(f"life {life.number}: no READY=1 in time\n{self._tail(life.log)}")
+        try:
+            return self.notify.wait_for("READY=1", READY_TIMEOUT, while_true=lambda: child.alive)
+        except AssertionError:
+            message = f"life {life.number}: no READY=1 in time\n{child.tail()}"
+            raise AssertionError(message) from None
 
-    def kill(self, life: Life, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is not None:
+    def failpoint_patience(self) -> float:
+        """Wall seconds a failpoint life may wait for an order: three scans, and a life's cost."""
+        return 3 * SCAN_EVERY.total_seconds() / self.clock.speed + self.life_seconds
+
+    def kill(self, life: Life, child: Child) -> None:
+        if not child.alive:
             raise AssertionError(
-                f"life {life.number} ended by itself (exit {process.returncode}) before its "
-                f"kill at {self.sim_now():%H:%M:%S}\n{self._tail(life.log)}"
+                f"life {life.number} ended by itself (exit {child.process.returncode}) before "
+                f"its kill at {self.sim_now():%H:%M:%S}\n{child.tail()}"
             )
-        process.kill()
-        life.returncode = process.wait(timeout=EXIT_TIMEOUT)
+        child.process.kill()
+        life.returncode = child.wait_exit(EXIT_TIMEOUT)
         life.killed_at = self.sim_now()
 
     def run_cli(self, *args: str) -> str:
-        result = subprocess.run(
-            self.command(*args),
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, f"catalyst {' '.join(args)} failed: {result.stderr}"
-        return result.stdout
+        return self.processes.run([*args, "--config", str(self.config)], self.env)
 
     def sim_now(self) -> datetime:
         return self.clock.now().astimezone(EXCHANGE_TZ)
-
-    def _drain_notify(self) -> None:
-        self.notify.setblocking(False)
-        try:
-            while True:
-                self.notify.recv(4096)
-        except BlockingIOError:
-            pass
-        finally:
-            self.notify.settimeout(0.2)
-
-    @staticmethod
-    def _tail(path: Path, lines: int = 30) -> str:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     # ------------------------------------------------------------------ views
 
@@ -327,56 +307,44 @@ _FINAL_JOURNAL_STATUSES = frozenset({"filled", "canceled", "expired", "rejected"
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[CrashRig]:
-    port = _free_port()
-    config = _write_config(tmp_path, port)
+def rig(processes: Processes) -> Iterator[CrashRig]:
+    root = processes.root
+    port = free_port()
+    config = _write_config(root, port)
+    env = alpaca_environment(NOTIFY_SOCKET=str(root / "notify.sock"))
+    speed, life_seconds = _calibrated_speed(env)
+    print(f"crash test: one life ~{life_seconds:.1f} s here now; simulated day at {speed:.0f}x")
     # The wall anchor a little ahead, so both processes start before the simulated 09:25 moves.
-    clock = AcceleratedClock(SIM_START, RealClock().now() + timedelta(seconds=2), SPEED)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "CATALYST_"))}
-    notify_path = tmp_path / "notify.sock"
-    env = {
-        **clean,
-        "APCA_API_KEY_ID": KEY,
-        "APCA_API_SECRET_KEY": SECRET,
-        "NOTIFY_SOCKET": str(notify_path),
-    }
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(notify_path))
-    engine = create_engine(f"sqlite:///{tmp_path / 'state' / 'catalyst.db'}")
+    clock = AcceleratedClock(SIM_START, RealClock().now() + timedelta(seconds=2), speed)
+    notify = NotifySocket(root / "notify.sock")
+    engine = create_engine(f"sqlite:///{root / 'state' / 'catalyst.db'}")
     trading = TradingClient(KEY, SECRET, paper=True, url_override=f"http://127.0.0.1:{port}")
-    crash_rig = CrashRig(tmp_path, config, port, clock, sock, engine, trading, env)
+    crash_rig = CrashRig(processes, config, port, clock, notify, engine, trading, env, life_seconds)
     try:
         crash_rig.run_cli("db", "upgrade")
         crash_rig.start_server()
         yield crash_rig
     finally:
-        if crash_rig.server is not None and crash_rig.server.poll() is None:
-            crash_rig.server.terminate()
-            try:
-                crash_rig.server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                crash_rig.server.kill()
-                crash_rig.server.wait()
         engine.dispose()
-        sock.close()
+        notify.close()
 
 
 def _failpoint_life(rig: CrashRig, kind: str) -> Life:
     """Start with one failpoint armed; it must die with 137 in its window, or be killed."""
     journal_before = {row["client_order_id"] for row in rig.journal_orders()}
-    life, process = rig.start_daemon(kind)
-    if rig.wait_ready(life, process):
+    life, child = rig.start_daemon(kind)
+    if rig.wait_ready(life, child):
         rig.assert_every_position_protected(f"life {life.number} after start-up reconciliation")
         try:
-            process.wait(timeout=FAILPOINT_PATIENCE)
+            child.process.wait(timeout=rig.failpoint_patience())
         except subprocess.TimeoutExpired:
             life.kind = "random"  # no order in time: an ordinary kill
-            rig.kill(life, process)
+            rig.kill(life, child)
             return life
-    life.returncode = process.wait(timeout=EXIT_TIMEOUT)
+    life.returncode = child.wait_exit(EXIT_TIMEOUT)
     life.killed_at = rig.sim_now()
     assert life.returncode == CRASH_EXIT_CODE, (
-        f"life {life.number} ({kind}) exited {life.returncode}\n{rig._tail(life.log)}"
+        f"life {life.number} ({kind}) exited {life.returncode}\n{child.tail()}"
     )
     # The order it died on: the newest intent row this life wrote.
     fresh = [r for r in rig.journal_orders() if r["client_order_id"] not in journal_before]
@@ -393,11 +361,11 @@ def _failpoint_life(rig: CrashRig, kind: str) -> Life:
 
 
 def _random_life(rig: CrashRig, rng: random.Random) -> Life:
-    life, process = rig.start_daemon("random")
-    assert rig.wait_ready(life, process), f"life {life.number} died during start-up"
+    life, child = rig.start_daemon("random")
+    assert rig.wait_ready(life, child), f"life {life.number} died during start-up"
     rig.assert_every_position_protected(f"life {life.number} after start-up reconciliation")
-    time.sleep(rng.uniform(0.05, 2.0))
-    rig.kill(life, process)
+    time.sleep(rng.uniform(0.05, 2.0))  # a random moment of its life, not a wait for anything
+    rig.kill(life, child)
     return life
 
 
@@ -416,7 +384,8 @@ def test_sigkill_at_any_point_never_duplicates_loses_or_unprotects_an_order(
             pytest.fail(
                 f"kill phase ran past {LAST_KILL_BY:%H:%M}: {len(rig.lives)} lives, "
                 f"{len(window_deaths(AFTER_INTENT_COMMIT))} intent-window and "
-                f"{len(window_deaths(AFTER_SUBMIT_BEFORE_ACK))} ack-window deaths"
+                f"{len(window_deaths(AFTER_SUBMIT_BEFORE_ACK))} ack-window deaths at "
+                f"{rig.clock.speed:.0f}x (a life calibrated at {rig.life_seconds:.1f} s)"
             )
         quotas_met = all(
             len(window_deaths(kind)) >= MIN_PER_WINDOW
@@ -442,19 +411,19 @@ def test_sigkill_at_any_point_never_duplicates_loses_or_unprotects_an_order(
             assert rig.journal_state() == ("halted", "crash-test"), "HALTED must survive restarts"
 
     # The last life trades to the end of the session and stops by itself.
-    final, process = rig.start_daemon("random")
-    assert rig.wait_ready(final, process)
+    final, child = rig.start_daemon("random")
+    assert rig.wait_ready(final, child)
     rig.assert_every_position_protected("the final life after start-up reconciliation")
     session = ExchangeCalendar().session(DAY)
     assert session is not None
-    wall_left = (session.close + timedelta(minutes=5) - rig.clock.now()).total_seconds() / SPEED
-    final.returncode = process.wait(timeout=wall_left + EXIT_TIMEOUT)
-    assert final.returncode == 0, rig._tail(final.log)
+    sim_left = (session.close + timedelta(minutes=5) - rig.clock.now()).total_seconds()
+    final.returncode = child.wait_exit(sim_left / rig.clock.speed + EXIT_TIMEOUT)
+    assert final.returncode == 0, child.tail()
     # One more start after the session: its start-up reconciliation is the last one, and the
     # daemon, past its simulated end, stops at once.
-    last, process = rig.start_daemon("random")
-    last.returncode = process.wait(timeout=EXIT_TIMEOUT)
-    assert last.returncode == 0, rig._tail(last.log)
+    last, child = rig.start_daemon("random")
+    last.returncode = child.wait_exit(READY_TIMEOUT + EXIT_TIMEOUT)
+    assert last.returncode == 0, child.tail()
 
     _check_the_end_state(rig, halted_at)
     kinds = Counter(life.kind for life in rig.lives if life.returncode != 0)

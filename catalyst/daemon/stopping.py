@@ -102,16 +102,24 @@ class StopRequest:
     async def unless_requested(self, work: Awaitable[T]) -> T:
         """The result of `work`, unless a stop is requested first: then `work` is cancelled
         (within `CANCEL_SECONDS`) and `StopDuringStartup` is raised."""
+        if self.requested:
+            if asyncio.iscoroutine(work):
+                work.close()  # never started: no "never awaited" warning
+            raise StopDuringStartup(self.reason)
         task = asyncio.ensure_future(work)
         waiter = asyncio.ensure_future(self._event.wait())
+        abandoned = False
         try:
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
             if not task.done():
+                abandoned = True
                 await cancel_and_wait([task], CANCEL_SECONDS)
-        if task.done() and not task.cancelled():
+        if not abandoned:
             return task.result()  # finished as the stop came: the caller sees `requested`
+        if task.done() and not task.cancelled():
+            task.exception()  # whatever the cancelled work raised on its way out is moot
         raise StopDuringStartup(self.reason)
 
     @contextlib.contextmanager
