@@ -11,6 +11,7 @@ import pytest
 
 from catalyst.config.models import ScheduleConfig
 from catalyst.daemon.scheduling import drive_simulated, drive_with_apscheduler
+from catalyst.daemon.stopping import StopRequest
 from catalyst.domain.models import TradingSession
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
@@ -48,7 +49,7 @@ async def test_simulated_driver_runs_the_catch_up_then_every_scan_from_the_start
         trigger,
         job,
         clock,
-        asyncio.Event(),
+        StopRequest(),
         _et("14:00"),
         start=_et("10:30:08"),
         catch_up=_et("10:30"),
@@ -67,13 +68,13 @@ async def test_apscheduler_driver_runs_the_catch_up_then_a_scan_due_since_start_
     due_in_between = now - timedelta(seconds=1)  # fell due before the scheduler was armed
     later = now + timedelta(hours=1)
     trigger = SessionTimesTrigger(xnys, lambda session: [due_in_between, later])
-    stop = asyncio.Event()
+    stop = StopRequest()
     ran: list[datetime] = []
 
     async def job(fire: datetime) -> None:
         ran.append(fire)
         if len(ran) == 2:
-            stop.set()
+            stop.request("test done")
 
     await asyncio.wait_for(
         drive_with_apscheduler(
@@ -100,7 +101,7 @@ async def test_apscheduler_driver_rearmed_by_a_reload_fires_a_newly_added_earlie
     async def job(fire_time: datetime) -> None:
         fired.put_nowait(fire_time)
 
-    stop, rearm = asyncio.Event(), asyncio.Event()
+    stop, rearm = StopRequest(), asyncio.Event()
     driver = asyncio.create_task(drive_with_apscheduler(trigger, job, stop, start=now, rearm=rearm))
     try:
         await asyncio.sleep(0)  # let the driver arm the scheduler with the start-up schedule
@@ -113,5 +114,5 @@ async def test_apscheduler_driver_rearmed_by_a_reload_fires_a_newly_added_earlie
         assert fire_time == soon
         assert not rearm.is_set(), "the driver consumed the re-arm request"
     finally:
-        stop.set()
+        stop.request("test done")
         await asyncio.wait_for(driver, REARM_DEADLINE_SECONDS)
