@@ -167,13 +167,16 @@ def run(config_dir: Path, simulated_clock: Any) -> None:
     With --simulated-clock it trades the simulated day instead and exits shortly after that
     day's close.
     """
-    from catalyst.daemon.entry import run_live_daemon
     from catalyst.daemon.stopping import (
         StopRequest,
         arm_exit_deadline,
+        exit_on_stop_signals_until_running,
         exiting_promptly,
         run_daemon_loop,
     )
+
+    exit_on_stop_signals_until_running()  # first: the imports and the config take seconds
+    from catalyst.daemon.entry import run_live_daemon
 
     settings = _settings(config_dir)
     configure_logging(settings.trading.logging.level, settings.trading.logging.format)

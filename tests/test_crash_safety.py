@@ -111,9 +111,10 @@ def _calibrated_speed(env: dict[str, str]) -> tuple[float, float]:
             timeout=120,
         )
         tries.append(time.monotonic() - started)
-    # A life: the imports, then its start-up work and reconciliation (about as long again under
-    # load), then a random kill delay of one second on average.
-    life = 2 * min(tries) + 1.0
+    # A life: the imports, then its start-up work and reconciliation (measured: from half as
+    # long again on a quiet machine to as long again on a loaded one), then a kill delay of one
+    # second on average.
+    life = 1.5 * min(tries) + 1.0
     # The window must hold every life, plus a scan interval for each failpoint life to find an
     # order in: window / SAFETY >= lives * life * speed + failpoint lives * scan interval.
     window = (LAST_KILL_BY - SIM_START).total_seconds()

@@ -160,6 +160,19 @@ async def cancel_and_wait(
     return pending
 
 
+def exit_on_stop_signals_until_running() -> None:
+    """Until the daemon's event loop takes SIGTERM and SIGINT over, either ends the process at
+    once with status 0: nothing has started yet (importing the daemon takes seconds)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _exit_before_start)
+
+
+def _exit_before_start(signum: int, _frame: object) -> None:
+    sys.stderr.write(f"catalyst: {signal.Signals(signum).name} before start-up; nothing started\n")
+    _flush_stdio()
+    os._exit(0)
+
+
 def arm_exit_deadline(seconds: float = STOP_BOUND_SECONDS) -> None:
     """End the process `seconds` from now, whatever is still running (a daemon thread)."""
     timer = threading.Timer(seconds, _overrun, args=(seconds,))
