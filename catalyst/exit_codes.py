@@ -38,7 +38,8 @@ class ExitCode(IntEnum):
     DATABASE_CORRUPT = 5  # the SQLite file is damaged or not a database: restore it
     ACCESS = 6  # permission, read-only, a file in the way, a refused login or API key
     UNAVAILABLE = 7  # the database or the broker does not answer: try again later
-    # 8 and 9 are free.
+    STOP_OVERRUN = 8  # a stop took longer than its bound (10 s) and was cut short: a bug
+    # 9 is free.
     ALREADY_RUNNING = 10  # another daemon holds the state dir or the account (the lock's code)
     NO_DAEMON = 11  # `catalyst flatten` left its request, but no live daemon is there to act
     CRASH = CRASH_EXIT_CODE  # tests only: a failpoint killed the process (128 + SIGKILL)

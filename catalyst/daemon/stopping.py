@@ -15,7 +15,7 @@ end of a simulated span. From that moment no new entry is sent. Then:
 
 `STOP_BOUND_SECONDS` is the sum, 10 s of wall time from the request to the end of the process. It
 is also enforced: a watchdog thread (a thread, because a stuck event loop could not run a timer)
-armed at the request ends the process with `EXIT_STOP_OVERRUN` if it is still alive then.
+armed at the request ends the process with `ExitCode.STOP_OVERRUN` if it is still alive then.
 Bracket protection stays at the broker throughout; the next start reconciles.
 """
 
@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 import structlog
 
 from catalyst.daemon.startup import StopDuringStartup
+from catalyst.exit_codes import ExitCode
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +56,6 @@ STOP_BOUND_SECONDS = (
     + EXIT_SECONDS
 )
 
-EXIT_STOP_OVERRUN = 70  # the stop took longer than STOP_BOUND_SECONDS and was cut short
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _RECANCEL_SECONDS = 0.05  # how often a task that is still running is cancelled again
 _WORKER_PREFIX = "catalyst-io"
@@ -185,13 +185,13 @@ def _overrun(seconds: float) -> None:
     log.error(
         "stop overran its bound; exiting now",
         bound_seconds=seconds,
-        exit_code=EXIT_STOP_OVERRUN,
+        exit_code=int(ExitCode.STOP_OVERRUN),
         threads=sorted(
             t.name for t in threading.enumerate() if t is not threading.current_thread()
         ),
     )
     _flush_stdio()
-    os._exit(EXIT_STOP_OVERRUN)
+    os._exit(ExitCode.STOP_OVERRUN)
 
 
 def run_daemon_loop(main: Coroutine[Any, Any, T]) -> T:
