@@ -40,6 +40,8 @@ class Faults:
     fail_account: int = 0  # get_account answers 503
     corrupt_snapshots: frozenset[str] = frozenset()  # these symbols' last price arrives as NaN
     snapshot_delay_seconds: float = 0.0  # snapshots take this long (on the broker's clock)
+    # List open orders as Alpaca does once a bracket's entry has filled: its legs on their own.
+    legs_listed_alone: bool = False
 
 
 class FaultyBroker:
@@ -101,7 +103,16 @@ class FaultyBroker:
         return await self.inner.get_order_by_client_id(client_order_id)
 
     async def list_open_orders(self) -> list[Order]:
-        return await self.inner.list_open_orders()
+        listed = await self.inner.list_open_orders()
+        if not self.faults.legs_listed_alone:
+            return listed
+        return [
+            each
+            for order in listed
+            for each in (
+                [order] if order.status.is_open else [g for g in order.legs if g.status.is_open]
+            )
+        ]
 
     async def cancel_order(self, order_id: str) -> None:
         await self.inner.cancel_order(order_id)

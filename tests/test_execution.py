@@ -264,6 +264,37 @@ async def test_reconcile_leaves_bracketed_positions_alone(
     assert {leg.role for leg in legs} == {LegRole.STOP_LOSS, LegRole.TAKE_PROFIT}
 
 
+async def test_reconcile_journals_the_legs_of_a_bracket_whose_fill_came_before_its_legs(
+    broker: FaultyBroker, submitter: OrderSubmitter, migrated_store: Store, clock: SimClock
+) -> None:
+    # The crash test's window: the stream (which reports an order without its legs) journaled
+    # the entry as filled, then the daemon died before the acknowledgement journaled the legs.
+    symbol, price = await _tradable_symbol(broker.inner)
+    request = _bracket("cat-test-legless", symbol, price)
+    assert await migrated_store.record_order_intent(_intent(request, clock))
+    placed = await broker.inner.submit_order(request)
+    assert placed.status is OrderStatus.FILLED, "a marketable limit fills at once here"
+    broker.faults.legs_listed_alone = True
+    await migrated_store.record_order_update(
+        "cat-test-legless",
+        status=OrderStatus.FILLED.value,
+        at=clock.now(),
+        broker_order_id=placed.id,
+        filled_qty=placed.filled_qty,
+        detail="stream: fill",
+    )
+
+    report = await _reconciler(broker, migrated_store, clock, submitter).reconcile()
+
+    assert report.orders_adopted == 0, "Catalyst's own stop is not someone else's order"
+    legs = await migrated_store.legs_of("cat-test-legless")
+    assert {(leg.role, leg.source.value) for leg in legs} == {
+        (LegRole.STOP_LOSS, "catalyst"),
+        (LegRole.TAKE_PROFIT, "catalyst"),
+    }
+    assert broker.submit_calls == 0, "nothing re-sent, no extra stop placed"
+
+
 async def test_reconcile_marks_an_intent_the_broker_never_received_as_not_placed(
     broker: FaultyBroker, submitter: OrderSubmitter, migrated_store: Store, clock: SimClock
 ) -> None:

@@ -49,6 +49,8 @@ log = structlog.get_logger(__name__)
 
 ENTRY_TTL = timedelta(minutes=10)  # an entry not filled by then is stale: the setup has moved on
 INTENT_GRACE = timedelta(minutes=2)  # an intent this young may still be on its way to the broker
+# How far back to look for filled brackets whose legs the journal lacks (a crash, same day).
+LEGLESS_LOOKBACK = timedelta(days=1)
 FILL_LOOKBACK = timedelta(days=1)
 
 
@@ -159,6 +161,13 @@ class Reconciler:
                     detail="broker has no order with this client_order_id",
                 )
                 updated += 1
+        # A bracket whose fill was journaled before its legs were (the stream reports an order
+        # without legs; a crash can come before the acknowledgement's legs): its stop and target
+        # are Catalyst's own, so look the bracket up and journal them under it first.
+        for bracket in await self._store.filled_brackets_without_legs(now - LEGLESS_LOOKBACK):
+            found = await self._broker.get_order_by_client_id(bracket.client_order_id)
+            if found is not None and found.legs:
+                updated += await self._apply(found, now)
         for order in open_orders:
             journaled_order = await self._store.get_order(order.client_order_id)
             if journaled_order is None:

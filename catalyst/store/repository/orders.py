@@ -14,6 +14,7 @@ from catalyst.domain.models import (
     Fill,
     LegRole,
     Order,
+    OrderClass,
     Side,
 )
 from catalyst.store.records import (
@@ -128,58 +129,112 @@ class OrderStore(StoreBase):
         one, and filled_qty never goes down. LookupError if the order is not journaled;
         OperationalError if the broker order id contradicts the journaled one.
         """
+        async with self._transaction("record_order_update") as session:
+            return await self._update_in(
+                session,
+                client_order_id,
+                status=status,
+                at=at,
+                broker_order_id=broker_order_id,
+                filled_qty=filled_qty,
+                filled_avg_price=filled_avg_price,
+                detail=detail,
+                error=error,
+            )
+
+    async def record_broker_view(self, order: Order, *, at: datetime, detail: str) -> int:
+        """Apply what the broker reports about a journaled order *and* its bracket legs (new legs
+        journaled under it), all in one transaction; returns how many rows changed.
+
+        One transaction, because a crash between the order's final status and its legs would
+        leave the legs unjournaled while the order no longer looks unfinished, and the next
+        reconciliation would take Catalyst's own stop for someone else's order.
+        LookupError if the order itself is not journaled.
+        """
+        async with self._transaction("record_broker_view") as session:
+            changed = int(await self._apply_view_in(session, order, at, detail))
+            if order.legs:
+                await self._insert_legs_in(session, order.client_order_id, order.legs, at)
+                for leg in order.legs:
+                    changed += int(await self._apply_view_in(session, leg, at, detail))
+            return changed
+
+    async def _apply_view_in(
+        self, session: AsyncSession, order: Order, at: datetime, detail: str
+    ) -> bool:
+        return await self._update_in(
+            session,
+            order.client_order_id,
+            status=order.status.value,
+            at=at,
+            broker_order_id=order.id,
+            filled_qty=order.filled_qty,
+            filled_avg_price=order.filled_avg_price,
+            detail=detail,
+        )
+
+    async def _update_in(
+        self,
+        session: AsyncSession,
+        client_order_id: str,
+        *,
+        status: str,
+        at: datetime,
+        broker_order_id: str | None = None,
+        filled_qty: int | None = None,
+        filled_avg_price: Decimal | None = None,
+        detail: str | None = None,
+        error: str | None = None,
+    ) -> bool:
         if status not in ORDER_STATUSES:
             raise ValueError(f"unknown order status {status!r}")
         _require_aware("at", at)
-        async with self._transaction("record_order_update") as session:
-            row = (
-                await session.execute(
-                    select(orders)
-                    .where(orders.c.client_order_id == client_order_id)
-                    .with_for_update()
+        row = (
+            await session.execute(
+                select(orders).where(orders.c.client_order_id == client_order_id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise LookupError(f"no journaled order {client_order_id!r}")
+        changes: dict[str, object] = {}
+        stale_status = row.status in FINAL_ORDER_STATUSES and status not in FINAL_ORDER_STATUSES
+        if status != row.status and not stale_status:
+            changes["status"] = status
+        if broker_order_id is not None and broker_order_id != row.broker_order_id:
+            if row.broker_order_id is not None:
+                raise OperationalError(
+                    f"order {client_order_id} is journaled with broker id "
+                    f"{row.broker_order_id}, the broker now reports {broker_order_id}"
                 )
-            ).first()
-            if row is None:
-                raise LookupError(f"no journaled order {client_order_id!r}")
-            changes: dict[str, object] = {}
-            stale_status = row.status in FINAL_ORDER_STATUSES and status not in FINAL_ORDER_STATUSES
-            if status != row.status and not stale_status:
-                changes["status"] = status
-            if broker_order_id is not None and broker_order_id != row.broker_order_id:
-                if row.broker_order_id is not None:
-                    raise OperationalError(
-                        f"order {client_order_id} is journaled with broker id "
-                        f"{row.broker_order_id}, the broker now reports {broker_order_id}"
-                    )
-                changes["broker_order_id"] = broker_order_id
-            if filled_qty is not None and filled_qty > row.filled_qty:
-                changes["filled_qty"] = filled_qty
-                if filled_avg_price is not None:
-                    changes["filled_avg_price"] = filled_avg_price
-            elif (
-                filled_avg_price is not None
-                and (filled_qty is None or filled_qty == row.filled_qty)
-                and filled_avg_price != row.filled_avg_price
-            ):
+            changes["broker_order_id"] = broker_order_id
+        if filled_qty is not None and filled_qty > row.filled_qty:
+            changes["filled_qty"] = filled_qty
+            if filled_avg_price is not None:
                 changes["filled_avg_price"] = filled_avg_price
-            if error is not None and error != row.error:
-                changes["error"] = error
-            if not changes:
-                return False
-            await session.execute(
-                update(orders)
-                .where(orders.c.client_order_id == client_order_id)
-                .values(updated_at=at, **changes)
+        elif (
+            filled_avg_price is not None
+            and (filled_qty is None or filled_qty == row.filled_qty)
+            and filled_avg_price != row.filled_avg_price
+        ):
+            changes["filled_avg_price"] = filled_avg_price
+        if error is not None and error != row.error:
+            changes["error"] = error
+        if not changes:
+            return False
+        await session.execute(
+            update(orders)
+            .where(orders.c.client_order_id == client_order_id)
+            .values(updated_at=at, **changes)
+        )
+        await session.execute(
+            order_events.insert().values(
+                client_order_id=client_order_id,
+                status=changes.get("status", row.status),
+                at=at,
+                detail=detail if detail is not None else error,
             )
-            await session.execute(
-                order_events.insert().values(
-                    client_order_id=client_order_id,
-                    status=changes.get("status", row.status),
-                    at=at,
-                    detail=detail if detail is not None else error,
-                )
-            )
-            return True
+        )
+        return True
 
     async def _insert_broker_order(
         self,
@@ -267,30 +322,61 @@ class OrderStore(StoreBase):
         The legs inherit the parent's cycle; legs already journaled are left as they are.
         LookupError if the parent is not journaled.
         """
-        _require_aware("at", at)
         async with self._transaction("record_legs") as session:
-            parent = (
-                await session.execute(
-                    select(orders.c.cycle_id, orders.c.source).where(
-                        orders.c.client_order_id == parent_client_order_id
-                    )
+            return await self._insert_legs_in(session, parent_client_order_id, legs, at)
+
+    async def _insert_legs_in(
+        self,
+        session: AsyncSession,
+        parent_client_order_id: str,
+        legs: Sequence[Order],
+        at: datetime,
+    ) -> int:
+        _require_aware("at", at)
+        parent = (
+            await session.execute(
+                select(orders.c.cycle_id, orders.c.source).where(
+                    orders.c.client_order_id == parent_client_order_id
                 )
-            ).first()
-            if parent is None:
-                raise LookupError(f"no journaled order {parent_client_order_id!r}")
-            inserted = 0
-            for leg in legs:
-                if await self._insert_broker_order(
-                    session,
-                    leg,
-                    source=OrderSource(parent.source),
-                    parent_client_order_id=parent_client_order_id,
-                    cycle_id=parent.cycle_id,
-                    at=at,
-                    detail="bracket leg",
-                ):
-                    inserted += 1
-            return inserted
+            )
+        ).first()
+        if parent is None:
+            raise LookupError(f"no journaled order {parent_client_order_id!r}")
+        inserted = 0
+        for leg in legs:
+            if await self._insert_broker_order(
+                session,
+                leg,
+                source=OrderSource(parent.source),
+                parent_client_order_id=parent_client_order_id,
+                cycle_id=parent.cycle_id,
+                at=at,
+                detail="bracket leg",
+            ):
+                inserted += 1
+        return inserted
+
+    async def filled_brackets_without_legs(self, since: datetime) -> list[OrderRecord]:
+        """Catalyst's bracket entries created since `since` that have filled but have no
+        journaled legs: the broker holds their stop and target, the journal does not yet."""
+        _require_aware("since", since)
+        legs = orders.alias("legs")
+        async with self._transaction("filled_brackets_without_legs") as session:
+            result = await session.execute(
+                select(orders)
+                .where(
+                    orders.c.order_class == OrderClass.BRACKET.value,
+                    orders.c.source == OrderSource.CATALYST.value,
+                    orders.c.parent_client_order_id.is_(None),
+                    orders.c.filled_qty > 0,
+                    orders.c.created_at >= since,
+                    ~select(legs.c.id)
+                    .where(legs.c.parent_client_order_id == orders.c.client_order_id)
+                    .exists(),
+                )
+                .order_by(orders.c.created_at, orders.c.id)
+            )
+            return [_order_record(row) for row in result]
 
     async def non_final_orders(self) -> list[OrderRecord]:
         """Orders not yet filled, canceled, expired or rejected (intents included), oldest first."""
