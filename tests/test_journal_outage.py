@@ -35,11 +35,11 @@ from catalyst.risk.watch import RiskWatch
 from catalyst.risk.watch_journal import WatchJournal
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory, redact_url
+from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.outbox import HaltSpool, JournalOutbox, SpooledHalt
 from catalyst.store.records import OrderIntent, TradingStatus
 from catalyst.store.repository import Store
-from catalyst.store.unavailable import is_journal_unavailable
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
