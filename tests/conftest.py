@@ -21,7 +21,8 @@ from processes import Processes
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from catalyst.store.engine import make_engine, make_session_factory, redact_url
+from catalyst.redaction import redact_url
+from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.repository import Store
 

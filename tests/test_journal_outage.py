@@ -30,11 +30,12 @@ from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.notify.log_notifier import LogNotifier
 from catalyst.ops.flatten_request import FlattenRequest
+from catalyst.redaction import redact_url
 from catalyst.risk.limits import LossLevel
 from catalyst.risk.watch import RiskWatch
 from catalyst.risk.watch_journal import WatchJournal
 from catalyst.sim.broker import build_sim_broker
-from catalyst.store.engine import make_engine, make_session_factory, redact_url
+from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.outbox import HaltSpool, JournalOutbox, SpooledHalt

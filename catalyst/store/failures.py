@@ -43,7 +43,7 @@ from catalyst.domain.errors import (
 )
 from catalyst.ops.filesystem import unusable_path
 from catalyst.redaction import redact_url
-from catalyst.store.engine import sqlite_path
+from catalyst.store.urls import sqlite_path
 
 __all__ = [
     "FailureKind",
