@@ -15,22 +15,15 @@ import tempfile
 import time
 from datetime import datetime
 from datetime import time as clock_time
-from pathlib import Path
 
-from catalyst.brokers.alpaca import AlpacaBroker, make_clients
+from alpaca_daemon import alpaca_daemon, shipped_settings
+
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
-from catalyst.config.loader import load_settings
-from catalyst.daemon.components import build_components
 from catalyst.fake_alpaca.faults import FaultPlan
-from catalyst.fake_alpaca.server import start_fake_alpaca
 from catalyst.logs import configure_logging
-from catalyst.notify.log_notifier import LogNotifier
-from catalyst.sim.broker import build_sim_broker
-from catalyst.store.migrate import upgrade_database
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.clock import SimClock
 
-REPO = Path(__file__).resolve().parent.parent
 SCAN = datetime(2026, 11, 24, 10, 30, tzinfo=EXCHANGE_TZ)
 
 
@@ -45,50 +38,21 @@ class CountingLimiter(RequestLimiter):
 
 
 async def one_cycle(symbols: int, latency_ms: int, state: str) -> tuple[int, float, int]:
-    base = load_settings(REPO / "config", {})
-    simulation = base.trading.simulation.model_copy(update={"symbols": symbols})
-    settings = base.model_copy(
-        update={"trading": base.trading.model_copy(update={"simulation": simulation})}
-    )
     url = f"sqlite+aiosqlite:///{state}/bench-{latency_ms}.db"
-    await asyncio.to_thread(upgrade_database, url)
-    calendar = ExchangeCalendar()
     clock = SimClock(datetime.combine(SCAN.date(), clock_time(10, 0), tzinfo=EXCHANGE_TZ))
-    exchange_side = build_sim_broker(settings.trading.simulation, calendar, clock)
     faults = FaultPlan()
-    server = await start_fake_alpaca(exchange_side.exchange, calendar, clock, faults=faults)
-    clients = make_clients(
-        "k", "s", paper=True, trading_url=server.base_url, data_url=server.base_url
-    )
-    broker = AlpacaBroker(
-        trading=clients.trading,
-        data=clients.data,
-        news=clients.news,
-        clock=clock,
-        limiter=CountingLimiter(clock, 100_000),
-        live=False,
-    )
-    components = await build_components(
-        settings,
-        clock=clock,
-        broker=broker,
-        calendar=calendar,
-        notifier=LogNotifier(),
-        database_url=url,
-        entries_stopped=lambda: False,
-    )
-    try:
+    limiter = CountingLimiter(clock, 100_000)
+    async with alpaca_daemon(
+        shipped_settings(symbols), url, clock, faults=faults, limiter=limiter
+    ) as daemon:
         clock.advance_to(SCAN)
         if latency_ms:
             faults.latency(latency_ms)
         CountingLimiter.requests = 0
         started = time.perf_counter()
-        report = await components.runner.run_scheduled(SCAN)
+        report = await daemon.components.runner.run_scheduled(SCAN)
         elapsed = time.perf_counter() - started
         return CountingLimiter.requests, elapsed, len(report.placed)
-    finally:
-        await components.close()
-        await server.stop()
 
 
 def main() -> None:

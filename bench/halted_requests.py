@@ -24,29 +24,23 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from catalyst.brokers.alpaca import AlpacaBroker, make_clients
+from alpaca_daemon import alpaca_daemon, shipped_settings
+
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
-from catalyst.config.loader import load_settings
-from catalyst.config.models import Settings
-from catalyst.daemon.components import Components, build_components
+from catalyst.daemon.components import Components
 from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.fake_alpaca.faults import Fault, FaultPlan
-from catalyst.fake_alpaca.server import start_fake_alpaca
 from catalyst.logs import configure_logging
-from catalyst.notify.log_notifier import LogNotifier
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.ports import Clock
 from catalyst.risk.watch import RiskWatch
-from catalyst.sim.broker import SimBroker, build_sim_broker
-from catalyst.store.migrate import upgrade_database
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.sim.broker import SimBroker
+from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.clock import SimClock
 
-REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 11, 24, 10, 30, tzinfo=EXCHANGE_TZ)
 ALPACA_LIMIT = 200  # requests per minute per account
 
@@ -92,20 +86,6 @@ class Rate:
         return sum(self.by_endpoint.values()) / self.minutes
 
 
-def _settings(base: Settings) -> Settings:
-    # One scan, at 15:00: the halted span holds none (scans are not the watch's doing).
-    schedule = base.trading.schedule.model_copy(
-        update={"scan_times": (time(15, 0),), "missed_scan_grace_minutes": 0}
-    )
-    trading = base.trading.model_copy(
-        update={
-            "schedule": schedule,
-            "simulation": base.trading.simulation.model_copy(update={"symbols": 300}),
-        }
-    )
-    return base.model_copy(update={"trading": trading})
-
-
 def _watch_like(components: Components, kind: type[RiskWatch]) -> RiskWatch:
     old = components.risk_watch
     args: dict[str, Any] = {
@@ -134,49 +114,31 @@ async def _hold_positions(sim: SimBroker, count: int) -> None:
 
 
 async def halted(kind: type[RiskWatch], minutes: int, state: str) -> Rate:
-    settings = _settings(load_settings(REPO / "config", {}))
+    # One scan, at 15:00: the halted span holds none (scans are not the watch's doing).
+    settings = shipped_settings(300, {"scan_times": (time(15, 0),), "missed_scan_grace_minutes": 0})
     url = f"sqlite+aiosqlite:///{state}/bench-{kind.__name__}.db"
-    await asyncio.to_thread(upgrade_database, url)
-    calendar = ExchangeCalendar()
     clock = SimClock(START)
-    sim = build_sim_broker(settings.trading.simulation, calendar, clock)
     plan = CountingPlan(clock)
-    server = await start_fake_alpaca(sim.exchange, calendar, clock, faults=plan)
-    clients = make_clients(
-        "k", "s", paper=True, trading_url=server.base_url, data_url=server.base_url
-    )
-    broker = AlpacaBroker(
-        trading=clients.trading,
-        data=clients.data,
-        news=clients.news,
-        clock=clock,
-        limiter=RequestLimiter(clock, 100_000),
-        live=False,
-    )
-    components = await build_components(
+    async with alpaca_daemon(
         settings,
-        clock=clock,
-        broker=broker,
-        calendar=calendar,
-        notifier=LogNotifier(),
-        database_url=url,
+        url,
+        clock,
+        faults=plan,
+        limiter=RequestLimiter(clock, 100_000),
         entries_stopped=lambda: supervisor.stopping,
-    )
-    components.risk_watch = _watch_like(components, kind)
-    supervisor = Supervisor(
-        components,
-        systemd=SystemdNotifier.from_environment({}),
-        simulated_until=START + timedelta(minutes=minutes),
-    )
-    try:
-        await _hold_positions(sim, 3)
-        equity = (await sim.get_account()).equity
+    ) as daemon:
+        components = daemon.components
+        components.risk_watch = _watch_like(components, kind)
+        supervisor = Supervisor(
+            components,
+            systemd=SystemdNotifier.from_environment({}),
+            simulated_until=START + timedelta(minutes=minutes),
+        )
+        await _hold_positions(daemon.sim, 3)
+        equity = (await daemon.sim.get_account()).equity
         await components.store.get_or_set_day_start_equity(START.date(), equity + Decimal(10_000))
         await supervisor.run()
         events = await components.store.risk_events_since(START)
-    finally:
-        await components.close()
-        await server.stop()
     flat = next(e.at for e in events if e.kind == "emergency_flatten")
     begin, end = flat + timedelta(minutes=1), START + timedelta(minutes=minutes)
     counted = Counter(what for at, what in plan.requests if begin <= at < end)

@@ -29,6 +29,7 @@ from catalyst.domain.errors import CatalystError, ConfigError
 from catalyst.exit_codes import ExitCode, exit_code_for
 from catalyst.logs import configure_logging
 from catalyst.redaction import redact_urls_in
+from catalyst.store.urls import async_database_url
 
 T = TypeVar("T")
 
@@ -84,8 +85,6 @@ def _async_database_url(
     """A `--database-url` on the async driver (`sqlite:///x` is accepted), or a usage error."""
     if value is None:
         return None
-    from catalyst.store.engine import async_database_url
-
     try:
         return async_database_url(value)
     except ValueError as exc:

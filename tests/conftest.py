@@ -17,11 +17,13 @@ from typing import NoReturn
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used only to create test databases
 import pytest
+from pg_admin import asyncpg_dsn
 from processes import Processes
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from catalyst.store.engine import make_engine, make_session_factory, redact_url
+from catalyst.redaction import redact_url
+from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.repository import Store
 
@@ -35,14 +37,9 @@ def _pg_unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def _asyncpg_dsn(url: URL) -> str:
-    """The libpq-style DSN asyncpg wants, from a SQLAlchemy URL."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _admin_connection(server: URL) -> asyncpg.Connection:
     try:
-        return await asyncpg.connect(_asyncpg_dsn(server), timeout=5)
+        return await asyncpg.connect(asyncpg_dsn(server), timeout=5)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         _pg_unavailable(f"PostgreSQL at {redact_url(server)} is unavailable: {exc}")
 

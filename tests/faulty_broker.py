@@ -6,24 +6,19 @@ each fault is a counter the test sets, so every test says exactly what goes wron
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from decimal import Decimal
+
+from delegating_broker import DelegatingBroker
 
 from catalyst.domain.errors import RetryableBrokerError, UnknownOrderOutcome
 from catalyst.domain.models import (
     Account,
-    Asset,
-    Bar,
-    Fill,
-    NewsItem,
     Order,
-    OrderEvent,
     OrderRequest,
     Position,
     Snapshot,
-    TradingSession,
 )
 from catalyst.ports import Clock
 from catalyst.sim.broker import SimBroker
@@ -44,11 +39,13 @@ class Faults:
     legs_listed_alone: bool = False
 
 
-class FaultyBroker:
+class FaultyBroker(DelegatingBroker):
     """Implements `catalyst.ports.Broker` by delegating to a SimBroker, with scripted faults."""
 
+    inner: SimBroker
+
     def __init__(self, inner: SimBroker, clock: Clock | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.clock = clock
         self.faults = Faults()
         self.submit_calls = 0
@@ -58,39 +55,22 @@ class FaultyBroker:
         if self.faults.fail_account > 0:
             self.faults.fail_account -= 1
             raise RetryableBrokerError("503 service unavailable")
-        return await self.inner.get_account()
-
-    async def get_session(self, day: date) -> TradingSession | None:
-        return await self.inner.get_session(day)
-
-    async def list_assets(self) -> Sequence[Asset]:
-        return await self.inner.list_assets()
+        return await super().get_account()
 
     async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
         if self.faults.snapshot_delay_seconds and self.clock is not None:
             await self.clock.sleep(self.faults.snapshot_delay_seconds)
-        snapshots = await self.inner.get_snapshots(symbols)
+        snapshots = await super().get_snapshots(symbols)
         for symbol in self.faults.corrupt_snapshots & snapshots.keys():
             snapshots[symbol] = replace(snapshots[symbol], last_price=Decimal("NaN"))
         return snapshots
-
-    async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
-        return await self.inner.get_daily_bars(symbols, days)
-
-    async def get_intraday_bars(
-        self, symbols: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, list[Bar]]:
-        return await self.inner.get_intraday_bars(symbols, start, end)
-
-    async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
-        return await self.inner.get_news(symbols, since)
 
     async def submit_order(self, request: OrderRequest) -> Order:
         self.submit_calls += 1
         if self.faults.fail_submit_in_transit > 0:
             self.faults.fail_submit_in_transit -= 1
             raise UnknownOrderOutcome(request.client_order_id, "connection reset before reply")
-        order = await self.inner.submit_order(request)
+        order = await super().submit_order(request)
         if self.faults.lose_submit_response > 0:
             self.faults.lose_submit_response -= 1
             raise UnknownOrderOutcome(request.client_order_id, "read timed out")
@@ -100,10 +80,10 @@ class FaultyBroker:
         if self.faults.fail_lookups > 0:
             self.faults.fail_lookups -= 1
             raise RetryableBrokerError("503 service unavailable")
-        return await self.inner.get_order_by_client_id(client_order_id)
+        return await super().get_order_by_client_id(client_order_id)
 
     async def list_open_orders(self) -> list[Order]:
-        listed = await self.inner.list_open_orders()
+        listed = await super().list_open_orders()
         if not self.faults.legs_listed_alone:
             return listed
         return [
@@ -114,31 +94,21 @@ class FaultyBroker:
             )
         ]
 
-    async def cancel_order(self, order_id: str) -> None:
-        await self.inner.cancel_order(order_id)
-
     async def cancel_all_orders(self) -> None:
         if self.faults.fail_cancel_all > 0:
             self.faults.fail_cancel_all -= 1
             raise RetryableBrokerError("503 service unavailable")
-        await self.inner.cancel_all_orders()
+        await super().cancel_all_orders()
 
     async def list_positions(self) -> list[Position]:
         if self.faults.fail_list_positions > 0:
             self.faults.fail_list_positions -= 1
             raise RetryableBrokerError("503 service unavailable")
-        return await self.inner.list_positions()
-
-    async def get_fills(self, since: datetime) -> list[Fill]:
-        return await self.inner.get_fills(since)
-
-    async def order_events(self) -> AsyncGenerator[OrderEvent, None]:
-        async for event in self.inner.order_events():
-            yield event
+        return await super().list_positions()
 
     async def close_position(self, symbol: str, client_order_id: str) -> Order:
         self.close_calls += 1
         if self.faults.fail_close > 0:
             self.faults.fail_close -= 1
             raise RetryableBrokerError("503 service unavailable")
-        return await self.inner.close_position(symbol, client_order_id)
+        return await super().close_position(symbol, client_order_id)

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 from counting_broker import CountingBroker
+from stubs import sim_components
 from support import make_settings
 
 from catalyst.config.models import Settings
-from catalyst.daemon.components import build_components
 from catalyst.daemon.entry import simulate_session, simulation_clock
 from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.models import OrderRequest, Side
-from catalyst.notify.log_notifier import LogNotifier
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.reporting.summary import DaySummary
 from catalyst.risk.watch import HALTED_CHECK_EVERY
@@ -156,13 +155,12 @@ async def test_a_daemon_restarted_while_halted_does_not_flood_the_broker_either(
 
     async def life(start: str, until: str) -> None:
         clock.advance_to(_et(start))
-        components = await build_components(
+        components = await sim_components(
             settings,
-            clock=clock,
+            clock,
+            sqlite_url,
             broker=broker,
             calendar=calendar,
-            notifier=LogNotifier(),
-            database_url=sqlite_url,
             entries_stopped=lambda: supervisor.stopping,
         )
         supervisor = Supervisor(

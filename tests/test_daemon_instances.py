@@ -17,7 +17,7 @@ from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; the test plays a second daemon
 import pytest
-from sqlalchemy.engine import make_url
+from pg_admin import asyncpg_dsn, session_name, terminate_sessions
 from test_cli import _config_dir, _run
 from test_daemon_process import STARTUP_TIMEOUT, _receive_until
 
@@ -256,20 +256,9 @@ def test_every_operator_command_names_the_absolute_state_dir_it_acted_on(
         assert f"{state}" in result.stdout, f"{name}: {result.stdout}{result.stderr}"
 
 
-async def _terminate_daemon_lock_session(pg_url: str, pid: int) -> None:
-    admin = await asyncpg.connect(_dsn(pg_url))
-    try:
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-            f"catalyst pid={pid} host={socket.gethostname()}",
-        )
-    finally:
-        await admin.close()
-
-
 async def _lock_holder_name(pg_url: str) -> str | None:
     namespace, key = account_lock_key("SIM000000001")
-    admin = await asyncpg.connect(_dsn(pg_url))
+    admin = await asyncpg.connect(asyncpg_dsn(pg_url))
     try:
         name: str | None = await admin.fetchval(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
@@ -286,7 +275,8 @@ async def _usurp(pg_url: str) -> asyncpg.Connection:
     """Take the account lock as another daemon would (once the terminated session let go)."""
     namespace, key = account_lock_key("SIM000000001")
     usurper = await asyncpg.connect(
-        _dsn(pg_url), server_settings={"application_name": "catalyst pid=999999 host=beta.example"}
+        asyncpg_dsn(pg_url),
+        server_settings={"application_name": session_name(999999, "beta.example")},
     )
     deadline = time.monotonic() + 30
     while not await usurper.fetchval("SELECT pg_try_advisory_lock($1, $2)", namespace, key):
@@ -294,10 +284,6 @@ async def _usurp(pg_url: str) -> asyncpg.Connection:
             raise AssertionError("the daemon's lock was never released")
         await asyncio.sleep(0.02)
     return usurper
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.mark.postgres
@@ -309,20 +295,20 @@ def test_account_lock_lost_with_the_database_is_re_taken_or_if_usurped_the_daemo
     assert _run("db", "upgrade", "--config", str(config), cwd=tmp_path, env=env).returncode == 0
     sock = _notify_socket(tmp_path / "notify.sock")
     daemon = _start(config, tmp_path, env)
-    mine = f"catalyst pid={daemon.pid} host={socket.gethostname()}"
+    mine = session_name(daemon.pid, socket.gethostname())
     usurper: asyncpg.Connection | None = None
     try:
         _receive_until(sock, "READY=1", time.monotonic() + STARTUP_TIMEOUT)
         assert asyncio.run(_lock_holder_name(pg_url)) == mine
 
         # The lock's session dies (as in a database restart) and nobody else wants it.
-        asyncio.run(_terminate_daemon_lock_session(pg_url, daemon.pid))
+        asyncio.run(terminate_sessions(pg_url, daemon.pid, socket.gethostname()))
         _eventually(lambda: asyncio.run(_lock_holder_name(pg_url)) == mine)
         assert daemon.poll() is None, "losing the database session alone never stops it"
 
         # It dies again, and this time another daemon takes the account first.
         async def terminate_and_usurp() -> asyncpg.Connection:
-            await _terminate_daemon_lock_session(pg_url, daemon.pid)
+            await terminate_sessions(pg_url, daemon.pid, socket.gethostname())
             return await _usurp(pg_url)
 
         loop = asyncio.new_event_loop()

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
+from stubs import sim_components
 from support import make_settings
 
 from catalyst.config.models import Settings
-from catalyst.daemon.components import build_components
 from catalyst.daemon.supervisor import RunRecord, Supervisor
-from catalyst.notify.log_notifier import LogNotifier
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
@@ -50,13 +49,11 @@ class Rig:
     async def life(self, start: str, until: str) -> RunRecord:
         """The daemon started at `start` (simulated) and gone at `until`."""
         self.clock.advance_to(_et(start))
-        components = await build_components(
+        components = await sim_components(
             self.settings,
-            clock=self.clock,
+            self.clock,
+            self.url,
             broker=self.broker,
-            calendar=ExchangeCalendar(),
-            notifier=LogNotifier(),
-            database_url=self.url,
             entries_stopped=lambda: supervisor.stopping,
         )
         supervisor = Supervisor(

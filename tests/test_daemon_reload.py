@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
+from stubs import sim_components
 from support import make_settings
 
 from catalyst.config.models import Settings
-from catalyst.daemon.components import build_components
 from catalyst.daemon.supervisor import Supervisor
 from catalyst.domain.models import LegRole, OrderRequest, OrderType, Side
 from catalyst.domain.ticks import round_down_to_tick
-from catalyst.notify.log_notifier import LogNotifier
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.migrate import upgrade_database
@@ -84,13 +83,12 @@ async def test_reload_reaches_scans_flattener_reconciler_and_risk_watch(
     clock = SimClock(datetime.combine(DAY, time(8, 0), tzinfo=EXCHANGE_TZ))
     broker = build_sim_broker(settings.trading.simulation, calendar, clock)
     stopping = False
-    components = await build_components(
+    components = await sim_components(
         settings,
-        clock=clock,
+        clock,
+        sqlite_url,
         broker=broker,
         calendar=calendar,
-        notifier=LogNotifier(),
-        database_url=sqlite_url,
         entries_stopped=lambda: stopping,
     )
     systemd = _ReadyEvent()
@@ -184,16 +182,7 @@ async def test_reload_names_each_key_that_needs_a_restart_and_keeps_its_running_
     settings = make_settings(tmp_path, simulation={"symbols": 50})
     await asyncio.to_thread(upgrade_database, sqlite_url)
     clock = SimClock(datetime.combine(DAY, time(8, 0), tzinfo=EXCHANGE_TZ))
-    calendar = ExchangeCalendar()
-    components = await build_components(
-        settings,
-        clock=clock,
-        broker=build_sim_broker(settings.trading.simulation, calendar, clock),
-        calendar=calendar,
-        notifier=LogNotifier(),
-        database_url=sqlite_url,
-        entries_stopped=lambda: False,
-    )
+    components = await sim_components(settings, clock, sqlite_url)
     try:
         supervisor = Supervisor(components, systemd=SystemdNotifier.from_environment({}))
         current = getattr(settings.trading, section)

@@ -19,10 +19,10 @@ from faulty_broker import FaultyBroker
 from private_postgres import PrivatePostgres, private_postgres, stop_quietly
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from stubs import sim_components
 from support import make_settings
 
 from catalyst.config.models import RiskFile, SimulationConfig
-from catalyst.daemon.components import build_components
 from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.models import LegRole, OrderEvent, OrderRequest, Side
 from catalyst.execution.flatten import Flattener
@@ -30,16 +30,17 @@ from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.notify.log_notifier import LogNotifier
 from catalyst.ops.flatten_request import FlattenRequest
+from catalyst.redaction import redact_url
 from catalyst.risk.limits import LossLevel
 from catalyst.risk.watch import RiskWatch
 from catalyst.risk.watch_journal import WatchJournal
 from catalyst.sim.broker import build_sim_broker
-from catalyst.store.engine import make_engine, make_session_factory, redact_url
+from catalyst.store.engine import make_engine, make_session_factory
+from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.outbox import HaltSpool, JournalOutbox, SpooledHalt
 from catalyst.store.records import OrderIntent, TradingStatus
 from catalyst.store.repository import Store
-from catalyst.store.unavailable import is_journal_unavailable
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
@@ -321,17 +322,7 @@ async def test_a_daemon_built_over_a_spooled_halt_starts_halted(
     # A spool for another database (a demo's, say) is not this journal's business.
     other = HaltSpool.for_database(settings.trading.paths.state_dir, "sqlite+aiosqlite:///x.db")
     other.save(SpooledHalt(reason="another journal's halt", by="risk-watch", at=START))
-    clock = SimClock(START)
-    calendar = ExchangeCalendar()
-    components = await build_components(
-        settings,
-        clock=clock,
-        broker=build_sim_broker(settings.trading.simulation, calendar, clock),
-        calendar=calendar,
-        notifier=LogNotifier(),
-        database_url=sqlite_url,
-        entries_stopped=lambda: False,
-    )
+    components = await sim_components(settings, SimClock(START), sqlite_url)
     try:
         state = await components.store.get_trading_state()
     finally:

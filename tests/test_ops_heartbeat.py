@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from catalyst.ops.heartbeat import (
     ALIVE_WITHIN,
     Heartbeat,
+    HeartbeatJournal,
     Liveness,
     judge,
     others_alive,
@@ -22,6 +24,24 @@ from catalyst.store.repository import Store
 from catalyst.timekeeping.clock import SimClock
 
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+
+
+def _heartbeat(
+    journal: HeartbeatJournal,
+    clock: SimClock,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Heartbeat:
+    """The heartbeat of daemon pid 7 on host alpha, for /srv/state."""
+    return Heartbeat(
+        journal,
+        clock,
+        host="alpha",
+        state_dir="/srv/state",
+        pid=7,
+        version="0.1.0",
+        stopping=lambda: False,
+        sleep=sleep,
+    )
 
 
 def _beat(age: timedelta, *, stopped: bool = False, host: str = "alpha") -> HeartbeatRecord:
@@ -77,15 +97,7 @@ async def test_heartbeat_rows_are_written_overwritten_and_signed_off(
     migrated_store: Store,
 ) -> None:
     clock = SimClock(NOW)
-    heartbeat = Heartbeat(
-        migrated_store,
-        clock,
-        host="alpha",
-        state_dir="/srv/state",
-        pid=7,
-        version="0.1.0",
-        stopping=lambda: False,
-    )
+    heartbeat = _heartbeat(migrated_store, clock)
     assert await heartbeat.beat_once()
     clock.advance_to(NOW + timedelta(seconds=5))
     assert await heartbeat.beat_once()
@@ -123,16 +135,7 @@ async def test_a_heartbeat_that_cannot_be_written_never_raises_and_keeps_beating
         if len(slept) == 3:
             raise asyncio.CancelledError
 
-    heartbeat = Heartbeat(
-        store,
-        SimClock(NOW),
-        host="alpha",
-        state_dir="/srv/state",
-        pid=7,
-        version="0.1.0",
-        stopping=lambda: False,
-        sleep=sleep,
-    )
+    heartbeat = _heartbeat(store, SimClock(NOW), sleep)
     try:
         with pytest.raises(asyncio.CancelledError):
             await heartbeat.run()  # three failed beats, then the cancellation ends it
@@ -167,16 +170,7 @@ async def test_a_stop_landing_as_a_beat_is_written_ends_the_heartbeat() -> None:
     async def sleep(_seconds: float) -> None:
         await asyncio.Event().wait()  # a swallowed cancellation would hang here forever
 
-    heartbeat = Heartbeat(
-        journal,
-        SimClock(NOW),
-        host="alpha",
-        state_dir="/srv/state",
-        pid=7,
-        version="0.1.0",
-        stopping=lambda: False,
-        sleep=sleep,
-    )
+    heartbeat = _heartbeat(journal, SimClock(NOW), sleep)
     journal.task = asyncio.create_task(heartbeat.run())
     done, _ = await asyncio.wait({journal.task}, timeout=30)
     if not done:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from faulty_broker import FaultyBroker
 from structlog.testing import capture_logs
+from stubs import sim_components
 from support import make_settings
 
 from catalyst.config.models import SessionMode
-from catalyst.daemon.components import Components, build_components
-from catalyst.notify.log_notifier import LogNotifier
+from catalyst.daemon.components import Components
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.migrate import upgrade_database
 from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
@@ -32,15 +32,7 @@ async def setup(tmp_path: Path, sqlite_url: str) -> AsyncIterator[tuple[Componen
     clock = SimClock(PREMARKET)
     calendar = ExchangeCalendar()
     broker = FaultyBroker(build_sim_broker(settings.trading.simulation, calendar, clock), clock)
-    components = await build_components(
-        settings,
-        clock=clock,
-        broker=broker,
-        calendar=calendar,
-        notifier=LogNotifier(),
-        database_url=sqlite_url,
-        entries_stopped=lambda: False,
-    )
+    components = await sim_components(settings, clock, sqlite_url, broker=broker, calendar=calendar)
     yield components, broker
     await components.close()
 

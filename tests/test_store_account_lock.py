@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
+from pg_admin import terminate_sessions
 from private_postgres import private_postgres, stop_quietly
-from sqlalchemy.engine import make_url
 
 from catalyst.domain.errors import InstanceLocked
 from catalyst.ops.instance_lock import LockHolder
@@ -20,21 +19,6 @@ pytestmark = pytest.mark.postgres
 SINCE = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 ALPHA = LockHolder(4242, "alpha.example", SINCE)
 BETA = LockHolder(5353, "beta.example", SINCE)
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _terminate_sessions_of(url: str, holder: LockHolder) -> None:
-    admin = await asyncpg.connect(_dsn(url))
-    try:
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-            f"catalyst pid={holder.pid} host={holder.host}",
-        )
-    finally:
-        await admin.close()
 
 
 class Ticks:
@@ -82,7 +66,9 @@ async def test_lock_lost_with_its_connection_is_re_taken_when_the_database_answe
     await lock.acquire()
     stopped: list[bool] = []
     try:
-        await _terminate_sessions_of(pg_url, ALPHA)  # what a database restart does to it
+        await terminate_sessions(
+            pg_url, ALPHA.pid, ALPHA.host
+        )  # what a database restart does to it
         assert not await lock.verify()
         assert not lock.held, "entries stop while the lock is not held"
         ticks = Ticks(1)
@@ -105,7 +91,7 @@ async def test_lock_taken_by_another_daemon_meanwhile_stops_this_one(pg_url: str
     usurper = AccountLock(pg_url, "PA3FAKE00001", BETA)
     stopped: list[bool] = []
     try:
-        await _terminate_sessions_of(pg_url, ALPHA)
+        await terminate_sessions(pg_url, ALPHA.pid, ALPHA.host)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
         while True:  # the terminated session lets go a moment later

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from catalyst.redaction import redact_url
-from catalyst.store.engine import async_database_url, make_engine, make_session_factory
+from catalyst.store.engine import make_engine, make_session_factory
+from catalyst.store.urls import async_database_url
 
 
 async def test_sqlite_engine_creates_the_directory_and_sets_wal_foreign_keys_and_timeout(

@@ -20,7 +20,11 @@ from catalyst.domain.errors import (
     StorageError,
     StorageUnusable,
 )
-from catalyst.store.failures import database_errors, translate_database_error
+from catalyst.store.failures import (
+    database_errors,
+    is_journal_unavailable,
+    translate_database_error,
+)
 
 PG_URL = "postgresql+asyncpg://catalyst:TopSecret@db.internal/catalyst"
 
@@ -57,6 +61,15 @@ def test_postgresql_sqlstates_map_by_what_happens_next(
     assert type(mapped) is expected
     assert "db.internal" in str(mapped)
     assert "TopSecret" not in str(mapped)
+
+
+@pytest.mark.parametrize(
+    "sqlstate", ["57P03", "57P01", "57014", "53300", "08006", "28P01", "42501", "3D000", "23505"]
+)
+def test_mid_session_and_start_up_agree_on_which_failures_are_temporary(sqlstate: str) -> None:
+    failure = _wrapped(PgError(sqlstate, "server said no"))
+    at_start_up = translate_database_error(failure, PG_URL)
+    assert is_journal_unavailable(failure) == isinstance(at_start_up, DatabaseUnavailable)
 
 
 def test_an_unknown_sqlstate_is_left_alone() -> None:

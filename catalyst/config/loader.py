@@ -48,6 +48,7 @@ from catalyst.config.secrets import (
 from catalyst.domain.errors import ConfigError, ConfigProblems
 from catalyst.domain.sectors import GICS_SECTORS
 from catalyst.redaction import UNPARSEABLE, redact_url, url_has_password
+from catalyst.store.urls import ASYNC_SQLITE, UnsupportedDatabase, async_driver, sqlite_url
 
 __all__ = [
     "ENVIRONMENT",
@@ -172,7 +173,7 @@ def _database_url(trading: TradingFile, secrets: Secrets, config_dir: Path) -> s
             base=config_dir,
             show_value=True,
         )
-    return f"sqlite+aiosqlite:///{trading.paths.state_dir / 'catalyst.db'}"
+    return sqlite_url(trading.paths.state_dir / "catalyst.db")
 
 
 def describe_settings(settings: Settings) -> dict[str, object]:
@@ -809,14 +810,12 @@ def _check_smtp_credentials(
     return [f"{ENVIRONMENT}: {missing}: {problem} (ignored: notifications.email_enabled is false)"]
 
 
-_POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
-_SQLITE_SCHEMES = frozenset({"sqlite", "sqlite+aiosqlite"})
-
-
 def _normalise_database_url(url: str, file: str, key: str, *, base: Path, show_value: bool) -> str:
     """Map a PostgreSQL or SQLite URL onto the async driver Catalyst uses, or refuse it.
 
-    A relative SQLite path is anchored at `base` (the config directory).
+    The store decides which schemes are accepted and their drivers (`async_driver`); a config
+    file adds that a SQLite database is a file, and a relative path is anchored at `base` (the
+    config directory).
     """
     shown = redact_url(url)
     # Text that is no URL at all is not echoed: it may be a "host=... password=..." string.
@@ -827,27 +826,23 @@ def _normalise_database_url(url: str, file: str, key: str, *, base: Path, show_v
         raise ConfigError(
             file, key, f"must be a postgresql://... or sqlite:///... database URL{got}"
         )
-    if scheme in _POSTGRES_SCHEMES:
-        return f"postgresql+asyncpg://{rest}"
-    if scheme in _SQLITE_SCHEMES:
-        # An in-memory database would forget the order journal on restart.
-        if rest in ("", "/") or ":memory:" in rest or "mode=memory" in rest:
-            raise ConfigError(file, key, f"an in-memory SQLite database is not allowed{got}")
-        if not rest.startswith("/"):
-            raise ConfigError(
-                file,
-                key,
-                f"a SQLite URL is sqlite:///relative/path.db or sqlite:////absolute/path.db{got}",
-            )
-        return f"sqlite+aiosqlite:///{_anchored_sqlite_path(rest[1:], base)}"
-    if scheme.startswith(("postgres+", "postgresql+")):
-        problem = "Catalyst needs the asyncpg driver: use postgresql:// or postgresql+asyncpg://"
-    elif scheme.startswith("sqlite+"):
-        problem = "Catalyst needs the aiosqlite driver: use sqlite:/// or sqlite+aiosqlite:///"
-    else:
-        problem = "unsupported database: use a postgresql://... or sqlite:///... URL"
-    detail = got if show_value else f" (scheme {scheme!r})"
-    raise ConfigError(file, key, problem + detail)
+    try:
+        driver = async_driver(scheme)
+    except UnsupportedDatabase as exc:
+        detail = got if show_value else f" (scheme {scheme!r})"
+        raise ConfigError(file, key, f"{exc}{detail}") from None
+    if driver != ASYNC_SQLITE:
+        return f"{driver}://{rest}"
+    # An in-memory database would forget the order journal on restart.
+    if rest in ("", "/") or ":memory:" in rest or "mode=memory" in rest:
+        raise ConfigError(file, key, f"an in-memory SQLite database is not allowed{got}")
+    if not rest.startswith("/"):
+        raise ConfigError(
+            file,
+            key,
+            f"a SQLite URL is sqlite:///relative/path.db or sqlite:////absolute/path.db{got}",
+        )
+    return sqlite_url(_anchored_sqlite_path(rest[1:], base))
 
 
 def _anchored_sqlite_path(database: str, base: Path) -> str:

@@ -130,7 +130,7 @@ class OperationalError(CatalystError):
 class JournalUnavailable(OperationalError):
     """Temporary: the journal database cannot be reached (refused, dropped, shutting down, locked).
 
-    Raised by the store instead of the driver's error (see `catalyst.store.unavailable`). A
+    Raised by the store instead of the driver's error (see `catalyst.store.failures`). A
     subclass of `OperationalError`, so code that cannot wait (the CLI, start-up) still stops on it.
     """
 

@@ -8,12 +8,10 @@ failing). The file is in WAL mode so an operator reading it with the sqlite3 she
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,32 +21,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from catalyst.ops.filesystem import unusable_path
-from catalyst.redaction import redact_url
+from catalyst.store.urls import async_database_url, is_memory_database, sqlite_path
 
 _BUSY_TIMEOUT_MS = 5000
-# Sync spellings mapped onto the async drivers (the same database, another Python driver).
-_ASYNC_DRIVERS = {
-    "sqlite": "sqlite+aiosqlite",
-    "sqlite+aiosqlite": "sqlite+aiosqlite",
-    "postgres": "postgresql+asyncpg",
-    "postgresql": "postgresql+asyncpg",
-    "postgresql+asyncpg": "postgresql+asyncpg",
-}
-
-
-def _is_memory_database(url: URL) -> bool:
-    database = url.database or ""
-    return database in ("", ":memory:") or "mode=memory" in database
-
-
-def sqlite_path(url: URL) -> Path | None:
-    """The file a SQLite URL names, or None for PostgreSQL and in-memory SQLite."""
-    if url.get_backend_name() != "sqlite" or _is_memory_database(url):
-        return None
-    database = url.database or ""
-    if database.startswith("file:"):
-        database = database.removeprefix("file:").split("?", 1)[0]
-    return Path(database).expanduser()
 
 
 def _prepare_sqlite_file(url: URL) -> None:
@@ -70,7 +45,7 @@ def _prepare_sqlite_file(url: URL) -> None:
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
-    memory = _is_memory_database(engine.url)
+    memory = is_memory_database(engine.url)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -89,24 +64,6 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     def _on_begin(connection: Connection) -> None:
         # ... and emit our own, taking the write lock at once (see module docstring).
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def async_database_url(url: str) -> str:
-    """`url` on the async driver Catalyst uses: `sqlite://` becomes `sqlite+aiosqlite://` and
-    `postgres://` / `postgresql://` become `postgresql+asyncpg://`; async URLs pass unchanged.
-
-    ValueError, naming what to use, for any other database or driver or an unparseable URL.
-    """
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ValueError("not a database URL: use postgresql://... or sqlite:///<path>") from None
-    driver = _ASYNC_DRIVERS.get(parsed.drivername)
-    if driver is None:
-        raise ValueError(
-            f"unsupported database {redact_url(parsed)}: use postgresql://... or sqlite:///<path>"
-        )
-    return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
 def _create(url: str, *, echo: bool, foreign_keys: bool, null_pool: bool) -> AsyncEngine:

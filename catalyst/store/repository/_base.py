@@ -7,7 +7,7 @@ use INSERT ... ON CONFLICT DO NOTHING RETURNING, which SQLite and PostgreSQL bot
 "already there" is an answer rather than an exception, even when several tasks race. Database
 failures surface as `catalyst.domain.errors.OperationalError`: when the journal cannot be written,
 nobody should trade. A database that cannot be reached for now raises its subclass
-`JournalUnavailable` (classified in `catalyst.store.unavailable`); writes that may lag are deferred
+`JournalUnavailable` (classified in `catalyst.store.failures`); writes that may lag are deferred
 to the store's `JournalOutbox`, which every later unit of work first catches up with.
 """
 
@@ -33,6 +33,7 @@ from catalyst.domain.models import (
     OrderType,
     Side,
 )
+from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.outbox import JournalOutbox, SpooledHalt
 from catalyst.store.records import (
     CycleRecord,
@@ -40,7 +41,6 @@ from catalyst.store.records import (
     OrderSource,
     PositionRecord,
 )
-from catalyst.store.unavailable import is_journal_unavailable
 
 EXCHANGE_TZ = ZoneInfo("America/New_York")
 STATE_ROW_ID = 1

@@ -29,6 +29,21 @@ from catalyst.store.tables import (
 )
 
 
+def _new_cycle(cycle: CycleStart, status: CycleStatus) -> dict[str, object]:
+    """The columns of a new `trading_cycles` row for `cycle`, nothing counted yet."""
+    return {
+        "cycle_id": cycle.cycle_id,
+        "cycle_date": cycle.cycle_date,
+        "cycle_number": cycle.cycle_number,
+        "session_mode": cycle.session_mode,
+        "triggered_by": cycle.triggered_by,
+        "status": status.value,
+        "started_at": cycle.started_at,
+        "candidates_identified": 0,
+        "trades_executed": 0,
+    }
+
+
 class CycleStore(StoreBase):
     """Securities, trading cycles and their scan results."""
 
@@ -84,17 +99,7 @@ class CycleStore(StoreBase):
         """Journal a cycle as running."""
         async with self._transaction("start_cycle") as session:
             await session.execute(
-                trading_cycles.insert().values(
-                    cycle_id=cycle.cycle_id,
-                    cycle_date=cycle.cycle_date,
-                    cycle_number=cycle.cycle_number,
-                    session_mode=cycle.session_mode,
-                    triggered_by=cycle.triggered_by,
-                    status=CycleStatus.RUNNING.value,
-                    started_at=cycle.started_at,
-                    candidates_identified=0,
-                    trades_executed=0,
-                )
+                trading_cycles.insert().values(**_new_cycle(cycle, CycleStatus.RUNNING))
             )
 
     async def record_missed_cycle(self, cycle: CycleStart, *, reason: str) -> None:
@@ -105,16 +110,8 @@ class CycleStore(StoreBase):
         async with self._transaction("record_missed_cycle") as session:
             await session.execute(
                 trading_cycles.insert().values(
-                    cycle_id=cycle.cycle_id,
-                    cycle_date=cycle.cycle_date,
-                    cycle_number=cycle.cycle_number,
-                    session_mode=cycle.session_mode,
-                    triggered_by=cycle.triggered_by,
-                    status=CycleStatus.MISSED.value,
-                    started_at=cycle.started_at,
+                    **_new_cycle(cycle, CycleStatus.MISSED),
                     finished_at=cycle.started_at,
-                    candidates_identified=0,
-                    trades_executed=0,
                     error_message=reason,
                 )
             )
