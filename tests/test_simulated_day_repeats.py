@@ -43,6 +43,7 @@ RUN_TIMEOUT = 300.0
 
 def _config(tmp_path: Path) -> Path:
     target = tmp_path / "config"
+    tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copytree(CONFIG_DIR, target)
     trading_file = target / "trading_config.yaml"
     data = yaml.safe_load(trading_file.read_text())
@@ -98,10 +99,14 @@ def _first_difference(left: list[tuple[object, ...]], right: list[tuple[object, 
 def test_the_same_seed_date_and_config_journal_the_same_day_in_separate_processes(
     tmp_path: Path,
 ) -> None:
-    config = _config(tmp_path)
-    databases = [tmp_path / "run1.db", tmp_path / "run2.db"]
+    # Each run its own state dir: two demos on one state dir refuse to run at once (its lock).
+    configs = [_config(tmp_path / name) for name in ("run1", "run2")]
+    databases = [config.parent / "journal.db" for config in configs]
     # Both at once: different hash seeds, and two processes competing for the CPU and the disk.
-    runs = [_start_demo(config, db, seed) for db, seed in zip(databases, ("1", "2"), strict=True)]
+    runs = [
+        _start_demo(config, db, seed)
+        for config, db, seed in zip(configs, databases, ("1", "2"), strict=True)
+    ]
     outputs = []
     for run in runs:
         try:
