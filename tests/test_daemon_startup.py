@@ -16,10 +16,10 @@ from structlog.testing import capture_logs
 from catalyst.daemon.startup import (
     Backoff,
     Dependency,
-    StartupStop,
     StartupWait,
     StopDuringStartup,
 )
+from catalyst.daemon.stopping import StopRequest
 from catalyst.domain.errors import DatabaseCorrupt, DatabaseUnavailable, RetryableBrokerError
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.timekeeping.clock import SimClock
@@ -77,12 +77,12 @@ def _wait(
     clock: SimClock,
     systemd: SystemdNotifier,
     notifier: RecordingNotifier,
-    stop: StartupStop | None = None,
+    stop: StopRequest | None = None,
     alert_after: float = 300.0,
 ) -> StartupWait:
     return StartupWait(
         clock=clock,
-        stop=stop if stop is not None else StartupStop(),
+        stop=stop if stop is not None else StopRequest(),
         systemd=systemd,
         notifier=notifier,
         backoff=Backoff(first_seconds=1.0, factor=2.0, cap_seconds=8.0, jitter=0.25),
@@ -195,13 +195,13 @@ async def test_a_stop_during_the_wait_ends_it_without_another_attempt(
 ) -> None:
     _sock, systemd = systemd_socket
     clock = SimClock(START)
-    stop = StartupStop()
+    stop = StopRequest()
     down = DatabaseUnavailable("unreachable")
 
     class StopAfterTwo(FlakyDependency):
         async def __call__(self) -> str:
             if len(self.calls) == 1:
-                stop.request()  # SIGTERM arrives during the second attempt's backoff
+                stop.request("SIGTERM")  # SIGTERM arrives during the second attempt's backoff
             return await super().__call__()
 
     dependency = StopAfterTwo(clock, [down] * 100)
@@ -218,7 +218,7 @@ async def test_a_stop_cancels_an_attempt_that_hangs(
     systemd_socket: tuple[socket.socket, SystemdNotifier],
 ) -> None:
     _sock, systemd = systemd_socket
-    stop = StartupStop()
+    stop = StopRequest()
     cancelled = asyncio.Event()
 
     async def hangs() -> str:
@@ -231,7 +231,7 @@ async def test_a_stop_cancels_an_attempt_that_hangs(
     wait = _wait(SimClock(START), systemd, RecordingNotifier(), stop=stop)
     attempt = asyncio.create_task(wait.until_available(Dependency.BROKER, hangs))
     await asyncio.sleep(0)
-    stop.request()
+    stop.request("SIGTERM")
 
     with pytest.raises(StopDuringStartup):
         await asyncio.wait_for(attempt, timeout=30)

@@ -13,7 +13,6 @@ not temporary and propagates at once.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from catalyst.domain.errors import DatabaseUnavailable, JournalUnavailable, Retr
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.ports import Clock, Notifier
 
-__all__ = ["Backoff", "Dependency", "StartupStop", "StartupWait", "StopDuringStartup", "StopSignal"]
+__all__ = ["Backoff", "Dependency", "StartupWait", "StopDuringStartup", "StopSignal"]
 
 log = structlog.get_logger(__name__)
 
@@ -56,41 +55,6 @@ class StopSignal(Protocol):
     async def unless_requested(self, work: Awaitable[T]) -> T:
         """`work`'s outcome, or (with `work` cancelled) an exception once a stop is requested."""
         ...
-
-
-class StartupStop:
-    """A stop request as an `asyncio.Event` (set by the SIGTERM/SIGINT handlers)."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    @property
-    def requested(self) -> bool:
-        """True once a stop was requested."""
-        return self._event.is_set()
-
-    def request(self) -> None:
-        """Ask start-up to stop (signal handlers call this)."""
-        self._event.set()
-
-    async def unless_requested(self, work: Awaitable[T]) -> T:
-        """`work`'s outcome if it finishes first; StopDuringStartup, `work` cancelled, if a stop
-        is requested first (or was already)."""
-        if self._event.is_set():
-            if asyncio.iscoroutine(work):
-                work.close()  # never started: no "was never awaited" warning
-            raise StopDuringStartup
-        task = asyncio.ensure_future(work)
-        stopper = asyncio.ensure_future(self._event.wait())
-        try:
-            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pending in (task, stopper):
-                pending.cancel()
-            await asyncio.gather(task, stopper, return_exceptions=True)
-        if task.done() and not task.cancelled():
-            return task.result()  # finished first (or together with the stop): keep its outcome
-        raise StopDuringStartup
 
 
 @dataclass(frozen=True, slots=True)
