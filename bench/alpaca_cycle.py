@@ -19,9 +19,9 @@ from datetime import time as clock_time
 from alpaca_daemon import alpaca_daemon, shipped_settings
 
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.fake_alpaca.faults import FaultPlan
 from catalyst.logs import configure_logging
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.clock import SimClock
 
 SCAN = datetime(2026, 11, 24, 10, 30, tzinfo=EXCHANGE_TZ)

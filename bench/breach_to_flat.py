@@ -22,13 +22,13 @@ from pathlib import Path
 
 from catalyst.config.loader import load_settings
 from catalyst.daemon.entry import run_simulated_day
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
 from catalyst.logs import configure_logging
 from catalyst.sim.broker import SimBroker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.repository import Store
 from catalyst.store.tables import orders
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 24)

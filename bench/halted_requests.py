@@ -31,6 +31,7 @@ from alpaca_daemon import alpaca_daemon, shipped_settings
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.daemon.components import Components
 from catalyst.daemon.supervisor import Supervisor
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.fake_alpaca.faults import Fault, FaultPlan
 from catalyst.logs import configure_logging
@@ -38,7 +39,6 @@ from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.ports import Clock
 from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import SimBroker
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.clock import SimClock
 
 START = datetime(2026, 11, 24, 10, 30, tzinfo=EXCHANGE_TZ)

@@ -338,7 +338,7 @@ def broker() -> None:
 def broker_check(config_dir: Path) -> None:
     """Connect to Alpaca and print account, market clock and today's session (no orders)."""
     from catalyst.brokers.alpaca import build_alpaca_broker
-    from catalyst.timekeeping.calendar import EXCHANGE_TZ
+    from catalyst.domain.exchange import EXCHANGE_TZ
     from catalyst.timekeeping.clock import RealClock
 
     settings = _settings(config_dir)

@@ -16,7 +16,8 @@ import pytest
 from catalyst.config.loader import load_settings
 from catalyst.config.models import BrokerEnvironment, SessionMode, Settings
 from catalyst.daemon.entry import run_simulated_day
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.day_plan import plan_for
 
 SEED_DIR = Path(__file__).resolve().parent / "data" / "seed"

@@ -58,9 +58,10 @@ from processes import (
 )
 from sqlalchemy import Engine, create_engine, select
 
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.ops.failpoints import AFTER_INTENT_COMMIT, AFTER_SUBMIT_BEFORE_ACK, CRASH_EXIT_CODE
 from catalyst.store.tables import orders, positions, trading_state
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock
 
 pytestmark = pytest.mark.slow

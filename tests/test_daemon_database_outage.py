@@ -26,6 +26,7 @@ from structlog.testing import capture_logs
 from support import make_settings
 
 from catalyst.daemon.entry import simulate_session, simulation_clock
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import Account, Fill
 from catalyst.ports import Clock
 from catalyst.risk.watch import HALTED_CHECK_EVERY
@@ -34,7 +35,7 @@ from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.records import FINAL_ORDER_STATUSES, INTENT_STATUS, NOT_PLACED_STATUS
 from catalyst.store.repository import Store
 from catalyst.store.tables import orders, trading_cycles
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 
 pytestmark = pytest.mark.slow
 

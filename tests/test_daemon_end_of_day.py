@@ -8,7 +8,8 @@ import pytest
 
 from catalyst.config.models import ScheduleConfig
 from catalyst.daemon.end_of_day import next_flatten
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.timekeeping.calendar import ExchangeCalendar
 
 CALENDAR = ExchangeCalendar()
 

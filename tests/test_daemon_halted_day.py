@@ -21,6 +21,7 @@ from support import make_settings
 from catalyst.config.models import Settings
 from catalyst.daemon.entry import simulate_session, simulation_clock
 from catalyst.daemon.supervisor import Supervisor
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.reporting.summary import DaySummary
@@ -30,7 +31,7 @@ from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.records import RiskEventRecord
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 pytestmark = pytest.mark.slow

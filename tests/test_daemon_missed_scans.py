@@ -19,13 +19,14 @@ from support import make_settings
 
 from catalyst.config.models import Settings
 from catalyst.daemon.supervisor import RunRecord, Supervisor
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.records import CycleRecord, CycleStart, CycleStatus
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 DAY = date(2026, 11, 24)

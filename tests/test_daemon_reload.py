@@ -20,13 +20,14 @@ from support import make_settings
 
 from catalyst.config.models import Settings
 from catalyst.daemon.supervisor import Supervisor
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import LegRole, OrderRequest, OrderType, Side
 from catalyst.domain.ticks import round_down_to_tick
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.tables import orders
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 DAY = date(2026, 11, 24)

@@ -12,8 +12,9 @@ import pytest
 from catalyst.config.models import ScheduleConfig
 from catalyst.daemon.scheduling import drive_simulated, drive_with_apscheduler
 from catalyst.daemon.stopping import StopRequest
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 from catalyst.timekeeping.day_plan import plan_day
 from catalyst.timekeeping.triggers import SessionTimesTrigger

@@ -19,6 +19,7 @@ from support import make_settings
 
 from catalyst.config.models import Settings
 from catalyst.daemon.entry import pause_entries, run_simulated_day
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import Fill, TradingSession
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.reporting.summary import DaySummary
@@ -26,7 +27,6 @@ from catalyst.sim.broker import SimBroker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.repository import Store
 from catalyst.store.tables import orders
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
 DAY = date(2026, 11, 24)
 SMALL_MARKET = {"symbols": 800}

@@ -29,7 +29,7 @@ from processes import (
 )
 
 from catalyst.daemon.stopping import DRAIN_SECONDS, STOP_BOUND_SECONDS
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock
 
 DAY = datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ).date()

@@ -18,6 +18,7 @@ from structlog.testing import capture_logs
 from catalyst.brokers.alpaca import AlpacaBroker, make_clients
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.config.models import RiskFile, SimulationConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.submitter import OrderSubmitter
@@ -30,7 +31,7 @@ from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 DAY = date(2026, 11, 24)

@@ -15,6 +15,7 @@ from faulty_broker import FaultyBroker
 
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.errors import OperationalError
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import (
     BracketSpec,
     LegRole,
@@ -29,7 +30,7 @@ from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.records import OrderIntent
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 DAY = date(2026, 11, 24)

@@ -14,6 +14,7 @@ import pytest
 from faulty_broker import FaultyBroker
 
 from catalyst.config.models import SimulationConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import (
     BracketSpec,
     LegRole,
@@ -29,7 +30,7 @@ from catalyst.ops.failpoints import AFTER_INTENT_COMMIT, AFTER_SUBMIT_BEFORE_ACK
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.records import INTENT_STATUS, OrderIntent
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 DAY = date(2026, 3, 10)

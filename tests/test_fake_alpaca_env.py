@@ -24,12 +24,13 @@ with warnings.catch_warnings():
     from alpaca.trading.client import TradingClient
 
 from catalyst.config.models import SimulationConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import Snapshot
 from catalyst.fake_alpaca import RunningServer, start_fake_alpaca
 from catalyst.fake_alpaca.faults import FaultPlan
 from catalyst.sim.broker import build_sim_broker
 from catalyst.sim.exchange import SimExchange
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 T = TypeVar("T")

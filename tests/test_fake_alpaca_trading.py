@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from test_fake_alpaca_env import Env, serving
 
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
+from catalyst.domain.exchange import EXCHANGE_TZ
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)

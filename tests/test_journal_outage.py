@@ -24,14 +24,16 @@ from support import make_settings
 
 from catalyst.config.models import RiskFile, SimulationConfig
 from catalyst.domain.errors import JournalUnavailable, OperationalError
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import LegRole, OrderEvent, OrderRequest, Side
+from catalyst.domain.trading_state import TradingState
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.notify.log_notifier import LogNotifier
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.redaction import redact_url
-from catalyst.risk.limits import LossLevel
+from catalyst.risk.daily_loss import LossLevel
 from catalyst.risk.watch import RiskWatch
 from catalyst.risk.watch_journal import WatchJournal
 from catalyst.sim.broker import build_sim_broker
@@ -39,9 +41,9 @@ from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.outbox import HaltSpool, JournalOutbox, SpooledHalt
-from catalyst.store.records import OrderIntent, TradingStatus
+from catalyst.store.records import OrderIntent
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 START = datetime.combine(date(2026, 11, 24), time(10, 0), tzinfo=EXCHANGE_TZ)
@@ -83,7 +85,7 @@ async def test_a_stopped_server_is_journal_unavailable_and_a_restarted_one_answe
     journal: Journal,
 ) -> None:
     store = journal.store
-    assert (await store.get_trading_state()).status is TradingStatus.ACTIVE
+    assert (await store.get_trading_state()).status is TradingState.ACTIVE
     journal.server.stop()
 
     with pytest.raises(JournalUnavailable, match="get_trading_state"):
@@ -91,7 +93,7 @@ async def test_a_stopped_server_is_journal_unavailable_and_a_restarted_one_answe
     assert store.outbox.unavailable
 
     journal.server.start()
-    assert (await store.get_trading_state()).status is TradingStatus.ACTIVE
+    assert (await store.get_trading_state()).status is TradingState.ACTIVE
     assert not store.outbox.unavailable
 
 
@@ -156,7 +158,7 @@ async def test_writes_deferred_during_an_outage_land_in_order_before_the_next_re
     journal.server.start()
     # The first read after the outage already sees the deferred writes: the outbox goes first.
     state = await store.get_trading_state()
-    assert state.status is TradingStatus.HALTED
+    assert state.status is TradingState.HALTED
     assert state.reason == "loss limit"
     assert [e.kind for e in await store.risk_events_since(START)] == ["first", "second"]
     assert store.outbox.pending == 0
@@ -176,7 +178,7 @@ async def test_a_halt_spooled_during_an_outage_survives_the_process(journal: Jou
     assert spooled.reason == "loss limit"
 
     state = await restarted.get_trading_state()
-    assert state.status is TradingStatus.HALTED
+    assert state.status is TradingState.HALTED
     assert state.changed_at == START
     events = await restarted.risk_events_since(START)
     assert [e.kind for e in events] == ["emergency_stop"]
@@ -307,7 +309,7 @@ async def test_risk_watch_with_the_journal_down_keeps_beating_and_a_breach_flatt
     assert broker.close_calls >= 1
     journal.server.start()
     await store.check_available()
-    assert (await store.get_trading_state()).status is TradingStatus.HALTED
+    assert (await store.get_trading_state()).status is TradingState.HALTED
     kinds = [e.kind for e in await store.risk_events_since(START)]
     assert kinds[:2] == ["emergency_stop", "emergency_flatten"]
 
@@ -327,7 +329,7 @@ async def test_a_daemon_built_over_a_spooled_halt_starts_halted(
         state = await components.store.get_trading_state()
     finally:
         await components.close()
-    assert state.status is TradingStatus.HALTED
+    assert state.status is TradingState.HALTED
     assert state.reason == "loss limit"
     assert not spool.path.exists()
     assert other.path.exists()

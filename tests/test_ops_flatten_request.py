@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalyst.config.models import RiskFile, SimulationConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.submitter import OrderSubmitter
@@ -18,7 +19,7 @@ from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 NOW = datetime.combine(date(2026, 11, 24), time(10, 0), tzinfo=EXCHANGE_TZ)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from catalyst.domain.heartbeat import HeartbeatRecord
+from catalyst.domain.trading_state import TradingState, TradingStateRecord
 from catalyst.ops.heartbeat import (
     ALIVE_WITHIN,
     Heartbeat,
@@ -19,7 +21,6 @@ from catalyst.ops.heartbeat import (
     presence_for,
 )
 from catalyst.store.engine import make_engine, make_session_factory
-from catalyst.store.records import HeartbeatRecord, TradingStateRecord, TradingStatus
 from catalyst.store.repository import Store
 from catalyst.timekeeping.clock import SimClock
 
@@ -152,7 +153,7 @@ class CancelledMidWrite:
         self.task: asyncio.Task[None] | None = None
 
     async def get_trading_state(self) -> TradingStateRecord:
-        return TradingStateRecord(TradingStatus.ACTIVE, None, None, None, None)
+        return TradingStateRecord(TradingState.ACTIVE, None, None, None, None)
 
     async def record_heartbeat(self, beat: HeartbeatRecord) -> None:
         assert self.task is not None

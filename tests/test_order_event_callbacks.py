@@ -74,9 +74,10 @@ async def test_recorder_wakes_the_right_task_for_each_event(
 
 async def test_sim_broker_pushes_cancel_and_expiry_events() -> None:
     from catalyst.config.models import SimulationConfig
+    from catalyst.domain.exchange import EXCHANGE_TZ
     from catalyst.domain.models import BracketSpec, OrderRequest
     from catalyst.sim.broker import build_sim_broker
-    from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+    from catalyst.timekeeping.calendar import ExchangeCalendar
 
     clock = SimClock(datetime(2026, 11, 24, 10, 0, tzinfo=EXCHANGE_TZ))
     broker = build_sim_broker(SimulationConfig(symbols=30, seed=2), ExchangeCalendar(), clock)

@@ -37,7 +37,7 @@ from catalyst.execution.submitter import OrderSubmitter
 from catalyst.fake_alpaca.app import STATE, create_app
 from catalyst.fake_alpaca.faults import FaultPlan
 from catalyst.ops.flatten_request import FlattenRequest
-from catalyst.risk.limits import LossLevel
+from catalyst.risk.daily_loss import LossLevel
 from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory

@@ -15,9 +15,10 @@ from support import make_settings
 
 from catalyst.config.models import SessionMode
 from catalyst.daemon.components import Components
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.migrate import upgrade_database
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 DAY = date(2026, 11, 24)

@@ -5,10 +5,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalyst.config.models import RiskLimits, WorkflowConfig
+from catalyst.domain.decisions import Rejected
+from catalyst.domain.plans import TradePlan
 from catalyst.domain.ticks import is_valid_tick
-from catalyst.pipeline.candidates import Candidate, CatalystFeatures, TradePlan
+from catalyst.pipeline.candidates import Candidate, CatalystFeatures
 from catalyst.pipeline.sizing import plan_bracket
-from catalyst.risk.decisions import Rejected
 
 D = Decimal
 LIMITS = RiskLimits()  # max position $5000

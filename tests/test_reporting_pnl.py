@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalyst.domain.models import Fill, Side
-from catalyst.reporting.pnl import position_opened_at, realised_pnl
+from catalyst.domain.positions import position_opened_at
+from catalyst.reporting.pnl import realised_pnl
 
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 

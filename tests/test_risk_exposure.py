@@ -66,8 +66,8 @@ def test_open_risk_is_never_negative_and_at_most_the_position_value(
 
 def test_daily_loss_rule_counts_the_open_risk_of_held_positions() -> None:
     from catalyst.config.models import RiskLimits
-    from catalyst.pipeline.candidates import TradePlan
-    from catalyst.risk.decisions import Approved, Rejected
+    from catalyst.domain.decisions import Approved, Rejected
+    from catalyst.domain.plans import TradePlan
     from catalyst.risk.rules import BookState, check_entry
 
     plan = TradePlan(

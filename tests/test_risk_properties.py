@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalyst.config.models import RiskLimits
+from catalyst.domain.decisions import Approved
 from catalyst.domain.models import Position
+from catalyst.domain.plans import TradePlan
 from catalyst.domain.ticks import is_valid_tick
-from catalyst.pipeline.candidates import TradePlan
-from catalyst.risk.decisions import Approved
 from catalyst.risk.rules import BookState, check_all
 
 D = Decimal

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 
 from catalyst.config.models import RiskLimits
+from catalyst.domain.decisions import APPROVED, Approved, Rejected
 from catalyst.domain.models import Position
-from catalyst.pipeline.candidates import TradePlan
-from catalyst.risk.decisions import APPROVED, Approved, Rejected
+from catalyst.domain.plans import TradePlan
 from catalyst.risk.rules import BookState, check_all, check_entry, projected_loss, sector_cap
 
 D = Decimal

@@ -17,6 +17,7 @@ from pathlib import Path
 from counting_broker import CountingBroker
 
 from catalyst.config.models import EmergencyActions, RiskFile, RiskLimits, SimulationConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.submitter import OrderSubmitter
@@ -24,7 +25,7 @@ from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.risk.watch import HALTED_CHECK_EVERY, RISK_WATCH_ACTOR, RiskWatch
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 DAY = date(2026, 11, 24)

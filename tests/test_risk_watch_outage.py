@@ -11,13 +11,14 @@ from faulty_broker import FaultyBroker
 from structlog.testing import capture_logs
 
 from catalyst.config.models import RiskFile, SimulationConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.submitter import OrderSubmitter
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
 START = datetime.combine(date(2026, 11, 24), time(10, 0), tzinfo=EXCHANGE_TZ)

@@ -25,6 +25,7 @@ from catalyst.domain.models import (
     Position,
     Side,
 )
+from catalyst.domain.trading_state import TradingState
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.records import (
     CycleStart,
@@ -32,7 +33,6 @@ from catalyst.store.records import (
     OrderSource,
     PositionDiff,
     ScanResultRecord,
-    TradingStatus,
 )
 from catalyst.store.repository import Store
 from catalyst.store.tables import orders
@@ -371,14 +371,14 @@ async def test_trading_state_starts_active_and_halt_resume_append_history(
     migrated_store: Store,
 ) -> None:
     initial = await migrated_store.get_trading_state()
-    assert initial.status is TradingStatus.ACTIVE
+    assert initial.status is TradingState.ACTIVE
     assert initial.changed_at is None
 
     assert await migrated_store.halt("daily loss limit", "risk-watch", T0, day=DAY) is True
     assert await migrated_store.halt("again", "risk-watch", T0 + timedelta(seconds=5)) is False
     halted = await migrated_store.get_trading_state()
     assert (halted.status, halted.reason, halted.changed_by, halted.halt_day) == (
-        TradingStatus.HALTED,
+        TradingState.HALTED,
         "daily loss limit",
         "risk-watch",
         DAY,
@@ -390,7 +390,7 @@ async def test_trading_state_starts_active_and_halt_resume_append_history(
     assert await migrated_store.resume("twice", "alice", later) is False
     resumed = await migrated_store.get_trading_state()
     assert (resumed.status, resumed.reason, resumed.changed_at, resumed.halt_day) == (
-        TradingStatus.ACTIVE,
+        TradingState.ACTIVE,
         "checked the account",
         later,
         None,
@@ -398,8 +398,8 @@ async def test_trading_state_starts_active_and_halt_resume_append_history(
 
     history = await migrated_store.trading_state_history()
     assert [(h.status, h.changed_by, h.changed_at) for h in history] == [
-        (TradingStatus.HALTED, "risk-watch", T0),
-        (TradingStatus.ACTIVE, "alice", later),
+        (TradingState.HALTED, "risk-watch", T0),
+        (TradingState.ACTIVE, "alice", later),
     ]
 
 

@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.timekeeping.calendar import ExchangeCalendar
 
 
 @pytest.fixture(scope="module")

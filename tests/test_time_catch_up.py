@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from catalyst.config.models import ScheduleConfig
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.catch_up import CatchUp, MissedScan, MissReason, decide_missed_scans
 from catalyst.timekeeping.day_plan import plan_day
 

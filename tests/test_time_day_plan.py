@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from catalyst.config.models import ScheduleConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.day_plan import plan_day
 
 DEFAULT = ScheduleConfig()  # scans 09:15 09:30 10:30 12:00 13:30 15:00; cutoff 30; flatten 10

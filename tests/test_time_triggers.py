@@ -10,8 +10,9 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from catalyst.config.models import ScheduleConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.day_plan import plan_day
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 

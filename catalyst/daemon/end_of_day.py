@@ -11,10 +11,11 @@ from datetime import date, datetime
 import structlog
 
 from catalyst.config.models import ScheduleConfig
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.execution.flatten import Flattener, FlattenResult
 from catalyst.ports import Clock
 from catalyst.timekeeping.alarm import Alarm
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
+from catalyst.timekeeping.calendar import SessionCalendar
 from catalyst.timekeeping.day_plan import DayPlan, plan_day
 
 log = structlog.get_logger(__name__)

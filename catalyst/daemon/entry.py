@@ -34,6 +34,7 @@ from catalyst.domain.errors import (
     OperationalError,
     RetryableBrokerError,
 )
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
 from catalyst.logs import configure_logging
 from catalyst.notify import build_notifier
@@ -54,7 +55,7 @@ from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
 from catalyst.timekeeping.broker_calendar import BrokerSessionCalendar
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock, SimClock
 
 log = structlog.get_logger(__name__)

@@ -27,12 +27,13 @@ from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from catalyst.daemon.stopping import StopRequest
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
 from catalyst.pipeline.runner import PipelineRunner, cycle_id_for
 from catalyst.ports import Clock
 from catalyst.store.repository import Store
 from catalyst.timekeeping.alarm import Alarm
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
+from catalyst.timekeeping.calendar import SessionCalendar
 from catalyst.timekeeping.catch_up import decide_missed_scans
 from catalyst.timekeeping.day_plan import DayPlan
 from catalyst.timekeeping.triggers import SessionTimesTrigger

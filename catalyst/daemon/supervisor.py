@@ -43,15 +43,15 @@ from catalyst.daemon.stopping import (
     cancel_and_wait,
 )
 from catalyst.domain.errors import JournalUnavailable, OperationalError
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
+from catalyst.domain.trading_state import TradingStateRecord
 from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.ops.heartbeat import Heartbeat
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.pipeline.runner import CycleReport
 from catalyst.store.account_lock import AccountLock
-from catalyst.store.records import TradingStateRecord
 from catalyst.timekeeping.alarm import Alarm
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
 from catalyst.timekeeping.day_plan import DayPlan, plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 

@@ -18,8 +18,8 @@ import structlog
 
 from catalyst.domain.errors import BrokerError
 from catalyst.domain.models import LegRole, OrderClass, OrderType, Position, Side
+from catalyst.execution.order_ids import client_order_id
 from catalyst.execution.submitter import OrderSubmitter, Outcome
-from catalyst.pipeline.order_ids import client_order_id
 from catalyst.ports import Broker, Clock
 from catalyst.store.records import OrderIntent
 from catalyst.store.repository import Store

@@ -24,6 +24,7 @@ from decimal import Decimal
 import structlog
 
 from catalyst.domain.errors import BrokerError, OperationalError
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import (
     LegRole,
     Order,
@@ -35,15 +36,14 @@ from catalyst.domain.models import (
     Side,
 )
 from catalyst.domain.ticks import round_down_to_tick
+from catalyst.domain.working_orders import STOP_TYPES, working_sells
 from catalyst.execution.journal import journal_broker_order
+from catalyst.execution.order_ids import PREFIX as ORDER_ID_PREFIX
+from catalyst.execution.order_ids import client_order_id
 from catalyst.execution.submitter import OrderSubmitter
-from catalyst.pipeline.order_ids import PREFIX as ORDER_ID_PREFIX
-from catalyst.pipeline.order_ids import client_order_id
 from catalyst.ports import Broker, Clock
-from catalyst.risk.exposure import STOP_TYPES, working_sells
 from catalyst.store.records import INTENT_STATUS, NOT_PLACED_STATUS, OrderIntent
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
 log = structlog.get_logger(__name__)
 

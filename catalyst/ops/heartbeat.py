@@ -21,8 +21,9 @@ from typing import Protocol
 
 import structlog
 
+from catalyst.domain.heartbeat import HeartbeatRecord
+from catalyst.domain.trading_state import TradingStateRecord
 from catalyst.ports import Clock
-from catalyst.store.records import HeartbeatRecord, TradingStateRecord
 
 log = structlog.get_logger(__name__)
 

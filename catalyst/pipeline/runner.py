@@ -23,25 +23,27 @@ from decimal import Decimal
 import structlog
 
 from catalyst.config.models import SessionMode, Settings
+from catalyst.domain.decisions import Approved, Rejected
 from catalyst.domain.errors import JournalUnavailable
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import Asset, Bar, BracketSpec, LegRole, OrderRequest, OrderType, Side
+from catalyst.domain.plans import TradePlan
 from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
+from catalyst.execution.order_ids import client_order_id
 from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.ops.pause_flag import PauseFlag
-from catalyst.pipeline.candidates import Candidate, TradePlan
+from catalyst.pipeline.candidates import Candidate
 from catalyst.pipeline.most_active import most_active
-from catalyst.pipeline.order_ids import client_order_id
 from catalyst.pipeline.scoring import score_catalysts
 from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.sizing import plan_bracket
 from catalyst.pipeline.universe import screen_universe
 from catalyst.ports import Broker, Clock
-from catalyst.risk.decisions import Approved, Rejected
 from catalyst.risk.exposure import open_risk
 from catalyst.risk.rules import BookState, check_all
 from catalyst.store.records import CycleStart, CycleStatus, OrderIntent, ScanResultRecord
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
+from catalyst.timekeeping.calendar import SessionCalendar
 from catalyst.timekeeping.day_plan import DayPlan, plan_for
 
 log = structlog.get_logger(__name__)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, Decimal
 
 from catalyst.config.models import RiskLimits, WorkflowConfig
+from catalyst.domain.decisions import Rejected
+from catalyst.domain.plans import TradePlan
 from catalyst.domain.ticks import PENNY, round_down_to_tick, round_up_to_tick
-from catalyst.pipeline.candidates import Candidate, TradePlan
-from catalyst.risk.decisions import Rejected
+from catalyst.pipeline.candidates import Candidate
 
 BUYING_POWER_USE = Decimal("0.95")  # headroom for the fill landing above the last trade
 

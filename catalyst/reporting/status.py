@@ -13,13 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from catalyst.config.models import Settings
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.ops.heartbeat import DaemonPresence, others_alive, presence_for
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ports import Clock
 from catalyst.reporting.pnl import realised_pnl
 from catalyst.store.records import CycleStatus, PositionRecord
 from catalyst.store.repository import Store
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
+from catalyst.timekeeping.calendar import SessionCalendar
 from catalyst.timekeeping.day_plan import plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 

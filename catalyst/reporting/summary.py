@@ -8,10 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 from catalyst.daemon.components import Components
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
 from catalyst.reporting.pnl import realised_pnl
 from catalyst.store.records import CycleStatus
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
 FUNNEL_ORDER = (
     "universe",

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
-from catalyst.domain.models import Order, OrderType, Position, Side
-
-
-def working_sells(open_orders: Sequence[Order], types: frozenset[OrderType]) -> Iterator[Order]:
-    """Open sell orders of `types`, bracket legs included (a held stop leg counts)."""
-    for order in open_orders:
-        for each in (order, *order.legs):
-            if each.side is Side.SELL and each.type in types and each.status.is_open:
-                yield each
-
-
-STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
+from catalyst.domain.models import Order, Position
+from catalyst.domain.working_orders import STOP_TYPES, working_sells
 
 
 def open_risk(

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from catalyst.config.models import RiskLimits
+from catalyst.domain.decisions import APPROVED, Approved, Decision, Rejected
 from catalyst.domain.models import Position
+from catalyst.domain.plans import TradePlan
 from catalyst.domain.ticks import is_valid_tick
-from catalyst.pipeline.candidates import TradePlan
-from catalyst.risk.decisions import APPROVED, Approved, Decision, Rejected
 
 UNKNOWN_SECTOR_SHARE = Decimal("0.5")  # unknown-sector bucket gets half the sector limit
 

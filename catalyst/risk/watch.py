@@ -32,15 +32,16 @@ import structlog
 
 from catalyst.config.models import RiskFile
 from catalyst.domain.errors import BrokerError, JournalUnavailable
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.positions import position_opened_at
 from catalyst.execution.flatten import Flattener
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ports import Broker, Clock, Notifier
-from catalyst.reporting.pnl import position_opened_at
-from catalyst.risk.limits import LossLevel, evaluate_daily_loss
+from catalyst.risk.daily_loss import LossLevel, evaluate_daily_loss
 from catalyst.risk.watch_journal import WatchJournal
 from catalyst.store.repository import Store
 from catalyst.timekeeping.alarm import Alarm
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
+from catalyst.timekeeping.calendar import SessionCalendar
 
 log = structlog.get_logger(__name__)
 

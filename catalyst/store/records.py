@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from catalyst.domain.models import LegRole, OrderClass, OrderRequest, OrderStatus, OrderType, Side
-from catalyst.risk.limits import TradingState
+from catalyst.domain.trading_state import TradingState
 
 INTENT_STATUS = "intent"
 NOT_PLACED_STATUS = "not_placed"
@@ -47,10 +47,6 @@ class OrderSource(StrEnum):
 
     CATALYST = "catalyst"
     EXTERNAL = "external"
-
-
-# The journal stores the risk core's trading state; one enum, named as the store names it.
-TradingStatus = TradingState
 
 
 def _require_aware(name: str, value: datetime) -> None:
@@ -236,47 +232,11 @@ class RiskEventRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class TradingStateRecord:
-    """Whether new entries may be made. Only a person resumes after a halt."""
-
-    status: TradingStatus
-    reason: str | None
-    changed_by: str | None
-    changed_at: datetime | None
-    halt_day: date | None = None
-
-    @property
-    def is_halted(self) -> bool:
-        return self.status is TradingStatus.HALTED
-
-
-@dataclass(frozen=True, slots=True)
 class TradingStateChange:
     """One row of the trading state's history."""
 
-    status: TradingStatus
+    status: TradingState
     reason: str | None
     changed_by: str
     changed_at: datetime
     halt_day: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class HeartbeatRecord:
-    """A running daemon's latest check-in: one row per (host, state dir), rewritten every beat.
-
-    `stopped_at` is set when the daemon stopped cleanly; a crashed one simply stops beating.
-    """
-
-    host: str
-    state_dir: str  # absolute
-    pid: int
-    version: str
-    trading_state: str  # the journal's trading state as the daemon last saw it, or "stopping"
-    started_at: datetime
-    beat_at: datetime
-    stopped_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        _require_aware("started_at", self.started_at)
-        _require_aware("beat_at", self.beat_at)

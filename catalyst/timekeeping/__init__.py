@@ -3,7 +3,8 @@
 Only `clock` reads the wall clock; `calendar`, `day_plan` and `triggers` are pure.
 """
 
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, ExchangeCalendar
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import RealClock, SimClock
 from catalyst.timekeeping.day_plan import DayPlan, plan_day, plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger

@@ -13,13 +13,12 @@ import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import exchange_calendars
 
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
 
-EXCHANGE_TZ = ZoneInfo("America/New_York")
 DEFAULT_FIRST_DAY = date(2020, 1, 1)
 DEFAULT_LAST_DAY = date(2030, 12, 31)
 # A close earlier than this (exchange time) is an early close (13:00 on half days).

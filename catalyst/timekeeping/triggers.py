@@ -13,8 +13,9 @@ from datetime import date, datetime
 
 from apscheduler.triggers.base import BaseTrigger
 
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
-from catalyst.timekeeping.calendar import EXCHANGE_TZ, SessionCalendar
+from catalyst.timekeeping.calendar import SessionCalendar
 
 DEFAULT_LOOKAHEAD_SESSIONS = 15
 

@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Table, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,14 +34,8 @@ from catalyst.domain.models import (
 )
 from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.outbox import JournalOutbox, SpooledHalt
-from catalyst.store.records import (
-    CycleRecord,
-    OrderRecord,
-    OrderSource,
-    PositionRecord,
-)
+from catalyst.store.records import CycleRecord, OrderRecord, OrderSource, PositionRecord
 
-EXCHANGE_TZ = ZoneInfo("America/New_York")
 STATE_ROW_ID = 1
 
 _Insert = sqlite.Insert | postgresql.Insert

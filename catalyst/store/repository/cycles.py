@@ -10,18 +10,8 @@ from sqlalchemy import func, select, update
 from catalyst.domain.models import (
     Asset,
 )
-from catalyst.store.records import (
-    CycleRecord,
-    CycleStart,
-    CycleStatus,
-    ScanResultRecord,
-)
-from catalyst.store.repository._base import (
-    StoreBase,
-    _cycle_record,
-    _insert,
-    _require_aware,
-)
+from catalyst.store.records import CycleRecord, CycleStart, CycleStatus, ScanResultRecord
+from catalyst.store.repository._base import StoreBase, _cycle_record, _insert, _require_aware
 from catalyst.store.tables import (
     scan_results,
     securities,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, and_, select, update
 
-from catalyst.store.records import HeartbeatRecord
+from catalyst.domain.heartbeat import HeartbeatRecord
 from catalyst.store.repository._base import StoreBase, _insert, _require_aware
 from catalyst.store.tables import daemon_heartbeats
 

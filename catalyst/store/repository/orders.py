@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalyst.domain.errors import OperationalError
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import (
     Fill,
     LegRole,
@@ -27,7 +28,6 @@ from catalyst.store.records import (
     OrderSource,
 )
 from catalyst.store.repository._base import (
-    EXCHANGE_TZ,
     StoreBase,
     _day_bounds,
     _insert,

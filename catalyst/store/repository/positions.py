@@ -10,17 +10,8 @@ from sqlalchemy import delete, select, update
 from catalyst.domain.models import (
     Position,
 )
-from catalyst.store.records import (
-    OrderSource,
-    PositionDiff,
-    PositionRecord,
-)
-from catalyst.store.repository._base import (
-    StoreBase,
-    _insert,
-    _position_record,
-    _require_aware,
-)
+from catalyst.store.records import OrderSource, PositionDiff, PositionRecord
+from catalyst.store.repository._base import StoreBase, _insert, _position_record, _require_aware
 from catalyst.store.tables import (
     positions,
 )

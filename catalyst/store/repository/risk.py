@@ -10,20 +10,17 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select, update
 
 from catalyst.domain.errors import OperationalError
-from catalyst.risk.limits import HaltRequested, PersonAcknowledged, TradingEvent, next_state
-from catalyst.store.outbox import SpooledHalt, Write
-from catalyst.store.records import (
-    RiskEventRecord,
-    TradingStateChange,
+from catalyst.domain.trading_state import (
+    HaltRequested,
+    PersonAcknowledged,
+    TradingEvent,
+    TradingState,
     TradingStateRecord,
-    TradingStatus,
+    next_state,
 )
-from catalyst.store.repository._base import (
-    STATE_ROW_ID,
-    StoreBase,
-    _insert,
-    _require_aware,
-)
+from catalyst.store.outbox import SpooledHalt, Write
+from catalyst.store.records import RiskEventRecord, TradingStateChange
+from catalyst.store.repository._base import STATE_ROW_ID, StoreBase, _insert, _require_aware
 from catalyst.store.tables import (
     daily_equity,
     risk_events,
@@ -94,9 +91,9 @@ class RiskStore(StoreBase):
                 )
             ).first()
         if row is None:
-            return TradingStateRecord(TradingStatus.ACTIVE, None, None, None, None)
+            return TradingStateRecord(TradingState.ACTIVE, None, None, None, None)
         return TradingStateRecord(
-            status=TradingStatus(row.status),
+            status=TradingState(row.status),
             reason=row.reason,
             changed_by=row.changed_by,
             changed_at=row.changed_at,
@@ -121,7 +118,7 @@ class RiskStore(StoreBase):
                     .with_for_update()
                 )
             ).first()
-            current = TradingStatus.ACTIVE if row is None else TradingStatus(row.status)
+            current = TradingState.ACTIVE if row is None else TradingState(row.status)
             # The pure state machine decides: automatic events only lower, a person raises.
             to = next_state(current, event)
             if current is to:
@@ -192,7 +189,7 @@ class RiskStore(StoreBase):
             )
             return [
                 TradingStateChange(
-                    status=TradingStatus(row.status),
+                    status=TradingState(row.status),
                     reason=row.reason,
                     changed_by=row.changed_by,
                     changed_at=row.changed_at,

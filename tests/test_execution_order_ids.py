@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalyst.pipeline.order_ids import MAX_LENGTH, client_order_id
+from catalyst.execution.order_ids import MAX_LENGTH, client_order_id
 
 _ALLOWED = re.compile(r"^[A-Za-z0-9_-]+$")
 

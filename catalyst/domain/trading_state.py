@@ -1,50 +1,22 @@
-"""The daily-loss kill switch as pure functions: loss level, and a halt only a person can lift.
+"""The trading state and its machine: a halt only a person can lift.
 
-`evaluate_daily_loss` measures the day's loss from broker equity against the day's starting
-equity (realised + unrealised). `next_state` is the trading-state machine: automatic events can
-only lower the state (ACTIVE → HALTED); only `PersonAcknowledged` raises it again. Lifting a halt
-does not stop the risk-watch from halting again on its next check if the loss is still breached.
+`next_state` is the trading-state machine: automatic events can only lower the state
+(ACTIVE → HALTED); only `PersonAcknowledged` raises it again. Lifting a halt does not stop the
+risk-watch from halting again on its next check if the loss is still breached.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeAlias
-
-from catalyst.config.models import RiskLimits
-
-
-class LossLevel(StrEnum):
-    OK = "ok"
-    WARNING = "warning"  # loss >= warning_threshold_pct x max_daily_loss_usd: alert a person
-    BREACHED = "breached"  # loss >= max_daily_loss_usd: cancel, flatten, halt, alert
 
 
 class TradingState(StrEnum):
     ACTIVE = "active"
     HALTED = "halted"
-
-
-def daily_loss(day_pnl: Decimal) -> Decimal:
-    """The day's loss as a non-negative amount (0 on a winning day)."""
-    if not (isinstance(day_pnl, Decimal) and day_pnl.is_finite()):
-        # An unmeasurable P&L is not "no loss": the caller must treat it as an operational error.
-        raise ValueError(f"day P&L must be a finite Decimal, got {day_pnl!r}")
-    return -day_pnl if day_pnl < 0 else Decimal(0)
-
-
-def evaluate_daily_loss(day_pnl: Decimal, limits: RiskLimits) -> LossLevel:
-    """OK, WARNING or BREACHED for the day's P&L. Raises ValueError if it is not finite."""
-    loss = daily_loss(day_pnl)
-    if loss >= limits.max_daily_loss_usd:
-        return LossLevel.BREACHED
-    warning_at = Decimal(str(limits.warning_threshold_pct)) * limits.max_daily_loss_usd
-    if loss >= warning_at:
-        return LossLevel.WARNING
-    return LossLevel.OK
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +72,18 @@ def next_state(current: TradingState, event: TradingEvent) -> TradingState:
     if isinstance(event, PersonAcknowledged):
         return TradingState.ACTIVE
     return current
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStateRecord:
+    """Whether new entries may be made. Only a person resumes after a halt."""
+
+    status: TradingState
+    reason: str | None
+    changed_by: str | None
+    changed_at: datetime | None
+    halt_day: date | None = None
+
+    @property
+    def is_halted(self) -> bool:
+        return self.status is TradingState.HALTED

@@ -1,4 +1,4 @@
-from catalyst.risk.decisions import APPROVED, Approved, Rejected
+from catalyst.domain.decisions import APPROVED, Approved, Rejected
 
 
 def test_approved_is_a_value_equal_to_the_shared_instance() -> None:
