@@ -50,7 +50,7 @@ async def one_cycle(symbols: int, latency_ms: int, state: str) -> tuple[int, flo
             faults.latency(latency_ms)
         CountingLimiter.requests = 0
         started = time.perf_counter()
-        report = await daemon.components.runner.run_scheduled(SCAN)
+        report = await daemon.components.scan_cycle.run_scheduled(SCAN)
         elapsed = time.perf_counter() - started
         return CountingLimiter.requests, elapsed, len(report.placed)
 

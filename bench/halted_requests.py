@@ -37,8 +37,8 @@ from catalyst.fake_alpaca.faults import Fault, FaultPlan
 from catalyst.logs import configure_logging
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.ports import Clock
-from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import SimBroker
+from catalyst.tasks.risk_watch import RiskWatch
 from catalyst.timekeeping.clock import SimClock
 
 START = datetime(2026, 11, 24, 10, 30, tzinfo=EXCHANGE_TZ)

@@ -29,12 +29,12 @@ from catalyst.daemon.entry import simulate_session, simulation_clock
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import Account, Fill
 from catalyst.ports import Clock
-from catalyst.risk.watch import HALTED_CHECK_EVERY
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.records import FINAL_ORDER_STATUSES, INTENT_STATUS, NOT_PLACED_STATUS
 from catalyst.store.repository import Store
 from catalyst.store.tables import orders, trading_cycles
+from catalyst.tasks.risk_watch import HALTED_CHECK_EVERY
 from catalyst.timekeeping.calendar import ExchangeCalendar
 
 pytestmark = pytest.mark.slow

@@ -25,12 +25,12 @@ from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.reporting.summary import DaySummary
-from catalyst.risk.watch import HALTED_CHECK_EVERY
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.records import RiskEventRecord
 from catalyst.store.repository import Store
+from catalyst.tasks.risk_watch import HALTED_CHECK_EVERY
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 

@@ -9,28 +9,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
+from stubs import risk_watch
 
 from catalyst.brokers.alpaca import AlpacaBroker, make_clients
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
-from catalyst.config.models import RiskFile, SimulationConfig
+from catalyst.config.models import SimulationConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.submitter import OrderSubmitter
 from catalyst.fake_alpaca.faults import FaultPlan
 from catalyst.fake_alpaca.server import RunningServer, start_fake_alpaca
-from catalyst.notify.log_notifier import LogNotifier
-from catalyst.ops.flatten_request import FlattenRequest
-from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.repository import Store
+from catalyst.tasks.risk_watch import RiskWatch
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
@@ -70,16 +69,12 @@ async def rig(tmp_path: Path, sqlite_url: str) -> AsyncIterator[Rig]:
     engine = make_engine(sqlite_url)
     store = Store(make_session_factory(engine))
     submitter = OrderSubmitter(broker, store, clock)
-    watch = RiskWatch(
-        broker=broker,
-        store=store,
-        clock=clock,
+    watch = risk_watch(
+        broker,
+        store,
+        clock,
         calendar=CALENDAR,
-        risk=RiskFile(),
         flattener=Flattener(broker, store, clock, submitter),
-        notifier=LogNotifier(),
-        max_hold=timedelta(hours=6),
-        flatten_request=FlattenRequest(tmp_path),
     )
     try:
         yield Rig(sim, broker, faults, store, watch, clock)

@@ -19,23 +19,19 @@ from faulty_broker import FaultyBroker
 from private_postgres import PrivatePostgres, private_postgres, stop_quietly
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from stubs import sim_components
+from stubs import risk_watch, sim_components
 from support import make_settings
 
-from catalyst.config.models import RiskFile, SimulationConfig
+from catalyst.config.models import RiskFile, RiskLimits, SimulationConfig
 from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import LegRole, OrderEvent, OrderRequest, Side
+from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.domain.trading_state import TradingState
 from catalyst.execution.flatten import Flattener
-from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.execution.submitter import OrderSubmitter, Outcome
-from catalyst.notify.log_notifier import LogNotifier
-from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.redaction import redact_url
 from catalyst.risk.daily_loss import LossLevel
-from catalyst.risk.watch import RiskWatch
-from catalyst.risk.watch_journal import WatchJournal
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.failures import is_journal_unavailable
@@ -43,6 +39,8 @@ from catalyst.store.migrate import upgrade_database
 from catalyst.store.outbox import HaltSpool, JournalOutbox, SpooledHalt
 from catalyst.store.records import OrderIntent
 from catalyst.store.repository import Store
+from catalyst.tasks.order_events import OrderEventRecorder
+from catalyst.tasks.watch_journal import WatchJournal
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
@@ -148,9 +146,13 @@ async def test_writes_deferred_during_an_outage_land_in_order_before_the_next_re
     watch = WatchJournal(store)
     journal.server.stop()
 
-    await watch.record_risk_event("first", "info", "deferred first", START)
+    await watch.record_risk_event(
+        RiskEventKind.POSITION_GONE, Severity.INFO, "deferred first", START
+    )
     await watch.halt("loss limit", "risk-watch", START + timedelta(seconds=1))
-    await watch.record_risk_event("second", "info", "deferred second", START)
+    await watch.record_risk_event(
+        RiskEventKind.POSITION_APPEARED, Severity.INFO, "deferred second", START
+    )
     assert await watch.is_halted()  # held in memory while the journal is down
     assert store.outbox.pending == 3
     assert journal.spool.exists()
@@ -160,7 +162,10 @@ async def test_writes_deferred_during_an_outage_land_in_order_before_the_next_re
     state = await store.get_trading_state()
     assert state.status is TradingState.HALTED
     assert state.reason == "loss limit"
-    assert [e.kind for e in await store.risk_events_since(START)] == ["first", "second"]
+    assert [e.kind for e in await store.risk_events_since(START)] == [
+        RiskEventKind.POSITION_GONE,
+        RiskEventKind.POSITION_APPEARED,
+    ]
     assert store.outbox.pending == 0
     assert not journal.spool.exists()
 
@@ -265,22 +270,13 @@ async def test_risk_watch_with_the_journal_down_keeps_beating_and_a_breach_flatt
     broker = FaultyBroker(build_sim_broker(SimulationConfig(symbols=50), calendar, clock))
     submitter = OrderSubmitter(broker, store, clock)
     flattener = Flattener(broker, store, clock, submitter)
-    watch = RiskWatch(
-        broker=broker,
-        store=store,
-        clock=clock,
+    watch = risk_watch(
+        broker,
+        store,
+        clock,
         calendar=calendar,
-        risk=RiskFile().model_copy(
-            update={
-                "risk_limits": RiskFile().risk_limits.model_copy(
-                    update={"max_daily_loss_usd": Decimal(100)}
-                )
-            }
-        ),
+        risk=RiskFile(risk_limits=RiskLimits(max_daily_loss_usd=Decimal(100))),
         flattener=flattener,
-        notifier=LogNotifier(),
-        max_hold=timedelta(hours=3),
-        flatten_request=FlattenRequest(tmp_path),
     )
     symbol = sorted(a.symbol for a in broker.inner.exchange.assets() if a.tradable)[0]
     price = (await broker.get_snapshots([symbol]))[symbol].last_price

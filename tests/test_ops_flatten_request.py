@@ -9,14 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from stubs import flatten_request_watch
 
-from catalyst.config.models import RiskFile, SimulationConfig
+from catalyst.config.models import SimulationConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
-from catalyst.execution.flatten import Flattener
-from catalyst.execution.submitter import OrderSubmitter
 from catalyst.ops.flatten_request import FlattenRequest
-from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import ExchangeCalendar
@@ -66,11 +64,6 @@ def test_no_file_means_no_request(tmp_path: Path) -> None:
     assert FlattenRequest(tmp_path).pending() is None
 
 
-class Inbox:
-    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
-        pass
-
-
 async def _book_with_a_position(clock: SimClock) -> SimBroker:
     broker = build_sim_broker(SimulationConfig(symbols=40), ExchangeCalendar(), clock)
     assets = await broker.list_assets()
@@ -89,17 +82,7 @@ async def _watch_briefly(
     broker = await _book_with_a_position(clock)
     request = FlattenRequest(tmp_path, max_age=MAX_AGE)
     request.submit("flatten it all", "ops", requested_at)
-    watch = RiskWatch(
-        broker=broker,
-        store=store,
-        clock=clock,
-        calendar=ExchangeCalendar(),
-        risk=RiskFile(),
-        flattener=Flattener(broker, store, clock, OrderSubmitter(broker, store, clock)),
-        notifier=Inbox(),
-        max_hold=timedelta(hours=3),
-        flatten_request=request,
-    )
+    watch = flatten_request_watch(request, broker, store, clock)
 
     async def run() -> None:
         async with clock.participant():
@@ -112,7 +95,7 @@ async def _watch_briefly(
     return broker, request
 
 
-async def test_risk_watch_when_flatten_request_is_stale_ignores_it_records_expiry_and_removes_it(
+async def test_flatten_request_watch_when_request_is_stale_ignores_it_records_expiry_and_removes_it(
     tmp_path: Path, migrated_store: Store
 ) -> None:
     broker, request = await _watch_briefly(tmp_path, migrated_store, NOW - timedelta(days=1))
@@ -123,7 +106,7 @@ async def test_risk_watch_when_flatten_request_is_stale_ignores_it_records_expir
     assert kinds == ["manual_flatten_expired"]
 
 
-async def test_risk_watch_when_flatten_request_is_fresh_flattens(
+async def test_flatten_request_watch_when_request_is_fresh_flattens(
     tmp_path: Path, migrated_store: Store
 ) -> None:
     broker, request = await _watch_briefly(tmp_path, migrated_store, NOW + timedelta(minutes=1))

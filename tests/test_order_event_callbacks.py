@@ -19,8 +19,8 @@ from catalyst.domain.models import (
     OrderType,
     Side,
 )
-from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.store.repository import Store
+from catalyst.tasks.order_events import OrderEventRecorder
 from catalyst.timekeeping.clock import SimClock
 
 AT = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)

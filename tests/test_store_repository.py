@@ -25,6 +25,7 @@ from catalyst.domain.models import (
     Position,
     Side,
 )
+from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.domain.trading_state import TradingState
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.records import (
@@ -576,10 +577,12 @@ async def test_order_for_an_unknown_cycle_is_a_database_error(migrated_store: St
 
 
 async def test_risk_events_are_kept_with_their_details(migrated_store: Store) -> None:
-    await migrated_store.record_risk_event("warning", "warning", "75% of loss limit", T0)
+    await migrated_store.record_risk_event(
+        RiskEventKind.DAILY_LOSS_WARNING, Severity.WARNING, "75% of loss limit", T0
+    )
     stored = await migrated_store.record_risk_event(
-        "daily_loss",
-        "critical",
+        RiskEventKind.EMERGENCY_STOP,
+        Severity.CRITICAL,
         "loss limit breached",
         T0 + timedelta(minutes=1),
         {"loss": Decimal("2001.50"), "limit": Decimal("2000")},
@@ -589,6 +592,9 @@ async def test_risk_events_are_kept_with_their_details(migrated_store: Store) ->
 
     assert since == [stored]
     assert since[0].details == {"loss": "2001.5", "limit": "2000"}
+    # Read back as the enums they were written with, not as bare strings.
+    assert since[0].kind is RiskEventKind.EMERGENCY_STOP
+    assert since[0].severity is Severity.CRITICAL
     assert stored.id > 0
 
 

@@ -13,7 +13,6 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from catalyst.config.models import Settings
-from catalyst.daemon.end_of_day import EndOfDayFlattener
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.reconcile import Reconciler
 from catalyst.execution.submitter import OrderSubmitter
@@ -21,14 +20,18 @@ from catalyst.notify.queued import QueuedNotifier
 from catalyst.ops.failpoints import NO_FAILPOINTS, Failpoints
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
-from catalyst.pipeline.runner import PipelineRunner
 from catalyst.ports import Broker, Clock, Notifier
 from catalyst.redaction import redact_url
-from catalyst.risk.watch import RiskWatch
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current
 from catalyst.store.outbox import HaltSpool, JournalOutbox
 from catalyst.store.repository import Store
+from catalyst.tasks.end_of_day import EndOfDayFlattener
+from catalyst.tasks.flatten_requests import FlattenRequestWatch
+from catalyst.tasks.max_hold import MaxHoldWatch
+from catalyst.tasks.risk_watch import RiskWatch
+from catalyst.tasks.scan_cycle import ScanCycle
+from catalyst.tasks.watch_journal import WatchJournal
 from catalyst.timekeeping.calendar import SessionCalendar
 
 
@@ -46,8 +49,10 @@ class Components:
     pause_flag: PauseFlag
     submitter: OrderSubmitter
     flattener: Flattener
-    runner: PipelineRunner
+    scan_cycle: ScanCycle
     risk_watch: RiskWatch
+    max_hold: MaxHoldWatch
+    flatten_requests: FlattenRequestWatch
     end_of_day: EndOfDayFlattener
     reconciler: Reconciler
 
@@ -85,7 +90,7 @@ async def build_components(
     alerts = QueuedNotifier(notifier)  # alerts never hold up the risk-watch
     submitter = OrderSubmitter(broker, store, clock, failpoints=failpoints)
     flattener = Flattener(broker, store, clock, submitter)
-    runner = PipelineRunner(
+    scan_cycle = ScanCycle(
         broker=broker,
         store=store,
         clock=clock,
@@ -95,6 +100,7 @@ async def build_components(
         pause_flag=pause_flag,
         entries_stopped=entries_stopped,
     )
+    watch_journal = WatchJournal(store)  # one view of the journal for the three watches
     risk_watch = RiskWatch(
         broker=broker,
         store=store,
@@ -103,13 +109,29 @@ async def build_components(
         risk=settings.risk,
         flattener=flattener,
         notifier=alerts,
+        journal=watch_journal,
+    )
+    max_hold = MaxHoldWatch(
+        broker=broker,
+        clock=clock,
+        calendar=calendar,
+        flattener=flattener,
+        journal=watch_journal,
         max_hold=timedelta(minutes=settings.trading.trading_session.max_hold_time_minutes),
-        flatten_request=FlattenRequest(
+        book_kept_flat=lambda: risk_watch.standing,
+    )
+    flatten_requests = FlattenRequestWatch(
+        request=FlattenRequest(
             settings.trading.paths.state_dir,
             max_age=timedelta(
                 seconds=settings.trading.trading_session.flatten_request_max_age_seconds
             ),
         ),
+        clock=clock,
+        calendar=calendar,
+        flattener=flattener,
+        journal=watch_journal,
+        risk=settings.risk,
     )
     end_of_day = EndOfDayFlattener(
         clock=clock,
@@ -137,8 +159,10 @@ async def build_components(
         pause_flag=pause_flag,
         submitter=submitter,
         flattener=flattener,
-        runner=runner,
+        scan_cycle=scan_cycle,
         risk_watch=risk_watch,
+        max_hold=max_hold,
+        flatten_requests=flatten_requests,
         end_of_day=end_of_day,
         reconciler=reconciler,
     )

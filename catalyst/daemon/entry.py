@@ -35,13 +35,13 @@ from catalyst.domain.errors import (
     RetryableBrokerError,
 )
 from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.heartbeat import DaemonPresence, others_alive, presence_for
 from catalyst.domain.models import TradingSession
 from catalyst.logs import configure_logging
 from catalyst.notify import build_notifier
 from catalyst.ops.failpoints import Failpoints
 from catalyst.ops.filesystem import unusable_path
 from catalyst.ops.flatten_request import FlattenRequest
-from catalyst.ops.heartbeat import DaemonPresence, Heartbeat, others_alive, presence_for
 from catalyst.ops.instance_lock import LockHolder, StateDirLock
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
@@ -54,6 +54,7 @@ from catalyst.store.account_lock import AccountLock
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
+from catalyst.tasks.heartbeat import Heartbeat
 from catalyst.timekeeping.broker_calendar import BrokerSessionCalendar
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock, SimClock
@@ -155,7 +156,7 @@ async def simulate_session(
     )
     try:
         await supervisor.run()
-        return await summarise_day(components, session)
+        return await summarise_day(components.store, components.broker, session)
     finally:
         await components.close()
 

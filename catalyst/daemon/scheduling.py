@@ -29,9 +29,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from catalyst.daemon.stopping import StopRequest
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
-from catalyst.pipeline.runner import PipelineRunner, cycle_id_for
 from catalyst.ports import Clock
 from catalyst.store.repository import Store
+from catalyst.tasks.scan_cycle import ScanCycle, cycle_id_for
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import SessionCalendar
 from catalyst.timekeeping.catch_up import decide_missed_scans
@@ -51,7 +51,7 @@ async def settle_missed_scans(
     calendar: SessionCalendar,
     plan_for: Callable[[TradingSession], DayPlan],
     store: Store,
-    runner: PipelineRunner,
+    scan_cycle: ScanCycle,
 ) -> datetime | None:
     """Journal today's scans missed for good; return the one to run now (None: nothing)."""
     session = calendar.session(now.astimezone(EXCHANGE_TZ).date())
@@ -69,7 +69,7 @@ async def settle_missed_scans(
             late_seconds=round(late.total_seconds()),
             reason=miss.reason.value,
         )
-        await runner.record_missed(
+        await scan_cycle.record_missed(
             miss.scheduled,
             f"missed: {miss.reason.value} (started {late.total_seconds():.0f} s after the "
             f"scheduled time, grace {grace.total_seconds():.0f} s)",

@@ -1,9 +1,10 @@
 """The supervisor: reconcile, arm the schedule, run every long-lived task in one TaskGroup.
 
-Long-lived tasks: the scheduler, the risk-watch, the order-event recorder (fills journaled as the
-broker pushes them, each waking the risk-watch), the end-of-day flattener, the periodic
-reconciler and the journal keeper (after a database outage: catch up, then reconcile at once);
-under `catalyst run` also the heartbeat and the keeper of the account lock.
+Long-lived tasks (each in `catalyst.tasks`): the scheduler, the risk-watch, max hold, the
+operator's flatten request, the order-event recorder (fills journaled as the broker pushes them,
+each waking the risk-watch), the end-of-day flattener, the periodic reconciler and the journal
+keeper (after a database outage: catch up, then reconcile at once); under `catalyst run` also the
+heartbeat and the keeper of the account lock.
 
 Start-up order matters: the database must be migrated, the journal reconciled with the broker
 (a failure stops the daemon before it trades), scans missed while the daemon was down settled (one
@@ -28,7 +29,6 @@ import structlog
 from catalyst.config.loader import changed_keys
 from catalyst.config.models import Settings
 from catalyst.daemon.components import Components
-from catalyst.daemon.journal_keeper import JournalKeeper
 from catalyst.daemon.scheduling import (
     drive_simulated,
     drive_with_apscheduler,
@@ -43,22 +43,20 @@ from catalyst.daemon.stopping import (
     cancel_and_wait,
 )
 from catalyst.domain.errors import JournalUnavailable, OperationalError
-from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
 from catalyst.domain.trading_state import TradingStateRecord
-from catalyst.execution.order_events import OrderEventRecorder
-from catalyst.ops.heartbeat import Heartbeat
 from catalyst.ops.sdnotify import SystemdNotifier
-from catalyst.pipeline.runner import CycleReport
 from catalyst.store.account_lock import AccountLock
+from catalyst.tasks.heartbeat import Heartbeat
+from catalyst.tasks.journal_keeper import JournalKeeper
+from catalyst.tasks.order_events import OrderEventRecorder
+from catalyst.tasks.reconciliation import PeriodicReconciliation
+from catalyst.tasks.scan_cycle import CycleReport
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.day_plan import DayPlan, plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
 log = structlog.get_logger(__name__)
-
-RECONCILE_INTERVAL = timedelta(minutes=5)
-
 
 # Sections of trading_config.yaml whose values are built into long-lived objects at start-up
 # (the broker adapter, the database engine, the state files, the simulator, the notifier).
@@ -111,7 +109,6 @@ class Supervisor:
         self._refresh_calendar = refresh_calendar
         self._heartbeat = heartbeat
         self._account_lock = account_lock
-        self._reconcile_alarm = Alarm(components.clock, "reconciler")
         self._schedule_alarm = Alarm(components.clock, "scheduler")  # simulated driver
         self._rearm_schedule = asyncio.Event()  # APScheduler driver
         self._stop = stop if stop is not None else StopRequest()
@@ -139,11 +136,10 @@ class Supervisor:
         )
         trading = applied.trading
         c.settings = applied  # the scan trigger reads the schedule from here
-        c.runner.update_settings(applied)
-        c.risk_watch.update_risk(
-            applied.risk,
-            max_hold=timedelta(minutes=trading.trading_session.max_hold_time_minutes),
-        )
+        c.scan_cycle.update_settings(applied)
+        c.risk_watch.update_risk(applied.risk)
+        c.flatten_requests.update_risk(applied.risk)
+        c.max_hold.update(timedelta(minutes=trading.trading_session.max_hold_time_minutes))
         c.reconciler.update_stop_loss_pct(trading.workflow.stop_loss_pct)
         c.end_of_day.update(
             trading.schedule, enabled=trading.trading_session.auto_close_at_market_close
@@ -168,19 +164,26 @@ class Supervisor:
         state, start = await self._stop.unless_requested(self._start_up())
         mode = c.settings.trading.broker.environment.value.upper()
         trigger = SessionTimesTrigger(c.calendar, lambda session: self._plan(session).scan_times)
+        reconciliation = PeriodicReconciliation(
+            reconciler=c.reconciler,
+            store=c.store,
+            clock=c.clock,
+            refresh_calendar=self._refresh_calendar,
+            on_reconciled=self._count_reconcile_run,
+        )
         # Fills journaled as they happen; each one makes the risk-watch look at the loss now.
         recorder = OrderEventRecorder(
             c.broker,
             c.store,
             c.clock,
             on_fill=c.risk_watch.wake,
-            on_order_ended=self._reconcile_alarm.wake,  # a stop may be gone: look now
+            on_order_ended=reconciliation.wake,  # a stop may be gone: look now
         )
         keeper = JournalKeeper(
             store=c.store,
             clock=c.clock,
             notifier=c.notifier,
-            on_recovered=self._reconcile_alarm.wake,  # journal = broker as soon as it is back
+            on_recovered=reconciliation.wake,  # journal = broker as soon as it is back
         )
         self._systemd.ready()
         self._systemd.status(f"{mode}; trading {state.status.value}")
@@ -190,9 +193,13 @@ class Supervisor:
                 tasks = [
                     group.create_task(self._participate(schedule), name="scheduler"),
                     group.create_task(self._participate(c.risk_watch.run()), name="risk-watch"),
+                    group.create_task(self._participate(c.max_hold.run()), name="max-hold"),
+                    group.create_task(
+                        self._participate(c.flatten_requests.run()), name="flatten-request"
+                    ),
                     group.create_task(self._participate(recorder.run()), name="order-events"),
                     group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener"),
-                    group.create_task(self._participate(self._reconcile_loop()), name="reconciler"),
+                    group.create_task(self._participate(reconciliation.run()), name="reconciler"),
                     group.create_task(self._participate(keeper.run()), name="journal-keeper"),
                     group.create_task(c.notifier.deliver_forever(), name="alerts"),
                 ]
@@ -260,9 +267,12 @@ class Supervisor:
             calendar=c.calendar,
             plan_for=self._plan,
             store=c.store,
-            runner=c.runner,
+            scan_cycle=c.scan_cycle,
         )
         return state, start
+
+    def _count_reconcile_run(self) -> None:
+        self.record.reconcile_runs += 1
 
     async def _participate(self, work: Awaitable[None]) -> None:
         async with self._c.clock.participant():
@@ -303,7 +313,7 @@ class Supervisor:
         self._cycle_idle.clear()
         triggered_by = "catch-up" if fire_time == self._catch_up else "schedule"
         try:
-            report = await self._c.runner.run_scheduled(fire_time, triggered_by)
+            report = await self._c.scan_cycle.run_scheduled(fire_time, triggered_by)
             self.record.cycles.append(report)
         finally:
             self._cycle_idle.set()
@@ -315,22 +325,6 @@ class Supervisor:
         self._systemd.status(
             f"{mode}; trading {trading}; last scan {report.cycle_id}: {len(report.placed)} entries"
         )
-
-    async def _reconcile_loop(self) -> None:
-        calendar_day = self._c.clock.now().astimezone(EXCHANGE_TZ).date()
-        while True:
-            await self._reconcile_alarm.sleep(RECONCILE_INTERVAL.total_seconds())
-            if self._c.store.outbox.unavailable:
-                continue  # it could not journal anything; the journal keeper wakes us when back
-            try:
-                await self._c.reconciler.reconcile()
-                self.record.reconcile_runs += 1
-                today = self._c.clock.now().astimezone(EXCHANGE_TZ).date()
-                if self._refresh_calendar is not None and today != calendar_day:
-                    await self._refresh_calendar(today)  # keep weeks of sessions cached ahead
-                    calendar_day = today
-            except Exception as exc:  # keep reconciling; the risk-watch keeps running too
-                log.error("periodic reconciliation failed", error=str(exc))
 
     async def _stopper(self, others: list[asyncio.Task[None]]) -> None:
         if self._until is not None:

@@ -35,6 +35,7 @@ from catalyst.domain.models import (
     Position,
     Side,
 )
+from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.domain.ticks import round_down_to_tick
 from catalyst.domain.working_orders import STOP_TYPES, working_sells
 from catalyst.execution.journal import journal_broker_order
@@ -105,9 +106,13 @@ class Reconciler:
         ours = await self._catalyst_symbols(now)
         diff = await self._store.sync_positions(positions, now, catalyst_symbols=ours)
         for symbol in diff.added:
-            await self._event("position_appeared", f"broker reports a position in {symbol}", now)
+            await self._event(
+                RiskEventKind.POSITION_APPEARED, f"broker reports a position in {symbol}", now
+            )
         for symbol in diff.removed:
-            await self._event("position_gone", f"position in {symbol} is gone at the broker", now)
+            await self._event(
+                RiskEventKind.POSITION_GONE, f"position in {symbol} is gone at the broker", now
+            )
         protected: tuple[str, ...] = ()
         if protect and not self._flatten_lock.locked():  # a flatten in progress is closing them
             async with self._flatten_lock:
@@ -174,7 +179,7 @@ class Reconciler:
                 if await self._store.adopt_external_order(order, now):
                     adopted += 1
                     await self._event(
-                        "external_order_adopted",
+                        RiskEventKind.EXTERNAL_ORDER_ADOPTED,
                         f"adopted {order.side.value} {order.qty} {order.symbol} "
                         f"({order.client_order_id}) placed outside Catalyst",
                         now,
@@ -227,7 +232,7 @@ class Reconciler:
             role, what = LegRole.STOP_LOSS, f"placing a protective stop at {stop}"
         log.warning("position without a protective stop", symbol=position.symbol, action=what)
         await self._event(
-            "unprotected_position", f"{position.symbol}: no working stop; {what}", now
+            RiskEventKind.UNPROTECTED_POSITION, f"{position.symbol}: no working stop; {what}", now
         )
         intent = OrderIntent(
             client_order_id=cid,
@@ -242,8 +247,8 @@ class Reconciler:
         )
         await self._submitter.place(intent, lambda: self._broker.submit_order(request))
 
-    async def _event(self, kind: str, message: str, now: datetime) -> None:
-        await self._store.record_risk_event(kind, "warning", message, now)
+    async def _event(self, kind: RiskEventKind, message: str, now: datetime) -> None:
+        await self._store.record_risk_event(kind, Severity.WARNING, message, now)
 
 
 def _stop_covered_qty(open_orders: Sequence[Order]) -> dict[str, int]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from catalyst.config.models import Settings
 from catalyst.domain.exchange import EXCHANGE_TZ
-from catalyst.ops.heartbeat import DaemonPresence, others_alive, presence_for
+from catalyst.domain.heartbeat import DaemonPresence, others_alive, presence_for
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ports import Clock
 from catalyst.reporting.pnl import realised_pnl

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from catalyst.daemon.components import Components
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
+from catalyst.ports import Broker
 from catalyst.reporting.pnl import realised_pnl
 from catalyst.store.records import CycleStatus
+from catalyst.store.repository import Store
 
 FUNNEL_ORDER = (
     "universe",
@@ -70,9 +71,8 @@ class DaySummary:
         return "\n".join(lines)
 
 
-async def summarise_day(components: Components, session: TradingSession) -> DaySummary:
+async def summarise_day(store: Store, broker: Broker, session: TradingSession) -> DaySummary:
     """Summarise the session from the journal and the broker."""
-    store, broker = components.store, components.broker
     totals: Counter[str] = Counter()
     scans = 0
     for cycle in await store.cycles_for_day(session.day):

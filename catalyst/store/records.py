@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from catalyst.domain.models import LegRole, OrderClass, OrderRequest, OrderStatus, OrderType, Side
+from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.domain.trading_state import TradingState
 
 INTENT_STATUS = "intent"
@@ -225,8 +226,8 @@ class PositionDiff:
 class RiskEventRecord:
     id: int
     at: datetime
-    kind: str
-    severity: str
+    kind: RiskEventKind
+    severity: Severity
     message: str
     details: Mapping[str, object] | None
 

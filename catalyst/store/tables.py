@@ -219,7 +219,7 @@ daily_equity = Table(
     Column("warned_at", UTCDateTime, nullable=True),
 )
 
-# Written every few seconds by a running daemon (`catalyst.ops.heartbeat`); read by `status`
+# Written every few seconds by a running daemon (`catalyst.tasks.heartbeat`); read by `status`
 # and `flatten` to tell whether a daemon is there. One row per (host, state dir).
 daemon_heartbeats = Table(
     "daemon_heartbeats",

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select, update
 
 from catalyst.domain.errors import OperationalError
+from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.domain.trading_state import (
     HaltRequested,
     PersonAcknowledged,
@@ -37,8 +38,8 @@ class RiskStore(StoreBase):
 
     async def record_risk_event(
         self,
-        kind: str,
-        severity: str,
+        kind: RiskEventKind,
+        severity: Severity,
         message: str,
         at: datetime,
         details: Mapping[str, object] | None = None,
@@ -74,8 +75,8 @@ class RiskStore(StoreBase):
                 RiskEventRecord(
                     id=row.id,
                     at=row.at,
-                    kind=row.kind,
-                    severity=row.severity,
+                    kind=RiskEventKind(row.kind),
+                    severity=Severity(row.severity),
                     message=row.message,
                     details=row.details,
                 )
@@ -169,8 +170,8 @@ class RiskStore(StoreBase):
             async def journal() -> None:
                 if await self.halt(halt.reason, halt.by, halt.at, day=halt.day):
                     await self.record_risk_event(
-                        "emergency_stop",
-                        "critical",
+                        RiskEventKind.EMERGENCY_STOP,
+                        Severity.CRITICAL,
                         f"{halt.reason} (journaled late: spooled during a database outage)",
                         halt.at,
                     )

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from catalyst.domain.errors import JournalUnavailable
+from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.store.outbox import SpooledHalt
 from catalyst.store.repository import Store
 
@@ -48,8 +49,8 @@ class WatchJournal:
 
     async def record_risk_event(
         self,
-        kind: str,
-        severity: str,
+        kind: RiskEventKind,
+        severity: Severity,
         message: str,
         at: datetime,
         details: Mapping[str, object] | None = None,

@@ -15,16 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from counting_broker import CountingBroker
+from stubs import risk_watch
 
 from catalyst.config.models import EmergencyActions, RiskFile, RiskLimits, SimulationConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
-from catalyst.execution.flatten import Flattener
-from catalyst.execution.submitter import OrderSubmitter
-from catalyst.ops.flatten_request import FlattenRequest
-from catalyst.risk.watch import HALTED_CHECK_EVERY, RISK_WATCH_ACTOR, RiskWatch
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.repository import Store
+from catalyst.tasks.risk_watch import HALTED_CHECK_EVERY, RISK_WATCH_ACTOR
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
@@ -54,21 +52,16 @@ class Rig:
         self.broker = CountingBroker(self.sim, self.clock)
         self.store = store
         self.inbox = Inbox()
-        self.watch = RiskWatch(
-            broker=self.broker,
-            store=store,
-            clock=self.clock,
+        self.watch = risk_watch(
+            self.broker,
+            store,
+            self.clock,
             calendar=CALENDAR,
             risk=RiskFile(
                 risk_limits=RiskLimits(max_daily_loss_usd=Decimal(500)),
                 emergency_actions=EmergencyActions(),
             ),
-            flattener=Flattener(
-                self.broker, store, self.clock, OrderSubmitter(self.broker, store, self.clock)
-            ),
             notifier=self.inbox,
-            max_hold=timedelta(hours=6),
-            flatten_request=FlattenRequest(tmp_path),
         )
 
     async def hold(self, count: int) -> list[str]:

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 import pytest
 
 from catalyst.config.models import ScheduleConfig
-from catalyst.daemon.end_of_day import next_flatten
 from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.tasks.end_of_day import next_flatten
 from catalyst.timekeeping.calendar import ExchangeCalendar
 
 CALENDAR = ExchangeCalendar()

@@ -20,7 +20,7 @@ hand does not stand (the positions it keeps are measured every interval, as befo
 
 A database outage never stops the watch: the loss is measured from the broker alone (the day's
 starting equity is cached), the emergency stop runs at the broker, and what it journals waits in
-the store's outbox until the database is back (see `catalyst.risk.watch_journal`).
+the store's outbox until the database is back (see `catalyst.tasks.watch_journal`).
 """
 
 from __future__ import annotations
@@ -33,20 +33,18 @@ import structlog
 from catalyst.config.models import RiskFile
 from catalyst.domain.errors import BrokerError, JournalUnavailable
 from catalyst.domain.exchange import EXCHANGE_TZ
-from catalyst.domain.positions import position_opened_at
+from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.execution.flatten import Flattener
-from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ports import Broker, Clock, Notifier
 from catalyst.risk.daily_loss import LossLevel, evaluate_daily_loss
-from catalyst.risk.watch_journal import WatchJournal
 from catalyst.store.repository import Store
+from catalyst.tasks.watch_journal import WatchJournal
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import SessionCalendar
 
 log = structlog.get_logger(__name__)
 
 RISK_WATCH_ACTOR = "risk-watch"
-HOLD_CHECK_EVERY = timedelta(minutes=1)
 OUTAGE_ALERT_AFTER = timedelta(minutes=1)
 # While standing: 3 requests (account, positions, open orders) per check, 12 a minute, and the
 # bound on closing a position that appears unannounced (a pushed fill is acted on at once).
@@ -54,7 +52,11 @@ HALTED_CHECK_EVERY = timedelta(seconds=15)
 
 
 class RiskWatch:
-    """Checks the daily loss every few seconds; latches the halt and flattens at the limit."""
+    """Checks the daily loss every few seconds; latches the halt and flattens at the limit.
+
+    Its siblings `MaxHoldWatch` and `FlattenRequestWatch` close positions for other reasons;
+    the flattener's lock keeps their closes from overlapping.
+    """
 
     def __init__(
         self,
@@ -66,20 +68,16 @@ class RiskWatch:
         risk: RiskFile,
         flattener: Flattener,
         notifier: Notifier,
-        max_hold: timedelta,
-        flatten_request: FlattenRequest,
+        journal: WatchJournal,
     ) -> None:
         self._broker = broker
         self._store = store
-        self._journal = WatchJournal(store)  # writes that wait out a database outage
+        self._journal = journal  # writes that wait out a database outage
         self._clock = clock
         self._calendar = calendar
         self._risk = risk
         self._flattener = flattener
         self._notifier = notifier
-        self._max_hold = max_hold
-        self._flatten_request = flatten_request
-        self._next_hold_check: datetime | None = None
         self._start_equity: tuple[date, Decimal] | None = None
         self._alarm = Alarm(clock, "risk-watch")
         self.last_check: datetime | None = None
@@ -92,11 +90,9 @@ class RiskWatch:
         self._next_standing_check: datetime | None = None  # None: check at the next tick
         self._exposure_reported: frozenset[str] = frozenset()
 
-    def update_risk(self, risk: RiskFile, *, max_hold: timedelta | None = None) -> None:
-        """Use new limits, check interval and (if given) max hold from now on (config reload)."""
+    def update_risk(self, risk: RiskFile) -> None:
+        """Use new limits and check interval from now on (config reload)."""
         self._risk = risk
-        if max_hold is not None:
-            self._max_hold = max_hold
         self._alarm.wake()  # check against the new limits now, and sleep the new interval
 
     async def run(self) -> None:
@@ -110,9 +106,6 @@ class RiskWatch:
                     await self._stand()
                 else:
                     await self.check_once()
-                await self._handle_flatten_request()
-                if not self.standing:  # standing, the book is kept flat anyway
-                    await self._enforce_max_hold()
             except BrokerError as exc:
                 await self._broker_unavailable(exc)
             except JournalUnavailable as exc:
@@ -137,7 +130,9 @@ class RiskWatch:
             self._outage_alerted = True
             message = f"broker unreachable since {self._broker_down_since.isoformat()}: {exc}"
             log.error("risk-watch: broker outage", error=str(exc))
-            await self._journal.record_risk_event("broker_outage", "critical", message, now)
+            await self._journal.record_risk_event(
+                RiskEventKind.BROKER_OUTAGE, Severity.CRITICAL, message, now
+            )
             await self._notifier.notify(
                 "Broker unreachable: daily loss not measurable", message, critical=True
             )
@@ -235,7 +230,9 @@ class RiskWatch:
             self._exposure_reported = exposure
             message = "found while HALTED, closing at once: " + ", ".join(sorted(exposure))
             log.warning(message)
-            await self._journal.record_risk_event("halted_exposure", "critical", message, now)
+            await self._journal.record_risk_event(
+                RiskEventKind.HALTED_EXPOSURE, Severity.CRITICAL, message, now
+            )
             await self._notifier.notify("Exposure while HALTED", message, critical=True)
         if actions.close_all_positions:
             session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
@@ -248,61 +245,6 @@ class RiskWatch:
                 log.info("flat again while HALTED", closed=list(result.closed_symbols))
         else:
             await self._flattener.cancel_all()
-
-    async def _handle_flatten_request(self) -> None:
-        request = self._flatten_request.pending()
-        if request is None:
-            return
-        now = self._clock.now()
-        details = " / ".join(request.detail.splitlines())
-        if not request.is_fresh(now, self._flatten_request.max_age):
-            # Left while no daemon ran (or badly dated): never flatten today's book on it.
-            self._flatten_request.done()
-            message = (
-                f"operator flatten request EXPIRED, not acted on: made "
-                f"{request.age(now).total_seconds():.0f} s ago (at "
-                f"{request.requested_at.isoformat()}), max age "
-                f"{self._flatten_request.max_age.total_seconds():.0f} s: {details}"
-            )
-            log.warning(message)
-            await self._journal.record_risk_event("manual_flatten_expired", "warning", message, now)
-            return
-        message = "operator requested flatten: " + details
-        log.warning(message)
-        await self._journal.record_risk_event("manual_flatten", "warning", message, now)
-        session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
-        result = await self._flattener.flatten_all(
-            f"manual-{now:%Y%m%d%H%M%S}", deadline=session.close if session else None
-        )
-        self._flatten_request.done()
-        await self._journal.record_risk_event(
-            "manual_flatten_done",
-            "info" if result.flat else "critical",
-            "flat" if result.flat else f"NOT flat: {list(result.remaining)}",
-            self._clock.now(),
-        )
-
-    async def _enforce_max_hold(self) -> None:
-        now = self._clock.now()
-        if self._next_hold_check is not None and now < self._next_hold_check:
-            return
-        self._next_hold_check = now + HOLD_CHECK_EVERY
-        session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
-        if session is None or not session.open <= now < session.close:
-            return
-        held = {p.symbol for p in await self._broker.list_positions() if p.qty != 0}
-        if not held:
-            return
-        opened = position_opened_at(await self._broker.get_fills(session.open - timedelta(days=1)))
-        expired = frozenset(s for s in held if s in opened and now - opened[s] >= self._max_hold)
-        if not expired:
-            return
-        message = f"closing positions held longer than {self._max_hold}: {sorted(expired)}"
-        log.warning(message)
-        await self._journal.record_risk_event("max_hold_time", "warning", message, now)
-        await self._flattener.close_symbols(
-            expired, f"maxhold-{now:%Y%m%d%H%M}", deadline=session.close
-        )
 
     async def _day_start_equity(self, day: date, broker_last_equity: Decimal) -> Decimal:
         if self._start_equity is None or self._start_equity[0] != day:
@@ -321,7 +263,11 @@ class RiskWatch:
         message = f"day P&L {day_pnl} has reached the warning level of the {limit} daily loss limit"
         log.warning("daily loss warning", day_pnl=str(day_pnl), limit=str(limit))
         await self._journal.record_risk_event(
-            "daily_loss_warning", "warning", message, now, {"day_pnl": str(day_pnl)}
+            RiskEventKind.DAILY_LOSS_WARNING,
+            Severity.WARNING,
+            message,
+            now,
+            {"day_pnl": str(day_pnl)},
         )
         await self._notifier.notify("Daily loss warning", message)
 
@@ -333,7 +279,9 @@ class RiskWatch:
         first_time = not halted_before
         if first_time and actions.halt_trading:
             await self._journal.halt(reason, RISK_WATCH_ACTOR, now)
-            await self._journal.record_risk_event("emergency_stop", "critical", reason, now)
+            await self._journal.record_risk_event(
+                RiskEventKind.EMERGENCY_STOP, Severity.CRITICAL, reason, now
+            )
             log.critical("EMERGENCY STOP: trading halted", reason=reason)
         secured = True
         if not actions.close_all_positions and actions.cancel_open_orders:
@@ -346,8 +294,8 @@ class RiskWatch:
             secured = result.flat
             if first_time:
                 await self._journal.record_risk_event(
-                    "emergency_flatten",
-                    "critical" if not result.flat else "info",
+                    RiskEventKind.EMERGENCY_FLATTEN,
+                    Severity.CRITICAL if not result.flat else Severity.INFO,
                     "flat after emergency stop" if result.flat else "NOT flat after emergency stop",
                     self._clock.now(),
                     {"closed": list(result.closed_symbols), "remaining": list(result.remaining)},

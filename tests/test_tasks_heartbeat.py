@@ -9,19 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from catalyst.domain.heartbeat import HeartbeatRecord
-from catalyst.domain.trading_state import TradingState, TradingStateRecord
-from catalyst.ops.heartbeat import (
+from catalyst.domain.heartbeat import (
     ALIVE_WITHIN,
-    Heartbeat,
-    HeartbeatJournal,
+    HeartbeatRecord,
     Liveness,
     judge,
     others_alive,
     presence_for,
 )
+from catalyst.domain.trading_state import TradingState, TradingStateRecord
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.repository import Store
+from catalyst.tasks.heartbeat import Heartbeat, HeartbeatJournal
 from catalyst.timekeeping.clock import SimClock
 
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)

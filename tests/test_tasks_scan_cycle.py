@@ -54,7 +54,7 @@ async def test_cycle_skips_symbols_with_bad_data_and_logs_each(
     broker.faults.corrupt_snapshots = broken
 
     with capture_logs() as logs:
-        report = await components.runner.run_scheduled(SCAN)
+        report = await components.scan_cycle.run_scheduled(SCAN)
 
     skipped = {e["symbol"] for e in logs if e["event"] == "bad market data; symbol skipped"}
     assert skipped == broken
@@ -68,7 +68,7 @@ async def test_cycle_is_recorded_with_its_funnel_and_scan_results(
 ) -> None:
     components, _ = setup
     _at_scan_time(components)
-    report = await components.runner.run_scheduled(SCAN)
+    report = await components.scan_cycle.run_scheduled(SCAN)
 
     cycle = await components.store.get_cycle(report.cycle_id)
     assert cycle is not None
@@ -88,10 +88,10 @@ async def test_refiring_the_same_scheduled_scan_sends_nothing_twice(
 ) -> None:
     components, broker = setup
     _at_scan_time(components)
-    first = await components.runner.run_scheduled(SCAN)
+    first = await components.scan_cycle.run_scheduled(SCAN)
     calls_after_first = broker.submit_calls
 
-    again = await components.runner.run_scheduled(SCAN)
+    again = await components.scan_cycle.run_scheduled(SCAN)
 
     assert first.placed, "the 10:30 scan should place something on this seed"
     assert again.skipped_reason == "cycle already ran"
@@ -115,9 +115,9 @@ async def test_scan_only_session_records_cycle_and_candidates_but_never_orders(
             )
         }
     )
-    components.runner.update_settings(scan_only)
+    components.scan_cycle.update_settings(scan_only)
 
-    report = await components.runner.run_scheduled(SCAN)
+    report = await components.scan_cycle.run_scheduled(SCAN)
 
     # The same 10:30 scan places entries in an autonomous session (see the refire test above).
     assert report.funnel["selected"] > 0
@@ -141,7 +141,7 @@ async def test_premarket_scan_watches_but_never_orders(
     setup: tuple[Components, FaultyBroker],
 ) -> None:
     components, broker = setup
-    report = await components.runner.run_scheduled(PREMARKET)
+    report = await components.scan_cycle.run_scheduled(PREMARKET)
 
     assert report.scan_type == "premarket"
     assert report.placed == ()
@@ -154,9 +154,9 @@ async def test_sector_overrides_replace_the_brokers_sector_in_the_journal(
     components, broker = setup
     symbol = next(a.symbol for a in await broker.list_assets() if a.tradable)
     settings = components.settings.model_copy(update={"sector_overrides": {symbol: "Utilities"}})
-    components.runner.update_settings(settings)
+    components.scan_cycle.update_settings(settings)
 
-    await components.runner.run_scheduled(PREMARKET)
+    await components.scan_cycle.run_scheduled(PREMARKET)
 
     assert (await components.store.sectors([symbol]))[symbol] == "Utilities"
 
@@ -170,7 +170,7 @@ async def test_a_cycle_longer_than_a_quarter_of_its_interval_is_warned_about(
     broker.faults.snapshot_delay_seconds = 0.3 * interval
 
     with capture_logs() as logs:
-        await components.runner.run_scheduled(SCAN)
+        await components.scan_cycle.run_scheduled(SCAN)
 
     overruns = [e for e in logs if e["event"] == "cycle overran its budget"]
     assert len(overruns) == 1

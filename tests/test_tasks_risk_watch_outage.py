@@ -9,13 +9,10 @@ from pathlib import Path
 
 from faulty_broker import FaultyBroker
 from structlog.testing import capture_logs
+from stubs import risk_watch
 
-from catalyst.config.models import RiskFile, SimulationConfig
+from catalyst.config.models import SimulationConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
-from catalyst.execution.flatten import Flattener
-from catalyst.execution.submitter import OrderSubmitter
-from catalyst.ops.flatten_request import FlattenRequest
-from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import ExchangeCalendar
@@ -40,19 +37,7 @@ async def test_outage_keeps_the_heartbeat_alerts_once_and_reports_recovery(
     broker = FaultyBroker(build_sim_broker(SimulationConfig(symbols=20), calendar, clock))
     broker.faults.fail_account = 100  # 150 s of outage at one check every 1.5 s
     inbox = Inbox()
-    watch = RiskWatch(
-        broker=broker,
-        store=migrated_store,
-        clock=clock,
-        calendar=calendar,
-        risk=RiskFile(),
-        flattener=Flattener(
-            broker, migrated_store, clock, OrderSubmitter(broker, migrated_store, clock)
-        ),
-        notifier=inbox,
-        max_hold=timedelta(hours=3),
-        flatten_request=FlattenRequest(tmp_path),
-    )
+    watch = risk_watch(broker, migrated_store, clock, calendar=calendar, notifier=inbox)
 
     async def watch_for(span: timedelta) -> None:
         async def run() -> None:

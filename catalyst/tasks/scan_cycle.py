@@ -86,7 +86,7 @@ class _Scan:
     funnel: dict[str, int] = field(default_factory=dict)
 
 
-class PipelineRunner:
+class ScanCycle:
     """Runs scan cycles. One instance per daemon; cycles never overlap (the caller serialises)."""
 
     def __init__(

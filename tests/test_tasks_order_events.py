@@ -32,18 +32,18 @@ from catalyst.domain.models import (
     Side,
 )
 from catalyst.execution.flatten import Flattener
-from catalyst.execution.order_events import OrderEventRecorder
 from catalyst.execution.submitter import OrderSubmitter
 from catalyst.fake_alpaca.app import STATE, create_app
 from catalyst.fake_alpaca.faults import FaultPlan
-from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.risk.daily_loss import LossLevel
-from catalyst.risk.watch import RiskWatch
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.records import OrderIntent
 from catalyst.store.repository import Store
+from catalyst.tasks.order_events import OrderEventRecorder
+from catalyst.tasks.risk_watch import RiskWatch
+from catalyst.tasks.watch_journal import WatchJournal
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
@@ -394,8 +394,7 @@ async def test_risk_watch_when_a_fill_arrives_checks_at_that_instant_under_sim_c
         risk=settings.risk,
         flattener=Flattener(broker, store, clock, submitter),
         notifier=_Notifier(),
-        max_hold=timedelta(hours=3),
-        flatten_request=FlattenRequest(tmp_path),
+        journal=WatchJournal(store),
     )
     watch.checks = []
     recorder = OrderEventRecorder(broker, store, clock, on_fill=watch.wake)
