@@ -7,6 +7,7 @@ the risk-watch and its siblings.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from catalyst.config.models import RiskFile, Settings
 from catalyst.daemon.components import Components, build_components
@@ -18,6 +19,7 @@ from catalyst.ports import Broker, Clock, Notifier
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.repository import Store
 from catalyst.tasks.flatten_requests import FlattenRequestWatch
+from catalyst.tasks.max_hold import MaxHoldWatch
 from catalyst.tasks.risk_watch import RiskWatch
 from catalyst.tasks.watch_journal import WatchJournal
 from catalyst.timekeeping.calendar import ExchangeCalendar, SessionCalendar
@@ -91,3 +93,23 @@ def flatten_request_watch(
 
 def _flattener(broker: Broker, store: Store, clock: Clock) -> Flattener:
     return Flattener(broker, store, clock, OrderSubmitter(broker, store, clock))
+
+
+def max_hold_watch(
+    broker: Broker,
+    store: Store,
+    clock: Clock,
+    max_hold: timedelta,
+    *,
+    book_kept_flat: Callable[[], bool] = lambda: False,
+) -> MaxHoldWatch:
+    """The max-hold watch, wired as the daemon wires it."""
+    return MaxHoldWatch(
+        broker=broker,
+        clock=clock,
+        calendar=ExchangeCalendar(),
+        flattener=_flattener(broker, store, clock),
+        journal=WatchJournal(store),
+        max_hold=max_hold,
+        book_kept_flat=book_kept_flat,
+    )
