@@ -52,7 +52,11 @@ def test_rounding_moves_to_the_nearest_valid_tick_in_the_requested_direction(
     [
         (D("12.34"), True),
         (D("12.345"), False),
+        (D("1.50"), True),
+        (D("1.5000"), True),
+        (D("1.005"), False),
         (D("1.0000"), True),
+        (D("0.9999"), True),
         (D("0.1234"), True),
         (D("0.12345"), False),
         (D("0"), False),

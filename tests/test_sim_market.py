@@ -8,15 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalyst.domain.models import Bar, TradingSession
-from catalyst.domain.ticks import tick_size
+from catalyst.domain.ticks import is_valid_tick, tick_size
 from catalyst.sim.feed import SyntheticMarketFeed
 from catalyst.sim.market import SyntheticMarket
-from catalyst.sim.ticks import is_on_tick, round_to_tick, sub_penny_reason
+from catalyst.sim.ticks import round_to_tick, sub_penny_reason
 from catalyst.sim.universe import GICS_SECTORS, build_universe
 from catalyst.timekeeping.calendar import ExchangeCalendar
 
@@ -40,28 +39,10 @@ def _assert_sane(bars: list[Bar]) -> None:
         assert bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high
         assert bar.low > 0
         assert bar.volume >= 0
-        assert all(is_on_tick(p) for p in (bar.open, bar.high, bar.low, bar.close))
+        assert all(is_valid_tick(p) for p in (bar.open, bar.high, bar.low, bar.close))
 
 
 # ---------------------------------------------------------------------------------- ticks
-
-
-@pytest.mark.parametrize(
-    ("price", "valid"),
-    [
-        (Decimal("290.12"), True),
-        (Decimal("290.123"), False),
-        (Decimal("1.50"), True),
-        (Decimal("1.5000"), True),
-        (Decimal("1.005"), False),
-        (Decimal("0.9999"), True),
-        (Decimal("0.12345"), False),
-    ],
-)
-def test_is_on_tick_uses_cents_from_one_dollar_and_hundredths_of_cents_below(
-    price: Decimal, valid: bool
-) -> None:
-    assert is_on_tick(price) is valid
 
 
 def test_sub_penny_reason_matches_alpacas_message() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -127,9 +129,25 @@ async def test_not_migrated_error_never_shows_the_database_password(db_url: str)
     assert f"{url.username}:***@{url.host}" in message
 
 
+def _sqlite_tables_and_revisions(sqlite_url: str) -> tuple[set[str], list[str]]:
+    # Read with the stdlib driver: no event loop anywhere in the test.
+    with closing(sqlite3.connect(str(make_url(sqlite_url).database))) as connection:
+        tables = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        revisions = [
+            rev for (rev,) in connection.execute("SELECT version_num FROM alembic_version")
+        ]
+    return tables, revisions
+
+
 def test_upgrade_database_from_plain_sync_code(sqlite_url: str) -> None:
     upgrade_database(sqlite_url)
-    upgrade_database(sqlite_url)
+    assert _sqlite_tables_and_revisions(sqlite_url) == (EXPECTED_TABLES, [head_revision()])
+
+    upgrade_database(sqlite_url)  # second run: nothing to do, no error
+    assert _sqlite_tables_and_revisions(sqlite_url) == (EXPECTED_TABLES, [head_revision()])
 
 
 async def test_upgrade_database_called_inside_a_running_event_loop_still_works(

@@ -74,9 +74,25 @@ async def test_sleep_until_a_past_instant_returns_at_once() -> None:
 
 
 async def test_participant_and_idle_are_no_ops() -> None:
+    # Accelerated time moves on its own: the blocks nest, never give the event loop a turn (as
+    # SimClock's do), never hold the task up and never move the timeline.
     clock = _anchored_now(5)
-    async with clock.participant(), clock.idle():
-        pass
+    others_ran = False
+
+    async def other() -> None:
+        nonlocal others_ran
+        others_ran = True
+
+    task = asyncio.create_task(other())
+    before, started = clock.now(), time.monotonic()
+    async with clock.participant(), clock.idle(), clock.participant(), clock.idle():
+        inside = clock.now()
+    wall = time.monotonic() - started
+    assert not others_ran
+    assert wall < 0.5
+    assert timedelta(0) <= inside - before <= timedelta(seconds=5 * (wall + 0.001))
+    await task
+    assert others_ran
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,8 @@ def tick_size(price: Decimal) -> Decimal:
 
 
 def is_valid_tick(price: Decimal) -> bool:
-    """True when `price` is finite, positive and a whole multiple of its tick."""
+    """True when `price` is finite, positive and a whole multiple of its tick (trailing zeros are
+    fine: 1.50 and 1.5000 are both on the cent grid)."""
     if not price.is_finite() or price <= 0:
         return False
     try:

@@ -2,7 +2,6 @@
 the same exchange simulator behind `broker: sim`, so both faces share one matching engine."""
 
 from catalyst.fake_alpaca.app import FAULTS, STATE, FakeAlpaca, create_app
-from catalyst.fake_alpaca.clock import ScaledClock
 from catalyst.fake_alpaca.faults import Fault, FaultPlan
 from catalyst.fake_alpaca.server import RunningServer, run_fake_alpaca, start_fake_alpaca
 
@@ -13,7 +12,6 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "RunningServer",
-    "ScaledClock",
     "create_app",
     "run_fake_alpaca",
     "start_fake_alpaca",

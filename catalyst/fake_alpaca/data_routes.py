@@ -25,8 +25,8 @@ from catalyst.fake_alpaca.app import STATE
 from catalyst.fake_alpaca.payloads import bar_json, news_json
 from catalyst.fake_alpaca.wire import data_error, json_response, parse_time, query_int, rfc3339
 from catalyst.sim.exchange import SimExchange
-from catalyst.sim.market import SyntheticMarket
-from catalyst.sim.util import MINUTE, exchange_midnight
+from catalyst.sim.exchange_time import exchange_midnight
+from catalyst.sim.market import MINUTE, SyntheticMarket
 
 _EPSILON = timedelta(microseconds=1)
 _MINUTE_FRAMES = frozenset({"1Min", "1T"})

@@ -11,14 +11,13 @@ from aiohttp import web
 
 from catalyst.config.models import SimulationConfig
 from catalyst.fake_alpaca.app import create_app
-from catalyst.fake_alpaca.clock import ScaledClock
 from catalyst.fake_alpaca.faults import FaultPlan
 from catalyst.ports import Clock
 from catalyst.sim.broker import build_sim_broker
 from catalyst.sim.exchange import SimExchange
 from catalyst.sim.feed import SessionSource
 from catalyst.timekeeping.calendar import ExchangeCalendar
-from catalyst.timekeeping.clock import RealClock
+from catalyst.timekeeping.clock import AcceleratedClock, RealClock
 
 
 @dataclass(eq=False)
@@ -81,7 +80,8 @@ async def run_fake_alpaca(
     """
     if clock is None:
         real = RealClock()
-        clock = real if speed == 1.0 else ScaledClock(real, speed)
+        started = real.now()
+        clock = real if speed == 1.0 else AcceleratedClock(started, started, speed)
     calendar = ExchangeCalendar()
     broker = build_sim_broker(simulation, calendar, clock)
     server = await start_fake_alpaca(broker.exchange, calendar, clock, host=host, port=port)

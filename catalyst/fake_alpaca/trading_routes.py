@@ -41,7 +41,7 @@ from catalyst.fake_alpaca.wire import (
     query_int,
     trading_error,
 )
-from catalyst.sim.util import exchange_date
+from catalyst.sim.exchange_time import exchange_date
 
 
 def add_trading_routes(app: web.Application) -> None:

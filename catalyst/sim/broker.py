@@ -76,9 +76,13 @@ class SimBroker:
             queue.put_nowait(execution)
 
     async def order_events(self) -> AsyncGenerator[OrderEvent, None]:
-        """A fill or partial_fill event for every fill from now on (other states are not pushed).
+        """From now on: a fill or partial_fill event for every fill, and a canceled, expired or
+        rejected event for every order or leg that was open and has ended without filling (see
+        the module docstring for when). "new", "accepted" and the like are not pushed, nor a
+        rejection at submission, which `submit_order` raises instead.
 
-        Each event's order is the order as it stood right after that fill (legs nested).
+        A fill event's order is the order as it stood right after that fill (legs nested); an
+        ending event's order is the order as the broker found it ended.
         """
         queue: asyncio.Queue[_Execution | OrderEvent] = asyncio.Queue()
         self._subscribers.append(queue)

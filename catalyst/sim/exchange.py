@@ -46,13 +46,13 @@ from catalyst.domain.models import (
     TradingSession,
 )
 from catalyst.sim.account import CashAccount
+from catalyst.sim.exchange_time import exchange_midnight, require_aware
 from catalyst.sim.feed import SyntheticMarketFeed
-from catalyst.sim.market import SyntheticMarket
+from catalyst.sim.market import MINUTE, SyntheticMarket
 from catalyst.sim.matching import slipped_price, trigger_price
 from catalyst.sim.orders import SimOrder
 from catalyst.sim.rules import OrderContext, check_order
 from catalyst.sim.ticks import price_from_float
-from catalyst.sim.util import MINUTE, exchange_midnight, require_aware
 
 _ORDER_ID_NAMESPACE = uuid.UUID("9a0c1e7e-3b1f-5c7a-9f62-2d5b8f0c4e11")
 SIM_ACCOUNT_NUMBER = "SIM000000001"  # one simulated account: its journal is one account's

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Protocol
 
 from catalyst.domain.models import TradingSession
+from catalyst.sim.exchange_time import exchange_date, require_aware
 from catalyst.sim.market import SyntheticMarket
 from catalyst.sim.universe import Universe, build_universe
-from catalyst.sim.util import exchange_date, require_aware
 
 
 class SessionSource(Protocol):

@@ -31,12 +31,15 @@ import numpy.typing as npt
 
 from catalyst.domain.models import Bar, NewsItem, Snapshot, TradingSession
 from catalyst.domain.ticks import tick_size
+from catalyst.sim.exchange_time import exchange_midnight
 from catalyst.sim.ticks import price_from_float, round_array_to_ticks, round_to_tick
 from catalyst.sim.universe import Universe, build_universe
-from catalyst.sim.util import MINUTE, exchange_midnight, floor_minutes
 
 FloatMatrix = npt.NDArray[np.float64]
 IntMatrix = npt.NDArray[np.int64]
+
+# The bar interval: the market is a grid of one-minute bars from the session's open.
+MINUTE = timedelta(minutes=1)
 
 _REGULAR_MINUTES = 390
 _MIN_PRICE = 1e-4
@@ -296,7 +299,7 @@ class SyntheticMarket:
         if k < 0:
             day_open = day_high = day_low = last
             day_volume = self.premarket_volume[cols]
-            stamp = floor_minutes(at)
+            stamp = _floor_to_minute(at)
         else:
             done = min(k, self.minutes)  # completed bars
             day_open = self.open[0, cols]
@@ -468,3 +471,8 @@ def _weekdays_before(day: date, count: int) -> tuple[date, ...]:
         if current.weekday() < 5:
             found.append(current)
     return tuple(reversed(found))
+
+
+def _floor_to_minute(at: datetime) -> datetime:
+    """`at` in UTC with seconds and microseconds dropped."""
+    return at.astimezone(UTC).replace(second=0, microsecond=0)

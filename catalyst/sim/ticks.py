@@ -14,18 +14,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from catalyst.domain.ticks import tick_size
+from catalyst.domain.ticks import is_valid_tick, tick_size
 
 _ROUNDING = {"nearest": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING}
 
 Direction = Literal["nearest", "down", "up"]
-
-
-def is_on_tick(price: Decimal) -> bool:
-    """Whether `price` is a whole number of ticks (trailing zeros are fine: 1.50 == 1.5000)."""
-    if not price.is_finite():
-        return False
-    return price == price.quantize(tick_size(price), rounding=ROUND_HALF_UP)
 
 
 def round_to_tick(price: Decimal, direction: Direction = "nearest") -> Decimal:
@@ -37,8 +30,11 @@ def round_to_tick(price: Decimal, direction: Direction = "nearest") -> Decimal:
 
 
 def sub_penny_reason(field: str, price: Decimal) -> str | None:
-    """Alpaca's rejection message when `price` is off the tick grid, else None."""
-    if is_on_tick(price):
+    """Alpaca's rejection message when `price` is off the tick grid, else None.
+
+    Callers reject a price that is not positive first, with a message of its own.
+    """
+    if is_valid_tick(price):
         return None
     return f"invalid {field} {price}. sub-penny increment does not fulfill minimum pricing criteria"
 

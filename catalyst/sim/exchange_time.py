@@ -1,14 +1,10 @@
-"""Small time helpers shared by the simulator modules (exchange time is America/New_York)."""
+"""Exchange-local dates of the simulator's instants (exchange time is America/New_York)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time
 
-# Same zone as catalyst.timekeeping.calendar.EXCHANGE_TZ; kept here so the simulator core does
-# not import the calendar library.
-EXCHANGE_TZ = ZoneInfo("America/New_York")
-MINUTE = timedelta(minutes=1)
+from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
 
 def exchange_midnight(day: date) -> datetime:
@@ -19,11 +15,6 @@ def exchange_midnight(day: date) -> datetime:
 def exchange_date(at: datetime) -> date:
     """The exchange-local calendar date of the instant `at`."""
     return at.astimezone(EXCHANGE_TZ).date()
-
-
-def floor_minutes(at: datetime) -> datetime:
-    """`at` in UTC with seconds and microseconds dropped."""
-    return at.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 def require_aware(at: datetime) -> None:
