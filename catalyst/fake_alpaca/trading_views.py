@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
 from catalyst.fake_alpaca.journal import FillRecord
 from catalyst.fake_alpaca.payloads import ACCOUNT_ID
 from catalyst.fake_alpaca.wire import money, rfc3339
 from catalyst.sim.exchange_time import exchange_date
 from catalyst.sim.feed import SessionSource
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
 
 
 def _local(at: datetime) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from catalyst.timekeeping.calendar import EXCHANGE_TZ
+from catalyst.domain.exchange import EXCHANGE_TZ
 
 
 def exchange_midnight(day: date) -> datetime:
