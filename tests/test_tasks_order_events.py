@@ -33,8 +33,9 @@ from catalyst.domain.models import (
 )
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.submitter import OrderSubmitter
-from catalyst.fake_alpaca.app import STATE, create_app
+from catalyst.fake_alpaca.app import create_app
 from catalyst.fake_alpaca.faults import FaultPlan
+from catalyst.fake_alpaca.state import STATE
 from catalyst.risk.daily_loss import LossLevel
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory

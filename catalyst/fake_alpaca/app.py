@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from catalyst.fake_alpaca.data_routes import add_data_routes
 from catalyst.fake_alpaca.faults import Fault, FaultPlan, fault_from_json
 from catalyst.fake_alpaca.journal import OrderJournal
+from catalyst.fake_alpaca.state import FAULTS, STATE, FakeAlpaca
 from catalyst.fake_alpaca.stream import StreamHub
+from catalyst.fake_alpaca.trading_routes import add_trading_routes
 from catalyst.fake_alpaca.wire import UNAUTHORIZED, ApiError, json_response
 from catalyst.ports import Clock
 from catalyst.sim.exchange import SimExchange
@@ -31,50 +31,8 @@ from catalyst.sim.feed import SessionSource
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-RATE_LIMIT_PER_MINUTE = 200
 ADMIN_PREFIX = "/__faults"
 _DATA_PREFIXES = ("/v2/stocks", "/v1beta1")
-
-
-@dataclass(eq=False)
-class FakeAlpaca:
-    """Everything the routes share: the simulator, time, the order journal and the stream hub."""
-
-    exchange: SimExchange
-    calendar: SessionSource
-    clock: Clock
-    journal: OrderJournal
-    hub: StreamHub
-    created_at: datetime
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _window: tuple[datetime, int] | None = None  # (minute, requests in it) for rate headers
-
-    def next_client_order_id(self, prefix: str) -> str:
-        """A fresh client_order_id for orders the server creates itself."""
-        return f"{prefix}-{next(self._ids):08d}"
-
-    def pump(self) -> None:
-        """Catch the exchange up to the clock and publish what changed to the stream."""
-        events = self.journal.pump()
-        if events:
-            self.hub.publish(events)
-
-    def count_request(self) -> dict[str, str]:
-        """The X-Ratelimit-* headers for one more request in the clock's current minute."""
-        now = self.clock.now()
-        minute = now.replace(second=0, microsecond=0)
-        used = self._window[1] + 1 if self._window and self._window[0] == minute else 1
-        self._window = (minute, used)
-        reset = minute + timedelta(minutes=1)
-        return {
-            "X-Ratelimit-Limit": str(RATE_LIMIT_PER_MINUTE),
-            "X-Ratelimit-Remaining": str(max(RATE_LIMIT_PER_MINUTE - used, 0)),
-            "X-Ratelimit-Reset": str(int(reset.timestamp())),
-        }
-
-
-STATE = web.AppKey("fake_alpaca", FakeAlpaca)
-FAULTS = web.AppKey("fake_alpaca_faults", FaultPlan)
 
 
 def create_app(
@@ -91,8 +49,6 @@ def create_app(
     `credentials`: the only (key id, secret) pair accepted; None accepts any non-empty pair.
     `pump_interval`: real seconds between background journal pumps (stream delivery latency).
     """
-    from catalyst.fake_alpaca.data_routes import add_data_routes
-    from catalyst.fake_alpaca.trading_routes import add_trading_routes
 
     def check(key: str | None, secret: str | None) -> bool:
         if not key or not secret:

@@ -21,8 +21,8 @@ from typing import Any
 from aiohttp import web
 
 from catalyst.domain.models import Bar, NewsItem, Snapshot
-from catalyst.fake_alpaca.app import STATE
 from catalyst.fake_alpaca.payloads import bar_json, news_json
+from catalyst.fake_alpaca.state import STATE
 from catalyst.fake_alpaca.wire import data_error, json_response, parse_time, query_int, rfc3339
 from catalyst.sim.exchange import SimExchange
 from catalyst.sim.exchange_time import exchange_midnight

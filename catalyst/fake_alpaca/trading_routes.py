@@ -16,7 +16,6 @@ from catalyst.domain.errors import (
     OrderRejected,
 )
 from catalyst.domain.models import LegRole, Order, OrderRequest, OrderStatus, Side
-from catalyst.fake_alpaca.app import STATE, FakeAlpaca
 from catalyst.fake_alpaca.order_parsing import parse_order_request
 from catalyst.fake_alpaca.payloads import (
     PositionFacts,
@@ -26,6 +25,7 @@ from catalyst.fake_alpaca.payloads import (
     order_json,
     position_json,
 )
+from catalyst.fake_alpaca.state import STATE, FakeAlpaca
 from catalyst.fake_alpaca.trading_views import activities, calendar_json, clock_json
 from catalyst.fake_alpaca.wire import (
     FORBIDDEN,
