@@ -1,1 +1,2 @@
-"""Typed, frozen configuration: `models` defines it, `loader` reads and validates it."""
+"""Typed, frozen configuration: `models` defines it, `loader` reads (`yaml_reader`) and validates it
+(`cross_checks` for rules spanning keys); `database_url` holds the accepted database URLs."""
