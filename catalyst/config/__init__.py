@@ -1,2 +1,2 @@
-"""Typed, frozen configuration: `models` defines it, `loader` reads (`yaml_reader`) and validates it
-(`cross_checks` for rules spanning keys); `database_url` holds the accepted database URLs."""
+"""Typed, frozen configuration: `models` defines it; `loader` reads it (`yaml_reader`), validates
+it (`validation`, `cross_checks`) and describes it; `database_url` holds the accepted databases."""
