@@ -15,12 +15,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalyst.config.loader import (
-    LIVE_TRADING_ACKNOWLEDGEMENT,
-    database_url,
-    describe_settings,
-    load_settings,
-)
+from catalyst.config.cross_checks import LIVE_TRADING_ACKNOWLEDGEMENT
+from catalyst.config.loader import database_url, describe_settings, load_settings
 from catalyst.config.models import Settings
 from catalyst.domain.errors import ConfigError, ConfigProblems
 from catalyst.redaction import redact_url

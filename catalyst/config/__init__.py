@@ -1,1 +1,2 @@
-"""Typed, frozen configuration: `models` defines it, `loader` reads and validates it."""
+"""Typed, frozen configuration: `models` defines it; `loader` reads it (`yaml_reader`), validates
+it (`validation`, `cross_checks`) and describes it; `database_url` holds the accepted databases."""

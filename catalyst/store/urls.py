@@ -1,8 +1,9 @@
-"""Database URLs: the schemes Catalyst accepts and the async driver each one runs on.
+"""Database URLs as SQLAlchemy reads them: the engine's URL, its SQLite file, in-memory or not.
 
-`async_driver` is the one table; the config loader (which names the file and key of a bad URL)
-and `async_database_url` (the engine, the CLI's --database-url) both go through it. The module
-imports SQLAlchemy only when it parses a URL, so the config loader can use it cheaply.
+The accepted schemes and their async drivers are one table, `catalyst.config.database_url`
+(config checks its URL before the store exists); `async_database_url` (the engine, the CLI's
+--database-url) goes through it. SQLAlchemy is imported only when a URL is parsed, so the CLI
+can import this module cheaply.
 """
 
 from __future__ import annotations
@@ -10,54 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from catalyst.config.database_url import UnsupportedDatabase, async_driver
 from catalyst.redaction import redact_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-__all__ = [
-    "ASYNC_POSTGRESQL",
-    "ASYNC_SQLITE",
-    "UnsupportedDatabase",
-    "async_database_url",
-    "async_driver",
-    "is_memory_database",
-    "sqlite_path",
-    "sqlite_url",
-]
-
-ASYNC_SQLITE = "sqlite+aiosqlite"
-ASYNC_POSTGRESQL = "postgresql+asyncpg"
-
-# Sync spellings mapped onto the async drivers (the same database, another Python driver).
-_ASYNC_DRIVERS = {
-    "sqlite": ASYNC_SQLITE,
-    ASYNC_SQLITE: ASYNC_SQLITE,
-    "postgres": ASYNC_POSTGRESQL,
-    "postgresql": ASYNC_POSTGRESQL,
-    ASYNC_POSTGRESQL: ASYNC_POSTGRESQL,
-}
-
-
-class UnsupportedDatabase(ValueError):
-    """A URL scheme Catalyst cannot use. The message says what to use instead (never the URL)."""
-
-
-def async_driver(scheme: str) -> str:
-    """The async driver name (`sqlite+aiosqlite`, `postgresql+asyncpg`) for URL scheme `scheme`.
-
-    Raises `UnsupportedDatabase` for any other database, or the right database on another driver.
-    """
-    driver = _ASYNC_DRIVERS.get(scheme)
-    if driver is not None:
-        return driver
-    if scheme.startswith(("postgres+", "postgresql+")):
-        hint = "Catalyst needs the asyncpg driver: use postgresql:// or postgresql+asyncpg://"
-    elif scheme.startswith("sqlite+"):
-        hint = "Catalyst needs the aiosqlite driver: use sqlite:/// or sqlite+aiosqlite:///"
-    else:
-        hint = "unsupported database: use a postgresql://... or sqlite:///... URL"
-    raise UnsupportedDatabase(hint)
+__all__ = ["async_database_url", "is_memory_database", "sqlite_path"]
 
 
 def async_database_url(url: str) -> str:
@@ -66,8 +26,8 @@ def async_database_url(url: str) -> str:
 
     ValueError, naming what to use, for any other database or driver or an unparseable URL.
     """
-    # Here, not at the top: the config loader imports this module, and `catalyst --help` should
-    # not wait for SQLAlchemy.
+    # Here, not at the top: the CLI imports this module, and `catalyst --help` should not wait
+    # for SQLAlchemy.
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -82,11 +42,6 @@ def async_database_url(url: str) -> str:
             f"unsupported database {redact_url(parsed)}: use postgresql://... or sqlite:///<path>"
         ) from None
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
-
-
-def sqlite_url(path: Path | str) -> str:
-    """The async URL of the SQLite database file at `path` (taken as it is written)."""
-    return f"{ASYNC_SQLITE}:///{path}"
 
 
 def is_memory_database(url: URL) -> bool:
