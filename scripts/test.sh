@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole suite, as CI runs it: PostgreSQL provisioned if none is reachable, then lint, types, pytest.
+# The whole suite, as CI runs it: PostgreSQL provisioned if none is reachable, then lint, layers,
+# types, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -12,5 +13,6 @@ fi
 export CATALYST_REQUIRE_PG=1
 
 "$BIN/ruff" check catalyst tests bench
+"$BIN/lint-imports" --no-cache  # the layers (pyproject.toml [tool.importlinter])
 "$BIN/mypy"
 exec "$BIN/pytest" -q -p no:cacheprovider "$@"
