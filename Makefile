@@ -20,7 +20,7 @@ test: install
 lint: install
 	$(BIN)/ruff check catalyst tests bench
 	$(BIN)/ruff format --check catalyst tests bench
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy
