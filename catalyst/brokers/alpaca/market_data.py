@@ -37,7 +37,7 @@ NEWS_PAGE_LIMIT = 50
 
 
 class MarketData:
-    """The market-data half of `catalyst.ports.Broker`, over Alpaca's data and trading APIs."""
+    """The market-data methods of `catalyst.ports.Broker`, over Alpaca's data and trading APIs."""
 
     def __init__(
         self,
