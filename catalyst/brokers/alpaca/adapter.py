@@ -1,22 +1,9 @@
 """`AlpacaBroker`: the `Broker` port over Alpaca's REST API with the official alpaca-py SDK.
 
-How every request is made
--------------------------
-alpaca-py's clients are synchronous (`requests`). Each HTTP request is one `asyncio.to_thread`
-call, so the event loop (and the risk-watch on it) never blocks, and each is preceded by one
-acquisition of the shared `RequestLimiter`. Paginated market data is paged here (raw `.get()` on
-the data clients) rather than inside alpaca-py, so that *every* page is rate limited and retried on
-its own.
-
-alpaca-py's own blind retries (3 s sleeps on 429/504, re-POSTing orders included) are switched
-off on every client (`_harden_client`), and every request gets an explicit timeout through a
-`requests.Session` whose `request()` fills one in. Retries happen here instead:
-
-- reads and idempotent calls (cancels) retry 429, 5xx, timeouts and connection errors with
-  exponential backoff and jitter, a bounded number of times; a 429's reset time pauses the shared
-  limiter, so every task waits, not just the one that was refused;
-- a submit (POST /v2/orders) is sent exactly once. See `catalyst.brokers.alpaca.errors` for how
-  its failures are read (`UnknownOrderOutcome`, `RetryableBrokerError` for 429, rejections).
+Every request goes through one `RestTransport` (`catalyst.brokers.alpaca.transport`: rate limit,
+timeouts, retries, a submit sent exactly once); the market-data methods are those of
+`MarketData` (`catalyst.brokers.alpaca.market_data`). Accounts, orders, positions and fills are
+here.
 
 Closing a position
 ------------------
@@ -28,18 +15,14 @@ position with the caller's client_order_id.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any
 
-import requests
 import structlog
-from alpaca.common.exceptions import APIError
-from alpaca.common.rest import RESTClient
 from alpaca.data.historical.news import NewsClient
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
@@ -60,16 +43,13 @@ from alpaca.trading.requests import (
 from alpaca.trading.requests import OrderRequest as AlpacaOrderRequest
 from pydantic import ValidationError
 
-from catalyst.brokers.alpaca.errors import Call, RateLimited, describe_api_error, translating
+from catalyst.brokers.alpaca.errors import Call, translating
+from catalyst.brokers.alpaca.market_data import MarketData
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.brokers.alpaca.stream import StreamSettings, TradeUpdateStream, stream_url_for
 from catalyst.brokers.alpaca.translate import (
-    EXCHANGE_TZ,
     account_from_alpaca,
-    asset_from_json,
-    bar_from_json,
     fill_from_json,
-    news_from_json,
     order_event_from_activity,
     order_from_alpaca,
     order_request_to_alpaca,
@@ -77,15 +57,16 @@ from catalyst.brokers.alpaca.translate import (
     position_from_alpaca,
     rfc3339,
     session_from_alpaca,
-    snapshot_from_json,
 )
-from catalyst.domain.errors import (
-    BrokerError,
-    DuplicateClientOrderId,
-    NotFound,
-    OrderRejected,
-    RetryableBrokerError,
+from catalyst.brokers.alpaca.transport import (
+    DEFAULT_READ_ATTEMPTS,
+    DEFAULT_TIMEOUT_SECONDS,
+    RestTransport,
+    as_list,
+    expect,
+    harden_client,
 )
+from catalyst.domain.errors import DuplicateClientOrderId, NotFound, OrderRejected
 from catalyst.domain.models import (
     Account,
     Asset,
@@ -103,19 +84,9 @@ from catalyst.ports import Clock
 
 log = structlog.get_logger(__name__)
 
-T = TypeVar("T")
-
-DEFAULT_TIMEOUT_SECONDS = 10.0
-DEFAULT_READ_ATTEMPTS = 5
-# Symbols per market-data request: keeps the query string well under common 8 KiB line limits.
-SYMBOLS_PER_REQUEST = 500
-BARS_PAGE_LIMIT = 10_000
-NEWS_PAGE_LIMIT = 50
 FILLS_PAGE_SIZE = 100
 OPEN_ORDERS_LIMIT = 500
 _FILLS_PATH = "/account/activities/FILL"
-# Longest pause a 429's reset header may impose (guards against a skewed server clock).
-MAX_RATE_LIMIT_PAUSE = timedelta(seconds=60)
 # close_position waits this long, in total, for cancels to take effect before selling.
 CANCEL_SETTLE_DELAYS_SECONDS = (0.2, 0.5, 1.0, 2.0)
 
@@ -128,34 +99,6 @@ class MarketClock:
     is_open: bool
     next_open: datetime
     next_close: datetime
-
-
-class _TimeoutSession(requests.Session):
-    """A `requests.Session` that never waits forever: every request gets a timeout."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self._timeout = timeout
-
-    def request(
-        self, method: str, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        """Send one request; a caller's own `timeout` wins over the session's."""
-        kwargs.setdefault("timeout", self._timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
-def harden_client(client: RESTClient, timeout: float) -> None:
-    """Turn off alpaca-py's blind 429/504 retries and give every request a timeout.
-
-    alpaca-py exposes neither setting through its client constructors (it reads `_retry`,
-    `_retry_codes` and `_session` directly), so the private attributes are set here, in one place.
-    """
-    client._retry = 0
-    client._retry_codes = []
-    session = _TimeoutSession(timeout)
-    session.headers.update(client._session.headers)
-    client._session = session
 
 
 def _stream_settings(
@@ -200,22 +143,23 @@ class AlpacaBroker:
         stream_url: str | None = None,
         stream_poll_seconds: float = 3.0,
     ) -> None:
-        if read_attempts < 1:
-            raise ValueError("read_attempts must be at least 1")
+        self._rng = rng if rng is not None else random.Random()  # jitter only
+        self._transport = RestTransport(
+            clock=clock,
+            limiter=limiter,
+            read_attempts=read_attempts,
+            backoff_base_seconds=backoff_base_seconds,
+            backoff_cap_seconds=backoff_cap_seconds,
+            rng=self._rng,
+        )
         for client in (trading, data, news):
             harden_client(client, timeout_seconds)
+        self._market = MarketData(
+            transport=self._transport, trading=trading, data=data, news=news, clock=clock, feed=feed
+        )
         self._trading = trading
-        self._data = data
-        self._news = news
         self._clock = clock
-        self._limiter = limiter
         self._live = live
-        self._feed = feed
-        self._attempts = read_attempts
-        self._backoff_base = backoff_base_seconds
-        self._backoff_cap = backoff_cap_seconds
-        self._rng = rng if rng is not None else random.Random()  # jitter only
-        self._assets: tuple[date, list[Asset]] | None = None
         self._client_ids: dict[str, str] = {}  # broker order id -> client_order_id
         self._stream_settings = _stream_settings(trading, stream_url, stream_poll_seconds)
         self.stream: TradeUpdateStream | None = None  # the latest `order_events` stream
@@ -232,84 +176,19 @@ class AlpacaBroker:
     @property
     def limiter(self) -> RequestLimiter:
         """The request limiter every call of this adapter goes through."""
-        return self._limiter
-
-    # ------------------------------------------------------------------------ transport
-
-    async def _read(
-        self, action: str, fn: Callable[..., T], *args: Any, tolerate: frozenset[int] = frozenset()
-    ) -> T | None:
-        """One idempotent request, retried with backoff on temporary failures.
-
-        Returns None only when the server answered with a status in `tolerate`.
-        """
-        for attempt in range(1, self._attempts + 1):
-            await self._limiter.acquire()
-            try:
-                return await asyncio.to_thread(_call, fn, args, Call.READ, action, None, tolerate)
-            except RetryableBrokerError as exc:
-                if attempt == self._attempts:
-                    raise
-                delay = self._backoff(attempt)
-                if isinstance(exc, RateLimited):
-                    self._pause_for(exc)
-                log.warning(
-                    "alpaca request failed; retrying",
-                    action=action,
-                    attempt=attempt,
-                    delay=round(delay, 3),
-                    error=str(exc),
-                )
-                await self._clock.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _required(self, action: str, fn: Callable[..., T], *args: Any) -> T:
-        result = await self._read(action, fn, *args)
-        if result is None:
-            raise BrokerError(f"{action}: empty response from Alpaca")
-        return result
-
-    async def _submit(self, client_order_id: str, request: AlpacaOrderRequest) -> Order:
-        """POST /v2/orders exactly once; failures are translated for a submit, never retried."""
-        await self._limiter.acquire()
-        try:
-            raw = await asyncio.to_thread(
-                _call,
-                self._trading.submit_order,
-                (request,),
-                Call.SUBMIT,
-                "submit order",
-                client_order_id,
-                frozenset(),
-            )
-        except RateLimited as exc:
-            self._pause_for(exc)
-            raise
-        order = _expect(raw, AlpacaOrder, "submit order")
-        self._client_ids[str(order.id)] = order.client_order_id
-        return order_from_alpaca(order)
-
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
-        return self._rng.uniform(ceiling / 2, ceiling)
-
-    def _pause_for(self, exc: RateLimited) -> None:
-        if exc.reset_at is None:
-            return
-        now = self._clock.now()
-        self._limiter.pause_until(min(exc.reset_at, now + MAX_RATE_LIMIT_PAUSE))
+        return self._transport.limiter
 
     # --------------------------------------------------------------------------- account
 
     async def get_account(self) -> Account:
         """Equity, the previous close's equity, cash and buying power."""
-        raw = await self._required("get account", self._trading.get_account)
-        return account_from_alpaca(_expect(raw, TradeAccount, "get account"))
+        raw = await self._transport.required("get account", self._trading.get_account)
+        return account_from_alpaca(expect(raw, TradeAccount, "get account"))
 
     async def get_market_clock(self) -> MarketClock:
         """Alpaca's market clock (for operators; the daemon plans from `get_session`)."""
-        raw = await self._required("get clock", self._trading.get_clock)
-        clock = _expect(raw, AlpacaMarketClock, "get clock")
+        raw = await self._transport.required("get clock", self._trading.get_clock)
+        clock = expect(raw, AlpacaMarketClock, "get clock")
         return MarketClock(
             timestamp=parse_timestamp(clock.timestamp),
             is_open=clock.is_open,
@@ -320,140 +199,33 @@ class AlpacaBroker:
     async def get_session(self, day: date) -> TradingSession | None:
         """The session on `day` from `/v2/calendar`; None on a market holiday or weekend."""
         request = GetCalendarRequest(start=day, end=day)
-        raw = await self._required("get calendar", self._trading.get_calendar, request)
-        entries = [_expect(item, AlpacaCalendar, "get calendar") for item in _as_list(raw)]
+        raw = await self._transport.required("get calendar", self._trading.get_calendar, request)
+        entries = [expect(item, AlpacaCalendar, "get calendar") for item in as_list(raw)]
         return session_from_alpaca(day, entries)
-
-    async def list_assets(self) -> Sequence[Asset]:
-        """Active US equities (untradable ones flagged), fetched once per exchange day."""
-        today = self._clock.now().astimezone(EXCHANGE_TZ).date()
-        if self._assets is not None and self._assets[0] == today:
-            return list(self._assets[1])
-        params = {"status": "active", "asset_class": "us_equity"}
-        raw = await self._required("list assets", self._trading.get, "/assets", params)
-        assets = [a for a in (asset_from_json(item) for item in _as_list(raw)) if a is not None]
-        self._assets = (today, assets)
-        return list(assets)
 
     # ----------------------------------------------------------------------- market data
 
+    async def list_assets(self) -> Sequence[Asset]:
+        """Active US equities (untradable ones flagged), fetched once per exchange day."""
+        return await self._market.list_assets()
+
     async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
-        """Latest snapshot per symbol, in batches; symbols without full data are left out."""
-        result: dict[str, Snapshot] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
-            params = self._with_feed({"symbols": ",".join(batch)})
-            raw = await self._read("get snapshots", self._data.get, "/stocks/snapshots", params)
-            if not isinstance(raw, Mapping):
-                continue
-            for symbol, entry in raw.items():
-                snapshot = snapshot_from_json(symbol, entry if isinstance(entry, Mapping) else None)
-                if snapshot is None:
-                    log.debug("snapshot incomplete; skipped", symbol=symbol)
-                    continue
-                result[symbol] = snapshot
-        return result
+        """Latest snapshot per symbol; symbols without full data are left out."""
+        return await self._market.get_snapshots(symbols)
 
     async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
         """Up to `days` completed daily bars per symbol before today, oldest first."""
-        if days <= 0:
-            return {}
-        today = self._clock.now().astimezone(EXCHANGE_TZ).date()
-        # Calendar days enough to hold `days` sessions, holidays included.
-        first = today - timedelta(days=days * 7 // 5 + 10)
-        start = datetime.combine(first, time(0), EXCHANGE_TZ)
-        end = datetime.combine(today, time(0), EXCHANGE_TZ)
-        # Split-adjusted so ranges and gaps are comparable across a split.
-        bars = await self._bars(symbols, "1Day", start, end, adjustment="split")
-        result: dict[str, list[Bar]] = {}
-        for symbol, series in bars.items():
-            done = [b for b in series if b.timestamp.astimezone(EXCHANGE_TZ).date() < today]
-            if done:
-                result[symbol] = done[-days:]
-        return result
+        return await self._market.get_daily_bars(symbols, days)
 
     async def get_intraday_bars(
         self, symbols: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[Bar]]:
         """Minute bars in [start, end) per symbol, oldest first."""
-        if end <= start:
-            return {}
-        bars = await self._bars(symbols, "1Min", start, end, adjustment="raw")
-        result: dict[str, list[Bar]] = {}
-        for symbol, series in bars.items():
-            inside = [b for b in series if start <= b.timestamp < end]  # Alpaca's end is inclusive
-            if inside:
-                result[symbol] = inside
-        return result
-
-    async def _bars(
-        self,
-        symbols: Sequence[str],
-        timeframe: str,
-        start: datetime,
-        end: datetime,
-        *,
-        adjustment: str,
-    ) -> dict[str, list[Bar]]:
-        result: dict[str, list[Bar]] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
-            params = self._with_feed(
-                {
-                    "symbols": ",".join(batch),
-                    "timeframe": timeframe,
-                    "start": rfc3339(start),
-                    "end": rfc3339(end),
-                    "limit": BARS_PAGE_LIMIT,
-                    "adjustment": adjustment,
-                    "sort": "asc",
-                }
-            )
-            async for page in self._pages(self._data, "/stocks/bars", params, "get bars"):
-                for symbol, items in (page.get("bars") or {}).items():
-                    result.setdefault(symbol, []).extend(bar_from_json(symbol, i) for i in items)
-        for series in result.values():
-            series.sort(key=lambda bar: bar.timestamp)
-        return result
+        return await self._market.get_intraday_bars(symbols, start, end)
 
     async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
         """News items mentioning any of `symbols`, created at or after `since`, oldest first."""
-        seen: dict[str, NewsItem] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
-            params: dict[str, Any] = {
-                "symbols": ",".join(batch),
-                "start": rfc3339(since),
-                "sort": "asc",
-                "limit": NEWS_PAGE_LIMIT,
-                "include_content": False,
-            }
-            async for page in self._pages(self._news, "/news", params, "get news"):
-                for raw in page.get("news") or ():
-                    item = news_from_json(raw)
-                    if item.created_at >= since:
-                        seen.setdefault(item.id, item)
-        return sorted(seen.values(), key=lambda item: (item.created_at, item.id))
-
-    async def _pages(
-        self, client: RESTClient, path: str, params: dict[str, Any], action: str
-    ) -> Any:
-        """Yield each page of a `next_page_token` listing (each page retried on its own)."""
-        token: str | None = None
-        while True:
-            query = dict(params)
-            if token is not None:
-                query["page_token"] = token
-            raw = await self._read(action, client.get, path, query)
-            if not isinstance(raw, Mapping):
-                return
-            yield raw
-            next_token = raw.get("next_page_token")
-            if not next_token or next_token == token:
-                return
-            token = str(next_token)
-
-    def _with_feed(self, params: dict[str, Any]) -> dict[str, Any]:
-        if self._feed is not None:
-            params["feed"] = self._feed
-        return params
+        return await self._market.get_news(symbols, since)
 
     # ---------------------------------------------------------------------------- orders
 
@@ -471,11 +243,17 @@ class AlpacaBroker:
             raise OrderRejected(cid, f"invalid order: {exc}") from exc
         return await self._submit(cid, alpaca_request)
 
+    async def _submit(self, client_order_id: str, request: AlpacaOrderRequest) -> Order:
+        raw = await self._transport.submit(self._trading.submit_order, request, client_order_id)
+        order = expect(raw, AlpacaOrder, "submit order")
+        self._client_ids[str(order.id)] = order.client_order_id
+        return order_from_alpaca(order)
+
     async def get_order_by_client_id(self, client_order_id: str) -> Order | None:
         """The order with this client_order_id, legs nested, or None if Alpaca has none."""
         params = {"client_order_id": client_order_id, "nested": True}
         try:
-            raw = await self._read(
+            raw = await self._transport.read(
                 "get order by client id", self._trading.get, "/orders:by_client_order_id", params
             )
         except NotFound:
@@ -499,8 +277,8 @@ class AlpacaBroker:
             limit=OPEN_ORDERS_LIMIT,
             symbols=[symbol] if symbol is not None else None,
         )
-        raw = await self._required("list open orders", self._trading.get_orders, request)
-        orders = [_expect(item, AlpacaOrder, "list open orders") for item in _as_list(raw)]
+        raw = await self._transport.required("list open orders", self._trading.get_orders, request)
+        orders = [expect(item, AlpacaOrder, "list open orders") for item in as_list(raw)]
         if len(orders) >= OPEN_ORDERS_LIMIT:
             log.error("open order listing hit Alpaca's page limit", limit=OPEN_ORDERS_LIMIT)
         return orders
@@ -511,14 +289,14 @@ class AlpacaBroker:
             uuid.UUID(order_id)
         except ValueError as exc:  # Alpaca order ids are UUIDs: this one cannot exist
             raise NotFound(f"order {order_id} not found") from exc
-        await self._read(
+        await self._transport.read(
             "cancel order", self._trading.cancel_order_by_id, order_id, tolerate=frozenset({422})
         )
 
     async def cancel_all_orders(self) -> None:
         """Cancel every open order, legs included; per-order failures are logged."""
-        raw = await self._read("cancel all orders", self._trading.cancel_orders)
-        for item in _as_list(raw):
+        raw = await self._transport.read("cancel all orders", self._trading.cancel_orders)
+        for item in as_list(raw):
             if isinstance(item, CancelOrderResponse) and item.status >= 300:
                 log.warning(
                     "alpaca did not cancel an order",
@@ -531,10 +309,10 @@ class AlpacaBroker:
 
     async def list_positions(self) -> list[Position]:
         """Every open position."""
-        raw = await self._required("list positions", self._trading.get_all_positions)
+        raw = await self._transport.required("list positions", self._trading.get_all_positions)
         return [
-            position_from_alpaca(_expect(item, AlpacaPosition, "list positions"))
-            for item in _as_list(raw)
+            position_from_alpaca(expect(item, AlpacaPosition, "list positions"))
+            for item in as_list(raw)
         ]
 
     async def close_position(self, symbol: str, client_order_id: str) -> Order:
@@ -545,10 +323,10 @@ class AlpacaBroker:
         """
         if await self.get_order_by_client_id(client_order_id) is not None:
             raise DuplicateClientOrderId(client_order_id)
-        raw = await self._required(
+        raw = await self._transport.required(
             "get position", self._trading.get_open_position, symbol.replace("/", "")
         )
-        position = position_from_alpaca(_expect(raw, AlpacaPosition, "get position"))
+        position = position_from_alpaca(expect(raw, AlpacaPosition, "get position"))
         if position.qty == 0:
             raise NotFound(f"position does not exist: {symbol}")
         await self._cancel_symbol_orders(symbol)
@@ -602,10 +380,10 @@ class AlpacaBroker:
             current = orders.get(fill.order_id)
             if current is None:
                 request = GetOrderByIdRequest(nested=True)
-                got = await self._required(
+                got = await self._transport.required(
                     "get order", self._trading.get_order_by_id, fill.order_id, request
                 )
-                current = order_from_alpaca(_expect(got, AlpacaOrder, "get order"))
+                current = order_from_alpaca(expect(got, AlpacaOrder, "get order"))
                 orders[fill.order_id] = current
             events.append(order_event_from_activity(raw, fill, current))
         events.sort(key=lambda event: event.timestamp)
@@ -621,8 +399,8 @@ class AlpacaBroker:
         }
         activities: list[Mapping[str, Any]] = []
         while True:
-            raw = await self._read("get fills", self._trading.get, _FILLS_PATH, params)
-            page = [item for item in _as_list(raw) if isinstance(item, Mapping)]
+            raw = await self._transport.read("get fills", self._trading.get, _FILLS_PATH, params)
+            page = [item for item in as_list(raw) if isinstance(item, Mapping)]
             activities.extend(page)
             if len(page) < FILLS_PAGE_SIZE:
                 break
@@ -639,46 +417,13 @@ class AlpacaBroker:
         known = self._client_ids.get(order_id)
         if known is not None:
             return known
-        raw = await self._required("get order", self._trading.get_order_by_id, order_id)
-        order = _expect(raw, AlpacaOrder, "get order")
+        raw = await self._transport.required("get order", self._trading.get_order_by_id, order_id)
+        order = expect(raw, AlpacaOrder, "get order")
         self._client_ids[order_id] = order.client_order_id
         return order.client_order_id
 
 
 # -------------------------------------------------------------------------------- helpers
-
-
-def _call(
-    fn: Callable[..., T],
-    args: tuple[Any, ...],
-    call: Call,
-    action: str,
-    client_order_id: str | None,
-    tolerate: frozenset[int],
-) -> T | None:
-    """Run one SDK call (in a worker thread), translating its failures at the edge."""
-    with translating(call, client_order_id=client_order_id, action=action):
-        try:
-            return fn(*args)
-        except APIError as exc:
-            if describe_api_error(exc).status in tolerate:
-                return None
-            raise
-
-
-def _expect(value: object, kind: type[T], action: str) -> T:
-    if not isinstance(value, kind):
-        raise BrokerError(f"{action}: unexpected response type {type(value).__name__}")
-    return value
-
-
-def _as_list(value: object) -> list[Any]:
-    return list(value) if isinstance(value, list) else []
-
-
-def _batches(symbols: Sequence[str], size: int) -> list[list[str]]:
-    unique = list(dict.fromkeys(symbols))
-    return [unique[i : i + size] for i in range(0, len(unique), size)]
 
 
 def _open_ids(orders: Sequence[AlpacaOrder], symbol: str) -> list[str]:

@@ -1,9 +1,10 @@
 """Alpaca's `trade_updates` websocket as a stream of `OrderEvent`s, with REST polling as fallback.
 
-The protocol (auth, listen, JSON frames; see docs/alpaca-api.md section 3.1) is spoken here with
-the `websockets` library inside the daemon's own event loop: alpaca-py's `TradingStream.run()`
-starts a loop of its own, and its in-loop use hides whether the socket is up, which is exactly
-what the fallback needs to know. Payloads are still parsed by alpaca-py's `TradeUpdate` model.
+The protocol (auth, listen, JSON frames; see the streaming section of Alpaca's API reference) is
+spoken here with the `websockets` library inside the daemon's own event loop: alpaca-py's
+`TradingStream.run()` starts a loop of its own, and its in-loop use hides whether the socket is up,
+which is exactly what the fallback needs to know. Payloads are still parsed by alpaca-py's
+`TradeUpdate` model.
 
 While connected, events come from the socket. When it drops (or cannot be opened), the stream is
 *down*: fills are polled over REST every `poll_seconds` while reconnects are tried with

@@ -1,0 +1,194 @@
+"""Alpaca market data for the scanner: the asset list, snapshots, daily and minute bars, news.
+
+Paginated market data is paged here (raw `.get()` on the data clients) rather than inside
+alpaca-py, so that *every* page is rate limited and retried on its own (`RestTransport.read`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import structlog
+from alpaca.common.rest import RESTClient
+from alpaca.data.historical.news import NewsClient
+from alpaca.data.historical.stock import StockHistoricalDataClient
+from alpaca.trading.client import TradingClient
+
+from catalyst.brokers.alpaca.translate import (
+    EXCHANGE_TZ,
+    asset_from_json,
+    bar_from_json,
+    news_from_json,
+    rfc3339,
+    snapshot_from_json,
+)
+from catalyst.brokers.alpaca.transport import RestTransport, as_list
+from catalyst.domain.models import Asset, Bar, NewsItem, Snapshot
+from catalyst.ports import Clock
+
+log = structlog.get_logger(__name__)
+
+# Symbols per market-data request: keeps the query string well under common 8 KiB line limits.
+SYMBOLS_PER_REQUEST = 500
+BARS_PAGE_LIMIT = 10_000
+NEWS_PAGE_LIMIT = 50
+
+
+class MarketData:
+    """The market-data methods of `catalyst.ports.Broker`, over Alpaca's data and trading APIs."""
+
+    def __init__(
+        self,
+        *,
+        transport: RestTransport,
+        trading: TradingClient,
+        data: StockHistoricalDataClient,
+        news: NewsClient,
+        clock: Clock,
+        feed: str | None,
+    ) -> None:
+        self._transport = transport
+        self._trading = trading
+        self._data = data
+        self._news = news
+        self._clock = clock
+        self._feed = feed
+        self._assets: tuple[date, list[Asset]] | None = None
+
+    async def list_assets(self) -> Sequence[Asset]:
+        """Active US equities (untradable ones flagged), fetched once per exchange day."""
+        today = self._clock.now().astimezone(EXCHANGE_TZ).date()
+        if self._assets is not None and self._assets[0] == today:
+            return list(self._assets[1])
+        params = {"status": "active", "asset_class": "us_equity"}
+        raw = await self._transport.required("list assets", self._trading.get, "/assets", params)
+        assets = [a for a in (asset_from_json(item) for item in as_list(raw)) if a is not None]
+        self._assets = (today, assets)
+        return list(assets)
+
+    async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
+        """Latest snapshot per symbol, in batches; symbols without full data are left out."""
+        result: dict[str, Snapshot] = {}
+        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+            params = self._with_feed({"symbols": ",".join(batch)})
+            raw = await self._transport.read(
+                "get snapshots", self._data.get, "/stocks/snapshots", params
+            )
+            if not isinstance(raw, Mapping):
+                continue
+            for symbol, entry in raw.items():
+                snapshot = snapshot_from_json(symbol, entry if isinstance(entry, Mapping) else None)
+                if snapshot is None:
+                    log.debug("snapshot incomplete; skipped", symbol=symbol)
+                    continue
+                result[symbol] = snapshot
+        return result
+
+    async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
+        """Up to `days` completed daily bars per symbol before today, oldest first."""
+        if days <= 0:
+            return {}
+        today = self._clock.now().astimezone(EXCHANGE_TZ).date()
+        # Calendar days enough to hold `days` sessions, holidays included.
+        first = today - timedelta(days=days * 7 // 5 + 10)
+        start = datetime.combine(first, time(0), EXCHANGE_TZ)
+        end = datetime.combine(today, time(0), EXCHANGE_TZ)
+        # Split-adjusted so ranges and gaps are comparable across a split.
+        bars = await self._bars(symbols, "1Day", start, end, adjustment="split")
+        result: dict[str, list[Bar]] = {}
+        for symbol, series in bars.items():
+            done = [b for b in series if b.timestamp.astimezone(EXCHANGE_TZ).date() < today]
+            if done:
+                result[symbol] = done[-days:]
+        return result
+
+    async def get_intraday_bars(
+        self, symbols: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[Bar]]:
+        """Minute bars in [start, end) per symbol, oldest first."""
+        if end <= start:
+            return {}
+        bars = await self._bars(symbols, "1Min", start, end, adjustment="raw")
+        result: dict[str, list[Bar]] = {}
+        for symbol, series in bars.items():
+            inside = [b for b in series if start <= b.timestamp < end]  # Alpaca's end is inclusive
+            if inside:
+                result[symbol] = inside
+        return result
+
+    async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
+        """News items mentioning any of `symbols`, created at or after `since`, oldest first."""
+        seen: dict[str, NewsItem] = {}
+        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+            params: dict[str, Any] = {
+                "symbols": ",".join(batch),
+                "start": rfc3339(since),
+                "sort": "asc",
+                "limit": NEWS_PAGE_LIMIT,
+                "include_content": False,
+            }
+            async for page in self._pages(self._news, "/news", params, "get news"):
+                for raw in page.get("news") or ():
+                    item = news_from_json(raw)
+                    if item.created_at >= since:
+                        seen.setdefault(item.id, item)
+        return sorted(seen.values(), key=lambda item: (item.created_at, item.id))
+
+    async def _bars(
+        self,
+        symbols: Sequence[str],
+        timeframe: str,
+        start: datetime,
+        end: datetime,
+        *,
+        adjustment: str,
+    ) -> dict[str, list[Bar]]:
+        result: dict[str, list[Bar]] = {}
+        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+            params = self._with_feed(
+                {
+                    "symbols": ",".join(batch),
+                    "timeframe": timeframe,
+                    "start": rfc3339(start),
+                    "end": rfc3339(end),
+                    "limit": BARS_PAGE_LIMIT,
+                    "adjustment": adjustment,
+                    "sort": "asc",
+                }
+            )
+            async for page in self._pages(self._data, "/stocks/bars", params, "get bars"):
+                for symbol, items in (page.get("bars") or {}).items():
+                    result.setdefault(symbol, []).extend(bar_from_json(symbol, i) for i in items)
+        for series in result.values():
+            series.sort(key=lambda bar: bar.timestamp)
+        return result
+
+    async def _pages(
+        self, client: RESTClient, path: str, params: dict[str, Any], action: str
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        """Yield each page of a `next_page_token` listing (each page retried on its own)."""
+        token: str | None = None
+        while True:
+            query = dict(params)
+            if token is not None:
+                query["page_token"] = token
+            raw = await self._transport.read(action, client.get, path, query)
+            if not isinstance(raw, Mapping):
+                return
+            yield raw
+            next_token = raw.get("next_page_token")
+            if not next_token or next_token == token:
+                return
+            token = str(next_token)
+
+    def _with_feed(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self._feed is not None:
+            params["feed"] = self._feed
+        return params
+
+
+def _batches(symbols: Sequence[str], size: int) -> list[list[str]]:
+    unique = list(dict.fromkeys(symbols))
+    return [unique[i : i + size] for i in range(0, len(unique), size)]
