@@ -17,7 +17,6 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
 from catalyst.brokers.alpaca.translate import (
-    EXCHANGE_TZ,
     asset_from_json,
     bar_from_json,
     news_from_json,
@@ -25,6 +24,7 @@ from catalyst.brokers.alpaca.translate import (
     snapshot_from_json,
 )
 from catalyst.brokers.alpaca.transport import RestTransport, as_list
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import Asset, Bar, NewsItem, Snapshot
 from catalyst.ports import Clock
 

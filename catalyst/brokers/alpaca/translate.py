@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from alpaca.trading.enums import OrderSide as AlpacaSide
 from alpaca.trading.enums import TimeInForce
@@ -31,6 +30,7 @@ from alpaca.trading.requests import (
 from alpaca.trading.requests import OrderRequest as AlpacaOrderRequest
 
 from catalyst.domain.errors import OrderRejected
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import (
     FILL_EVENT_KINDS,
     Account,
@@ -52,7 +52,6 @@ from catalyst.domain.models import (
 )
 from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
 
-EXCHANGE_TZ = ZoneInfo("America/New_York")
 _REGULAR_CLOSE = time(16, 0)
 
 # Alpaca has more states than Catalyst; each maps to the Catalyst state that makes the daemon act
