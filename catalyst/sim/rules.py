@@ -1,7 +1,8 @@
 """Alpaca's order-acceptance rules, as one pure function the exchange simulator calls on submit.
 
 Rejections raise Catalyst's own error classes with the messages Alpaca's order endpoint
-answers with (as documented in Alpaca's API reference). Limits of this simulated account, on purpose:
+answers with (as documented in Alpaca's API reference).
+Limits of this simulated account, on purpose:
 - a cash account: buying power is cash minus what open buy orders reserve, no margin;
 - long only: selling more than held is refused ("account is not allowed to short");
 - whole shares, `day`/`gtc` only, no extended hours, no stop-limit orders.
