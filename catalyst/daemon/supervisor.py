@@ -100,7 +100,7 @@ class Supervisor:
         heartbeat: Heartbeat | None = None,
         account_lock: AccountLock | None = None,
     ) -> None:
-        self._c = components
+        self._components = components
         self._systemd = systemd
         self._until = simulated_until
         self._drain_seconds = drain_seconds
@@ -123,7 +123,7 @@ class Supervisor:
         Keys under `RESTART_SECTIONS` keep their running values (the objects built from them
         live as long as the process); the result names each such key that changed.
         """
-        c = self._c
+        c = self._components
         current = c.settings
         changed = changed_keys(current, fresh)
         needs_restart = tuple(key for key in changed if key.split(".", 1)[0] in RESTART_SECTIONS)
@@ -160,7 +160,7 @@ class Supervisor:
     async def run(self) -> RunRecord:
         """Reconcile, then run until stopped. Raises if start-up reconciliation fails, and
         `StopDuringStartup` when a stop is requested before start-up is done."""
-        c = self._c
+        c = self._components
         state, start = await self._stop.unless_requested(self._start_up())
         mode = c.settings.trading.broker.environment.value.upper()
         trigger = SessionTimesTrigger(c.calendar, lambda session: self._plan(session).scan_times)
@@ -233,11 +233,11 @@ class Supervisor:
 
     async def _last_catch_up(self) -> None:
         # Writes deferred during an outage that has just ended, or is still going on.
-        outbox = self._c.store.outbox
+        outbox = self._components.store.outbox
         if not outbox.pending:
             return
         try:
-            await self._c.store.check_available()
+            await self._components.store.check_available()
         except OperationalError as exc:
             log.error(
                 "journal writes still deferred at shutdown; the broker keeps the truth and the "
@@ -248,7 +248,7 @@ class Supervisor:
 
     async def _start_up(self) -> tuple[TradingStateRecord, datetime]:
         """Reconcile and settle missed scans; the trading state and the schedule's start."""
-        c = self._c
+        c = self._components
         state = await c.store.get_trading_state()
         log.info(
             f"starting in {c.settings.trading.broker.environment.value.upper()} mode",
@@ -275,12 +275,12 @@ class Supervisor:
         self.record.reconcile_runs += 1
 
     async def _participate(self, work: Awaitable[None]) -> None:
-        async with self._c.clock.participant():
+        async with self._components.clock.participant():
             await work
 
     def _plan(self, session: TradingSession) -> DayPlan:
         # One source for the scan times the trigger fires and the start-up catch-up looks at.
-        return plan_for(session, self._c.settings.trading)
+        return plan_for(session, self._components.settings.trading)
 
     async def _schedule(self, trigger: SessionTimesTrigger, start: datetime) -> None:
         catch_up = self._catch_up
@@ -297,7 +297,7 @@ class Supervisor:
             await drive_simulated(
                 trigger,
                 self._cycle,
-                self._c.clock,
+                self._components.clock,
                 self._stop,
                 self._until,
                 start=start,
@@ -305,7 +305,7 @@ class Supervisor:
                 rearm=self._schedule_alarm,
             )
             # The schedule is done for the simulated span; stay alive until the stopper fires.
-            await self._c.clock.sleep_until(self._until + timedelta(days=1))
+            await self._components.clock.sleep_until(self._until + timedelta(days=1))
 
     async def _cycle(self, fire_time: datetime) -> None:
         if self.stopping:
@@ -313,15 +313,15 @@ class Supervisor:
         self._cycle_idle.clear()
         triggered_by = "catch-up" if fire_time == self._catch_up else "schedule"
         try:
-            report = await self._c.scan_cycle.run_scheduled(fire_time, triggered_by)
+            report = await self._components.scan_cycle.run_scheduled(fire_time, triggered_by)
             self.record.cycles.append(report)
         finally:
             self._cycle_idle.set()
         try:
-            trading = (await self._c.store.get_trading_state()).status.value
+            trading = (await self._components.store.get_trading_state()).status.value
         except JournalUnavailable:
             trading = "unknown (journal unavailable)"
-        mode = self._c.settings.trading.broker.environment.value.upper()
+        mode = self._components.settings.trading.broker.environment.value.upper()
         self._systemd.status(
             f"{mode}; trading {trading}; last scan {report.cycle_id}: {len(report.placed)} entries"
         )
@@ -341,7 +341,7 @@ class Supervisor:
             drain_seconds=self._drain_seconds,
         )
         try:
-            async with self._c.clock.idle():
+            async with self._components.clock.idle():
                 async with asyncio.timeout(self._drain_seconds):
                     await self._cycle_idle.wait()
         except TimeoutError:
@@ -352,8 +352,8 @@ class Supervisor:
         raise _StopRequested
 
     async def _sleep_until(self, when: datetime) -> None:
-        async with self._c.clock.participant():
-            await self._c.clock.sleep_until(when)
+        async with self._components.clock.participant():
+            await self._components.clock.sleep_until(when)
 
     async def _first_of(self, *waits: Coroutine[object, object, object]) -> None:
         # The stopper is no participant itself, so waiting here never holds a simulated clock.
@@ -367,13 +367,15 @@ class Supervisor:
 
     async def _watchdog(self, interval: float) -> None:
         # Pinged only while the risk-watch is demonstrably alive: a stalled loop gets restarted.
-        watch = self._c.risk_watch
+        watch = self._components.risk_watch
         limit = timedelta(
-            seconds=max(3 * self._c.settings.risk.emergency_actions.risk_watch_interval_seconds, 30)
+            seconds=max(
+                3 * self._components.settings.risk.emergency_actions.risk_watch_interval_seconds, 30
+            )
         )
         while True:
             last = watch.last_beat
-            if last is not None and self._c.clock.now() - last <= limit:
+            if last is not None and self._components.clock.now() - last <= limit:
                 self._systemd.watchdog()
             else:
                 log.warning("risk-watch silent; withholding the watchdog ping")
