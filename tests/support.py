@@ -1,7 +1,10 @@
-"""Helpers shared by the daemon-level tests: settings built from the shipped files."""
+"""Helpers shared by the tests: settings built from the shipped files, and `eventually()`."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +40,26 @@ def make_settings(state_dir: Path, **sections: dict[str, Any]) -> Settings:
             "risk": _merge(base.risk, risk_updates),
         }
     )
+
+
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]],
+    within: float = 10.0,
+    message: str = "condition not met in time",
+) -> None:
+    """Wait (real time, polling) until `condition()` holds; it may be a coroutine function.
+
+    `within` is a generous bound for a slow, shared machine, not an expected duration: a test waits
+    only as long as the condition takes.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(message)
+        await asyncio.sleep(0.01)

@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]  # no stubs; the test plays a second daemon
 import pytest
 from pg_admin import asyncpg_dsn, session_name, terminate_sessions
+from support import eventually
 from test_cli import _config_dir, _run
 from test_daemon_process import STARTUP_TIMEOUT, _receive_until
 
@@ -278,11 +279,11 @@ async def _usurp(pg_url: str) -> asyncpg.Connection:
         asyncpg_dsn(pg_url),
         server_settings={"application_name": session_name(999999, "beta.example")},
     )
-    deadline = time.monotonic() + 30
-    while not await usurper.fetchval("SELECT pg_try_advisory_lock($1, $2)", namespace, key):
-        if time.monotonic() > deadline:
-            raise AssertionError("the daemon's lock was never released")
-        await asyncio.sleep(0.02)
+    await eventually(
+        lambda: usurper.fetchval("SELECT pg_try_advisory_lock($1, $2)", namespace, key),
+        within=30,
+        message="the daemon's lock was never released",
+    )
     return usurper
 
 

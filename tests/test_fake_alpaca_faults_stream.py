@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 import requests
+from support import eventually
 from test_fake_alpaca_env import KEY, SECRET, Env, serving
 
 with warnings.catch_warnings():
@@ -151,10 +152,7 @@ async def test_alpaca_py_trading_stream_receives_a_fill(env: Env) -> None:
         hub = env.server.app
         from catalyst.fake_alpaca import STATE
 
-        for _ in range(200):  # wait until alpaca-py has authenticated and listens
-            if hub[STATE].hub.listeners:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: hub[STATE].hub.listeners > 0)  # alpaca-py authenticated
         await env.call(env.trading.submit_order, _order(env.symbol(), "ts-1"))
         await asyncio.wait_for(filled.wait(), 5)
     finally:

@@ -20,7 +20,7 @@ from private_postgres import PrivatePostgres, private_postgres, stop_quietly
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from stubs import risk_watch, sim_components
-from support import make_settings
+from support import eventually, make_settings
 
 from catalyst.config.models import RiskFile, RiskLimits, SimulationConfig
 from catalyst.domain.errors import JournalUnavailable, OperationalError
@@ -100,8 +100,18 @@ async def test_a_connection_cut_mid_statement_counts_as_unavailable(journal: Jou
         async with journal.engine.begin() as connection:
             await connection.execute(text("SELECT pg_sleep(30)"))
 
+    async def statement_running() -> bool:
+        async with journal.engine.connect() as connection:
+            active = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE state = 'active' AND query = 'SELECT pg_sleep(30)'"
+                )
+            )
+        return bool(active)
+
     running = asyncio.create_task(long_statement())
-    await asyncio.sleep(0.5)  # the statement is on the server (it takes 30 s)
+    await eventually(statement_running)  # on the server (it takes 30 s)
     await asyncio.to_thread(journal.server.stop)
     with pytest.raises(Exception) as caught:  # noqa: PT011 - whatever the driver raises
         await running

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from support import eventually
 
 from catalyst.notify.queued import QueuedNotifier
 
@@ -14,9 +15,11 @@ class SlowInbox:
 
     def __init__(self) -> None:
         self.received: list[tuple[str, bool]] = []
+        self.started: list[str] = []  # subjects whose delivery has begun
         self.release = asyncio.Event()
 
     async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
+        self.started.append(subject)
         await self.release.wait()
         self.received.append((subject, critical))
 
@@ -26,14 +29,12 @@ async def test_notify_returns_immediately_while_delivery_is_stuck() -> None:
     queued = QueuedNotifier(inbox)
     delivery = asyncio.create_task(queued.deliver_forever())
     try:
-        await asyncio.wait_for(queued.notify("warning", "body"), timeout=0.1)
-        await asyncio.wait_for(queued.notify("EMERGENCY", "body", critical=True), timeout=0.1)
+        # The inbox answers only once released, so returning at all shows notify does not wait.
+        await asyncio.wait_for(queued.notify("warning", "body"), timeout=10)
+        await asyncio.wait_for(queued.notify("EMERGENCY", "body", critical=True), timeout=10)
         assert inbox.received == []
         inbox.release.set()
-        for _ in range(100):
-            if len(inbox.received) == 2:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: len(inbox.received) == 2)
         assert inbox.received == [("warning", False), ("EMERGENCY", True)]
     finally:
         delivery.cancel()
@@ -66,7 +67,7 @@ async def test_an_alert_cancelled_mid_send_is_sent_by_the_shutdown_drain() -> No
     queued = QueuedNotifier(inbox)
     delivery = asyncio.create_task(queued.deliver_forever())
     await queued.notify("EMERGENCY STOP", "", critical=True)
-    await asyncio.sleep(0.01)  # delivery is now stuck inside the mail server
+    await eventually(lambda: inbox.started == ["EMERGENCY STOP"])  # stuck in the mail server
     delivery.cancel()
     with pytest.raises(asyncio.CancelledError):
         await delivery

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from stubs import fill, order
 
 from catalyst.domain.models import (
-    Fill,
     LegRole,
     Order,
     OrderClass,
@@ -27,18 +27,15 @@ AT = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 
 
 def _stop_leg(status: OrderStatus) -> Order:
-    return Order(
-        id="leg-1",
-        client_order_id="cat-x-sl",
-        symbol="AAA",
+    return order(
+        "cat-x-sl",
+        broker_id="leg-1",
         side=Side.SELL,
-        qty=10,
-        filled_qty=0,
         type=OrderType.STOP,
         status=status,
         order_class=OrderClass.BRACKET,
         submitted_at=AT,
-        stop_price=Decimal("9.50"),
+        stop_price="9.50",
         role=LegRole.STOP_LOSS,
     )
 
@@ -63,11 +60,10 @@ async def test_recorder_wakes_the_right_task_for_each_event(
         on_fill=lambda: calls.append("risk-watch"),
         on_order_ended=lambda: calls.append("reconciler"),
     )
-    fill = None
-    if kind == "fill":
-        fill = Fill("leg-1", "cat-x-sl", "AAA", Side.SELL, 10, Decimal("9.50"), AT)
+    stop_filled = fill(Side.SELL, 10, "9.50", at=AT, order_id="leg-1", client_order_id="cat-x-sl")
+    executed = stop_filled if kind == "fill" else None
 
-    await recorder.handle(OrderEvent(kind, _stop_leg(status), AT, fill))
+    await recorder.handle(OrderEvent(kind, _stop_leg(status), AT, executed))
 
     assert calls == ([] if woken is None else [woken])
 

@@ -1,20 +1,14 @@
-from datetime import UTC, datetime
-from decimal import Decimal
-
 import pytest
+from stubs import asset, snapshot
 
-from catalyst.domain.models import Asset, Snapshot
 from catalyst.pipeline.candidates import UniverseMember
 from catalyst.pipeline.most_active import activity_volume, most_active
 
-NOW = datetime(2024, 5, 1, 15, 0, tzinfo=UTC)
-
 
 def member(symbol: str, day_volume: int, prev_volume: int = 1_000) -> UniverseMember:
-    price = Decimal("10.00")
     return UniverseMember(
-        asset=Asset(symbol, symbol, "NASDAQ", "Tech", tradable=True),
-        snapshot=Snapshot(symbol, NOW, price, price, price, price, day_volume, price, prev_volume),
+        asset=asset(symbol),
+        snapshot=snapshot(symbol, day_volume=day_volume, prev_volume=prev_volume),
     )
 
 

@@ -1,5 +1,4 @@
 import math
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -7,8 +6,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stubs import asset, snapshot
 
-from catalyst.domain.models import Asset, NewsItem, Snapshot
+from catalyst.domain.models import NewsItem
 from catalyst.pipeline.candidates import CatalystFeatures, UniverseMember
 from catalyst.pipeline.scoring import confidence, score_catalysts
 
@@ -17,20 +17,17 @@ NOW = datetime(2024, 5, 1, 15, 0, tzinfo=UTC)
 
 
 def member(symbol: str = "AAA", **changes: Any) -> UniverseMember:
-    snap = Snapshot(
-        symbol=symbol,
-        timestamp=NOW,
-        last_price=D("10.40"),
-        day_open=D("10.00"),
-        day_high=D("10.50"),
-        day_low=D("9.90"),
-        day_volume=1_000_000,
-        prev_close=D("9.50"),
-        prev_volume=2_000_000,
-    )
+    # $10.40: 4 % above the day's open, 9.5 % above the previous close.
+    prices = {
+        "last_price": "10.40",
+        "day_open": "10.00",
+        "day_high": "10.50",
+        "day_low": "9.90",
+        "prev_close": "9.50",
+    }
     return UniverseMember(
-        asset=Asset(symbol, symbol, "NYSE", "Energy", tradable=True),
-        snapshot=replace(snap, **changes),
+        asset=asset(symbol, exchange="NYSE", sector="Energy"),
+        snapshot=snapshot(symbol, timestamp=NOW, **{**prices, **changes}),
     )
 
 

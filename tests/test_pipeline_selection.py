@@ -1,46 +1,44 @@
 import math
-from decimal import Decimal
 
 import pytest
+from stubs import candidate
 
-from catalyst.pipeline.candidates import Candidate, CatalystFeatures
 from catalyst.pipeline.selection import select_top
-
-
-def candidate(symbol: str, confidence: float) -> Candidate:
-    return Candidate(
-        symbol=symbol,
-        sector="Tech",
-        last_price=Decimal("10"),
-        confidence=confidence,
-        features=CatalystFeatures(0.0, 0.0, 0.0, 0),
-        reasons=(),
-    )
 
 
 def test_select_top_keeps_best_scores_first_and_ranks_the_rest_out() -> None:
     result = select_top(
-        [candidate("A", 0.7), candidate("B", 0.9), candidate("C", 0.8)], n=2, min_confidence=0.6
+        [
+            candidate("A", confidence=0.7),
+            candidate("B", confidence=0.9),
+            candidate("C", confidence=0.8),
+        ],
+        n=2,
+        min_confidence=0.6,
     )
     assert [c.symbol for c in result.kept] == ["B", "C"]
     assert [(r.symbol, r.reason) for r in result.rejected] == [("A", "not in top 2 (rank 3)")]
 
 
 def test_select_top_drops_candidates_below_the_floor_even_with_room_left() -> None:
-    result = select_top([candidate("A", 0.59), candidate("B", 0.6)], n=5, min_confidence=0.6)
+    result = select_top(
+        [candidate("A", confidence=0.59), candidate("B", confidence=0.6)], n=5, min_confidence=0.6
+    )
     assert [c.symbol for c in result.kept] == ["B"]
     assert result.rejected[0].symbol == "A"
     assert "below 0.60" in result.rejected[0].reason
 
 
 def test_select_top_breaks_score_ties_by_symbol() -> None:
-    result = select_top([candidate("Z", 0.8), candidate("A", 0.8)], n=1, min_confidence=0.0)
+    result = select_top(
+        [candidate("Z", confidence=0.8), candidate("A", confidence=0.8)], n=1, min_confidence=0.0
+    )
     assert [c.symbol for c in result.kept] == ["A"]
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_select_top_never_selects_a_non_finite_confidence(bad: float) -> None:
-    result = select_top([candidate("A", bad)], n=1, min_confidence=0.0)
+    result = select_top([candidate("A", confidence=bad)], n=1, min_confidence=0.0)
     assert result.kept == ()
     assert result.rejected[0].reason == "confidence is not a number"
 

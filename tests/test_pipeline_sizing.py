@@ -3,28 +3,17 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stubs import candidate
 
 from catalyst.config.models import RiskLimits, WorkflowConfig
 from catalyst.domain.decisions import Rejected
 from catalyst.domain.plans import TradePlan
 from catalyst.domain.ticks import is_valid_tick
-from catalyst.pipeline.candidates import Candidate, CatalystFeatures
 from catalyst.pipeline.sizing import plan_bracket
 
 D = Decimal
 LIMITS = RiskLimits()  # max position $5000
 WORKFLOW = WorkflowConfig()  # stop 2 %, reward:risk 2
-
-
-def candidate(price: str | Decimal, symbol: str = "AAA") -> Candidate:
-    return Candidate(
-        symbol=symbol,
-        sector="Tech",
-        last_price=D(price),
-        confidence=0.8,
-        features=CatalystFeatures(1.0, 0.0, 2.0, 1),
-        reasons=("r",),
-    )
 
 
 def plan(
@@ -36,7 +25,7 @@ def plan(
     workflow: WorkflowConfig = WORKFLOW,
 ) -> TradePlan | Rejected:
     return plan_bracket(
-        candidate(price),
+        candidate(last_price=price),
         account_equity=D(equity),
         buying_power=D(buying_power),
         limits=limits,
@@ -135,7 +124,7 @@ def test_plan_bracket_always_yields_valid_ticks_and_a_bounded_size(
     workflow = WorkflowConfig(min_price=D("0.1"), stop_loss_pct=stop_pct, reward_risk_ratio=ratio)
     limits = RiskLimits(max_position_size_usd=max_size)
     result = plan_bracket(
-        candidate(price),
+        candidate(last_price=price),
         account_equity=D("50000"),
         buying_power=buying_power,
         limits=limits,

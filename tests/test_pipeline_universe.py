@@ -1,39 +1,15 @@
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from stubs import AT, asset, snapshot
 
 from catalyst.domain.models import Asset, Snapshot
 from catalyst.pipeline.universe import screen_universe
 
 D = Decimal
-NOW = datetime(2024, 5, 1, 15, 0, tzinfo=UTC)
-
-
-def asset(symbol: str = "AAA", **overrides: Any) -> Asset:
-    base = Asset(
-        symbol=symbol, name=f"{symbol} Inc", exchange="NASDAQ", sector="Tech", tradable=True
-    )
-    return replace(base, **overrides)
-
-
-def snapshot(symbol: str = "AAA", **overrides: Any) -> Snapshot:
-    base = Snapshot(
-        symbol=symbol,
-        timestamp=NOW - timedelta(seconds=30),
-        last_price=D("20.00"),
-        day_open=D("19.50"),
-        day_high=D("20.10"),
-        day_low=D("19.40"),
-        day_volume=1_000_000,
-        prev_close=D("19.00"),
-        prev_volume=2_000_000,
-        bid=D("19.99"),
-        ask=D("20.01"),
-    )
-    return replace(base, **overrides)
+NOW = AT + timedelta(seconds=30)  # the stub snapshots last traded 30 s ago
 
 
 def screen(assets: list[Asset], snapshots: dict[str, Snapshot], **overrides: Any) -> Any:
@@ -75,7 +51,7 @@ def test_screen_universe_keeps_a_tradable_listed_equity_with_fresh_sane_data() -
         ({}, {"day_volume": -5}, "negative volume"),
         ({}, {"day_volume": 0, "prev_volume": 0}, "zero volume"),
         ({}, {"timestamp": NOW - timedelta(minutes=6)}, "stale"),
-        ({}, {"timestamp": datetime(2024, 5, 1, 14, 59)}, "no timezone"),
+        ({}, {"timestamp": datetime(2026, 11, 24, 14, 59)}, "no timezone"),
         ({}, {"bid": D("19.00"), "ask": D("21.00")}, "spread"),
         ({}, {"bid": D("20.02"), "ask": D("20.01")}, "crossed quote"),
         ({}, {"bid": D("NaN"), "ask": D("20.01")}, "invalid quote"),
@@ -134,4 +110,4 @@ def test_screen_universe_spread_limit_is_configurable() -> None:
 
 def test_screen_universe_refuses_a_naive_now() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        screen([asset()], {"AAA": snapshot()}, now=datetime(2024, 5, 1, 15, 0))
+        screen([asset()], {"AAA": snapshot()}, now=datetime(2026, 11, 24, 15, 0))

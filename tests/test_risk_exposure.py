@@ -1,33 +1,24 @@
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
+from stubs import book, order, plan, position
 
-from catalyst.domain.models import Order, OrderClass, OrderStatus, OrderType, Position, Side
+from catalyst.domain.models import Order, OrderStatus, OrderType, Side
 from catalyst.risk.exposure import open_risk
 
-AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 PCT = Decimal("0.02")
 
 
-def position(symbol: str, qty: int, mark: str) -> Position:
-    return Position(symbol, qty, Decimal(mark), Decimal(mark))
-
-
 def stop(symbol: str, qty: int, price: str, status: OrderStatus = OrderStatus.NEW) -> Order:
-    return Order(
-        id=f"s-{symbol}-{price}",
-        client_order_id=f"c-{symbol}-{price}",
+    return order(
+        f"c-{symbol}-{price}",
         symbol=symbol,
         side=Side.SELL,
         qty=qty,
-        filled_qty=0,
         type=OrderType.STOP,
         status=status,
-        order_class=OrderClass.SIMPLE,
-        submitted_at=AT,
-        stop_price=Decimal(price),
+        stop_price=price,
     )
 
 
@@ -67,35 +58,12 @@ def test_open_risk_is_never_negative_and_at_most_the_position_value(
 def test_daily_loss_rule_counts_the_open_risk_of_held_positions() -> None:
     from catalyst.config.models import RiskLimits
     from catalyst.domain.decisions import Approved, Rejected
-    from catalyst.domain.plans import TradePlan
-    from catalyst.risk.rules import BookState, check_entry
+    from catalyst.risk.rules import check_entry
 
-    plan = TradePlan(
-        symbol="BBB",
-        sector="Energy",
-        qty=100,
-        entry_price=Decimal("20.00"),
-        stop_price=Decimal("19.00"),
-        target_price=Decimal("22.00"),
-        confidence=0.9,
-    )  # risks 100
+    risks_100 = plan("BBB", "Energy", entry_price="20.00", stop_price="19.00", target_price="22.00")
     limits = RiskLimits(max_daily_loss_usd=Decimal("2000"))
 
-    def book(risk: str) -> BookState:
-        return BookState(
-            equity=Decimal("100000"),
-            buying_power=Decimal("100000"),
-            positions=(),
-            open_entry_symbols=frozenset(),
-            sectors={},
-            day_pnl=Decimal("0"),
-            trading_halted=False,
-            paused=False,
-            entries_allowed_now=True,
-            open_risk=Decimal(risk),
-        )
-
-    assert isinstance(check_entry(plan, book("1900"), limits), Approved)
-    refused = check_entry(plan, book("1901"), limits)
+    assert isinstance(check_entry(risks_100, book(open_risk="1900"), limits), Approved)
+    refused = check_entry(risks_100, book(open_risk="1901"), limits)
     assert isinstance(refused, Rejected)
     assert refused.rule == "daily_loss"

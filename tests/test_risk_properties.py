@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stubs import book, plan, position
 
 from catalyst.config.models import RiskLimits
 from catalyst.domain.decisions import Approved
-from catalyst.domain.models import Position
 from catalyst.domain.plans import TradePlan
 from catalyst.domain.ticks import is_valid_tick
 from catalyst.risk.rules import BookState, check_all
@@ -34,8 +34,8 @@ def plans(draw: st.DrawFn) -> TradePlan:
     target = entry + D(reward_cents) / 100
     if draw(st.integers(0, 9)) == 0:
         target += D("0.001")  # an off-tick price the rules must catch
-    return TradePlan(
-        symbol=draw(st.sampled_from(SYMBOLS)),
+    return plan(
+        draw(st.sampled_from(SYMBOLS)),
         sector=draw(st.sampled_from(SECTORS)),
         qty=draw(st.integers(min_value=1, max_value=100)),
         entry_price=entry,
@@ -49,13 +49,13 @@ def plans(draw: st.DrawFn) -> TradePlan:
 def books(draw: st.DrawFn) -> BookState:
     held = draw(st.lists(st.sampled_from(SYMBOLS), unique=True, max_size=3))
     positions = tuple(
-        Position(s, draw(st.integers(0, 200)), D("20"), D(draw(st.integers(1, 20_000))) / 100)
+        position(s, draw(st.integers(0, 200)), "20", D(draw(st.integers(1, 20_000))) / 100)
         for s in held
     )
-    return BookState(
+    return book(
+        positions,
         equity=D(draw(st.integers(min_value=1_000, max_value=200_000))),
         buying_power=D(draw(st.integers(min_value=0, max_value=200_000))),
-        positions=positions,
         open_entry_symbols=frozenset(draw(st.lists(st.sampled_from(SYMBOLS), max_size=2))),
         sectors={s: draw(st.sampled_from(SECTORS)) for s in held if draw(st.booleans())},
         day_pnl=D(draw(st.integers(min_value=-2_000, max_value=2_000))),

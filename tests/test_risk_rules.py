@@ -1,13 +1,10 @@
-from collections.abc import Sequence
-from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 import pytest
+from stubs import book, plan, position
 
 from catalyst.config.models import RiskLimits
 from catalyst.domain.decisions import APPROVED, Approved, Rejected
-from catalyst.domain.models import Position
 from catalyst.domain.plans import TradePlan
 from catalyst.risk.rules import BookState, check_all, check_entry, projected_loss, sector_cap
 
@@ -20,31 +17,6 @@ LIMITS = RiskLimits(
     max_sector_exposure_pct=0.40,
     min_reward_risk=1.5,
 )
-
-
-def plan(symbol: str = "NEW", sector: str | None = "Tech", **changes: Any) -> TradePlan:
-    # 100 shares at $50, stop $49 (max loss $100), target $52 (reward:risk 2): notional $5000.
-    base = TradePlan(symbol, sector, 100, D("50.00"), D("49.00"), D("52.00"), 0.8)
-    return replace(base, **changes)
-
-
-def position(symbol: str, qty: int = 100, price: str = "50.00") -> Position:
-    return Position(symbol, qty, D(price), D(price))
-
-
-def book(positions: Sequence[Position] = (), **changes: Any) -> BookState:
-    base = BookState(
-        equity=D("100000"),
-        buying_power=D("100000"),
-        positions=tuple(positions),
-        open_entry_symbols=frozenset(),
-        sectors={p.symbol: "Tech" for p in positions},
-        day_pnl=D("0"),
-        trading_halted=False,
-        paused=False,
-        entries_allowed_now=True,
-    )
-    return replace(base, **changes)
 
 
 def rule_of(decision: Approved | Rejected) -> str:
@@ -74,7 +46,7 @@ def test_check_entry_approves_a_plan_within_every_limit() -> None:
             "max_positions",
         ),
         (plan(qty=201), book(), "max_position_size"),
-        (plan(), book([position("A", qty=700, price="50.01")]), "sector_exposure"),
+        (plan(), book([position("A", qty=700, entry="50.01")]), "sector_exposure"),
         (plan(target_price=D("51.40")), book(), "min_reward_risk"),
         (plan(), book(buying_power=D("4999.99")), "buying_power"),
         (plan(), book(day_pnl=D("-1900.01")), "daily_loss"),
@@ -91,12 +63,12 @@ def test_check_entry_allows_sector_exposure_exactly_at_the_limit() -> None:
 
 
 def test_check_entry_counts_only_the_plans_own_sector() -> None:
-    crowded_tech = book([position("A", qty=700, price="50.01")])
+    crowded_tech = book([position("A", qty=700, entry="50.01")])
     assert check_entry(plan(sector="Energy"), crowded_tech, LIMITS) is APPROVED
 
 
 def test_check_entry_caps_unknown_sectors_together_at_half_the_sector_limit() -> None:
-    unknown_held = book([position("A", qty=300, price="50.01")], sectors={})  # $15,003 unknown
+    unknown_held = book([position("A", qty=300, entry="50.01")], sectors={})  # $15,003 unknown
     assert rule_of(check_entry(plan(sector=None), unknown_held, LIMITS)) == "sector_exposure"
     assert rule_of(check_entry(plan(sector="  "), unknown_held, LIMITS)) == "sector_exposure"
     assert check_entry(plan(sector="Tech"), unknown_held, LIMITS) is APPROVED

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from pg_admin import terminate_sessions
 from private_postgres import private_postgres, stop_quietly
+from support import eventually
 
 from catalyst.domain.errors import InstanceLocked
 from catalyst.ops.instance_lock import LockHolder
@@ -92,16 +93,16 @@ async def test_lock_taken_by_another_daemon_meanwhile_stops_this_one(pg_url: str
     stopped: list[bool] = []
     try:
         await terminate_sessions(pg_url, ALPHA.pid, ALPHA.host)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while True:  # the terminated session lets go a moment later
+
+        async def usurped() -> bool:
             try:
                 await usurper.acquire()
-                break
             except InstanceLocked:
-                if loop.time() > deadline:
-                    raise
-                await asyncio.sleep(0.05)
+                return False
+            return True
+
+        # The terminated session lets go a moment later.
+        await eventually(usurped, within=30, message="the terminated session kept the lock")
         keeper = asyncio.create_task(lock.keep(lambda: stopped.append(True), sleep=Ticks(5)))
         await asyncio.wait_for(keeper, 30)  # returns by itself once it knows
     finally:
@@ -128,16 +129,18 @@ async def test_lock_is_re_taken_after_a_real_database_restart() -> None:
         keeper = asyncio.create_task(lock.keep(lambda: stopped.append(True), sleep=quick))
         try:
             await asyncio.to_thread(server.stop)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 60
-            while lock.held:  # the keeper notices: entries stop
-                assert loop.time() < deadline, "the lost connection was never noticed"
-                await asyncio.sleep(0.05)
+            # The keeper notices: entries stop ...
+            await eventually(
+                lambda: not lock.held, within=60, message="the lost connection was never noticed"
+            )
             await asyncio.to_thread(server.start)
-            while not lock.held:  # ... and re-takes the lock once the database is back
-                assert loop.time() < deadline + 60, "the lock was never re-taken"
+
+            def retaken() -> bool:
                 assert not keeper.done(), "a database outage must never end the keeper"
-                await asyncio.sleep(0.05)
+                return lock.held
+
+            # ... and re-takes the lock once the database is back.
+            await eventually(retaken, within=60, message="the lock was never re-taken")
             with pytest.raises(InstanceLocked, match=r"pid 4242 on host alpha\.example"):
                 await AccountLock(url, "PA3FAKE00001", BETA).acquire()
         finally:

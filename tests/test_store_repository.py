@@ -5,24 +5,24 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import MigratedDatabase
 from sqlalchemy import func, select
+from stubs import fill, order, position
 
 from catalyst.domain.errors import OperationalError
 from catalyst.domain.models import (
     Asset,
     BracketSpec,
-    Fill,
     LegRole,
     Order,
     OrderClass,
     OrderRequest,
     OrderStatus,
     OrderType,
-    Position,
     Side,
 )
 from catalyst.domain.risk_events import RiskEventKind, Severity
@@ -62,31 +62,20 @@ def intent(client_order_id: str = "cat-20240603-1-AAPL", **overrides: object) ->
 
 
 def broker_order(
-    client_order_id: str,
-    *,
-    broker_id: str,
-    role: LegRole = LegRole.ENTRY,
-    status: OrderStatus = OrderStatus.NEW,
-    legs: tuple[Order, ...] = (),
-    limit_price: Decimal | None = None,
-    stop_price: Decimal | None = None,
-    order_class: OrderClass = OrderClass.SIMPLE,
+    client_order_id: str, *, broker_id: str, role: LegRole = LegRole.ENTRY, **changes: Any
 ) -> Order:
-    return Order(
-        id=broker_id,
-        client_order_id=client_order_id,
+    """5 MSFT: a market buy when it is the entry, a limit sell when it is a leg."""
+    entry = role is LegRole.ENTRY
+    return order(
+        client_order_id,
+        broker_id=broker_id,
         symbol="MSFT",
-        side=Side.BUY if role is LegRole.ENTRY else Side.SELL,
+        side=Side.BUY if entry else Side.SELL,
         qty=5,
-        filled_qty=0,
-        type=OrderType.MARKET if role is LegRole.ENTRY else OrderType.LIMIT,
-        status=status,
-        order_class=order_class,
+        type=OrderType.MARKET if entry else OrderType.LIMIT,
         submitted_at=T0,
-        limit_price=limit_price,
-        stop_price=stop_price,
         role=role,
-        legs=legs,
+        **changes,
     )
 
 
@@ -339,29 +328,25 @@ async def test_order_counts_for_day_counts_catalysts_top_level_orders_by_status(
 # ------------------------------------------------------------------------- fills
 
 
-def fill(at: datetime, *, qty: int = 5, price: str = "190.10") -> Fill:
-    return Fill("b-1", "cat-1", "AAPL", Side.BUY, qty, Decimal(price), at)
-
-
 async def test_record_fill_twice_journals_it_once(migrated_store: Store) -> None:
-    assert await migrated_store.record_fill(fill(T0)) is True
-    assert await migrated_store.record_fill(fill(T0)) is False
-    assert await migrated_store.record_fill(fill(T0, price="190.100")) is False  # same price
-    assert await migrated_store.record_fill(fill(T0, qty=3)) is True  # a different execution
+    assert await migrated_store.record_fill(fill(at=T0)) is True
+    assert await migrated_store.record_fill(fill(at=T0)) is False
+    assert await migrated_store.record_fill(fill(at=T0, price="50.000")) is False  # same price
+    assert await migrated_store.record_fill(fill(at=T0, qty=3)) is True  # a different execution
 
     assert len(await migrated_store.fills_for_day(DAY, NEW_YORK)) == 2
 
 
 async def test_fills_for_day_uses_the_local_calendar_day(migrated_store: Store) -> None:
     local_midnight = datetime(2024, 6, 4, 0, 0, tzinfo=NEW_YORK)
-    await migrated_store.record_fill(fill(local_midnight - timedelta(microseconds=1), qty=1))
-    await migrated_store.record_fill(fill(local_midnight, qty=2))
-    await migrated_store.record_fill(fill(datetime(2024, 6, 3, 0, 0, tzinfo=NEW_YORK), qty=3))
+    await migrated_store.record_fill(fill(at=local_midnight - timedelta(microseconds=1), qty=1))
+    await migrated_store.record_fill(fill(at=local_midnight, qty=2))
+    await migrated_store.record_fill(fill(at=datetime(2024, 6, 3, 0, 0, tzinfo=NEW_YORK), qty=3))
 
     on_day = await migrated_store.fills_for_day(DAY, NEW_YORK)
 
     assert [f.qty for f in on_day] == [3, 1]
-    assert on_day[0].price == Decimal("190.10")
+    assert on_day[0].price == Decimal("50.00")
     assert on_day[0].timestamp.tzinfo is UTC
 
 
@@ -464,10 +449,6 @@ async def test_mark_warning_sent_is_true_only_the_first_time(migrated_store: Sto
 
 
 # ------------------------------------------------------------------------- positions
-
-
-def position(symbol: str, qty: int, entry: str = "10.00", mark: str = "10.50") -> Position:
-    return Position(symbol, qty, Decimal(entry), Decimal(mark))
 
 
 async def test_sync_positions_reports_added_removed_and_changed(migrated_store: Store) -> None:

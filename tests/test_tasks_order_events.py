@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
-from support import make_settings
+from support import eventually, make_settings
 
 from catalyst.brokers.alpaca import AlpacaBroker, make_clients
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
@@ -85,16 +85,6 @@ class Collector:
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
         await self._source.aclose()
-
-
-async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
-    """Wait (real time) until `condition()` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 # ------------------------------------------------------------------------------- SimBroker
@@ -251,7 +241,10 @@ async def test_alpaca_order_events_when_stream_drops_poll_fills_then_reconnect_o
             await eventually(lambda: alpaca.app[STATE].hub.listeners == 1)
             await broker.submit_order(OrderRequest("cat-d-3", alpaca.symbol, Side.BUY, 1))
             await eventually(lambda: len(collector.fills()) == 3)
-            await asyncio.sleep(0.3)  # room for a duplicate to show up, were there one
+            # The socket delivers in order: once a later fill is in, any duplicate of the earlier
+            # ones (from the catch-up poll or the socket) has been delivered too.
+            await broker.submit_order(OrderRequest("cat-d-4", alpaca.symbol, Side.BUY, 1))
+            await eventually(lambda: collector.fills()[-1].order.client_order_id == "cat-d-4")
         finally:
             await collector.stop()
     assert polled.fill is not None
@@ -259,8 +252,8 @@ async def test_alpaca_order_events_when_stream_drops_poll_fills_then_reconnect_o
     assert polled.fill.qty == 4
     assert polled.order.status is OrderStatus.FILLED
     fills = [e.fill for e in collector.fills() if e.fill is not None]
-    assert [f.client_order_id for f in fills] == ["cat-d-1", "cat-d-2", "cat-d-3"]
-    assert len({fill_key(f) for f in fills}) == 3
+    assert [f.client_order_id for f in fills] == ["cat-d-1", "cat-d-2", "cat-d-3", "cat-d-4"]
+    assert len({fill_key(f) for f in fills}) == 4
     assert stream.transitions == ["up", "down", "up"]
     messages = [entry["event"] for entry in logs]
     assert messages.count("order stream up") == 2
