@@ -25,7 +25,7 @@ from support import eventually, make_settings
 from catalyst.config.models import RiskFile, RiskLimits, SimulationConfig
 from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.exchange import EXCHANGE_TZ
-from catalyst.domain.models import LegRole, OrderEvent, OrderRequest, Side
+from catalyst.domain.models import LegRole, OrderEvent, OrderEventKind, OrderRequest, Side
 from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.domain.trading_state import TradingState
 from catalyst.execution.flatten import Flattener
@@ -255,7 +255,9 @@ async def test_with_the_journal_down_no_entry_is_sent_an_exit_is_and_both_paths_
     exit_fill = next(f for f in await broker.get_fills(START) if f.side is Side.SELL)
     exit_order = await broker.get_order_by_client_id(exit_fill.client_order_id)
     assert exit_order is not None
-    await recorder.handle(OrderEvent("fill", exit_order, exit_fill.timestamp, exit_fill))
+    await recorder.handle(
+        OrderEvent(OrderEventKind.FILL, exit_order, exit_fill.timestamp, exit_fill)
+    )
 
     journal.server.start()
     await store.check_available()

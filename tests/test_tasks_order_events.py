@@ -26,6 +26,7 @@ from catalyst.domain.models import (
     LegRole,
     OrderClass,
     OrderEvent,
+    OrderEventKind,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -340,8 +341,10 @@ async def test_recorder_when_one_event_cannot_be_journaled_keeps_going(sqlite_ur
     fill = (await broker.get_fills(START))[0]
     naive = dataclasses.replace(fill, timestamp=fill.timestamp.replace(tzinfo=None))
     try:
-        await recorder.handle(OrderEvent("fill", order, fill.timestamp, naive))  # store refuses
-        await recorder.handle(OrderEvent("fill", order, fill.timestamp, fill))
+        await recorder.handle(
+            OrderEvent(OrderEventKind.FILL, order, fill.timestamp, naive)
+        )  # store refuses
+        await recorder.handle(OrderEvent(OrderEventKind.FILL, order, fill.timestamp, fill))
     finally:
         await dispose()  # type: ignore[misc]
     assert recorder.events_handled == 2

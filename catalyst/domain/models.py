@@ -200,21 +200,53 @@ class Fill:
     timestamp: datetime
 
 
-FILL_EVENT_KINDS = frozenset({"fill", "partial_fill"})
+class OrderEventKind(StrEnum):
+    """The broker's names for what happened to an order (Alpaca's `trade_updates` events).
+
+    A name Catalyst does not know arrives as `OTHER`: it changes nothing here, and the order's
+    status still comes with the event.
+    """
+
+    NEW = "new"
+    ACCEPTED = "accepted"
+    PENDING_NEW = "pending_new"
+    FILL = "fill"
+    PARTIAL_FILL = "partial_fill"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    DONE_FOR_DAY = "done_for_day"
+    REPLACED = "replaced"
+    PENDING_CANCEL = "pending_cancel"
+    PENDING_REPLACE = "pending_replace"
+    ORDER_CANCEL_REJECTED = "order_cancel_rejected"
+    ORDER_REPLACE_REJECTED = "order_replace_rejected"
+    STOPPED = "stopped"
+    SUSPENDED = "suspended"
+    CALCULATED = "calculated"
+    HELD = "held"
+    RESTATED = "restated"
+    OTHER = "other"
+
+    @classmethod
+    def _missing_(cls, value: object) -> OrderEventKind:
+        return cls.OTHER
+
+
+FILL_EVENT_KINDS = frozenset({OrderEventKind.FILL, OrderEventKind.PARTIAL_FILL})
 
 
 @dataclass(frozen=True, slots=True)
 class OrderEvent:
     """Something the broker pushed about one order, as it happened.
 
-    `kind` is the broker's event name: "new", "accepted", "fill", "partial_fill", "canceled",
-    "expired", "rejected", "replaced", ... (unknown names pass through). `order` is the order as it
-    stood right after the event, bracket legs nested when the broker sent them. `fill` is set for
-    fill events only and carries this execution's own quantity and price, never the cumulative
-    `order.filled_qty`.
+    `kind` is the broker's event (`OrderEventKind`; a name it does not know is `OTHER`).
+    `order` is the order as it stood right after the event, bracket legs nested when the broker
+    sent them. `fill` is set for fill events only and carries this execution's own quantity and
+    price, never the cumulative `order.filled_qty`.
     """
 
-    kind: str
+    kind: OrderEventKind
     order: Order
     timestamp: datetime
     fill: Fill | None = None

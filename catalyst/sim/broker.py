@@ -29,6 +29,7 @@ from catalyst.domain.models import (
     NewsItem,
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderRequest,
     OrderStatus,
     Position,
@@ -105,7 +106,7 @@ class SimBroker:
                 _AVG_PRICE_PLACES
             ),
         )
-        kind = "fill" if done else "partial_fill"
+        kind = OrderEventKind.FILL if done else OrderEventKind.PARTIAL_FILL
         return OrderEvent(kind=kind, order=order, timestamp=fill.timestamp, fill=fill)
 
     @property
@@ -135,7 +136,9 @@ class SimBroker:
             for order_id in sorted(self._open - current):
                 order = self._exchange.order(order_id)
                 if order.status in _ENDED_WITHOUT_FILL:
-                    event = OrderEvent(kind=order.status.value, order=order, timestamp=now)
+                    event = OrderEvent(
+                        kind=OrderEventKind(order.status.value), order=order, timestamp=now
+                    )
                     for queue in self._subscribers:
                         queue.put_nowait(event)
         self._open = current

@@ -21,14 +21,16 @@ from contextlib import aclosing
 import structlog
 
 from catalyst.domain.errors import JournalUnavailable
-from catalyst.domain.models import Fill, OrderEvent
+from catalyst.domain.models import Fill, OrderEvent, OrderEventKind
 from catalyst.execution.journal import journal_broker_order
 from catalyst.ports import Broker, Clock
 from catalyst.store.repository import Store
 
 log = structlog.get_logger(__name__)
 
-ENDED_WITHOUT_FILL = frozenset({"canceled", "expired", "rejected"})
+ENDED_WITHOUT_FILL = frozenset(
+    {OrderEventKind.CANCELED, OrderEventKind.EXPIRED, OrderEventKind.REJECTED}
+)
 RESUBSCRIBE_SECONDS = 5.0  # pause before re-opening a broker event stream that failed
 
 

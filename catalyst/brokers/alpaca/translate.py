@@ -42,6 +42,7 @@ from catalyst.domain.models import (
     Order,
     OrderClass,
     OrderEvent,
+    OrderEventKind,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -276,7 +277,7 @@ def order_event_from_trade_update(update: TradeUpdate) -> OrderEvent:
     the order's cumulative `filled_qty`. Raises ValueError for a fill event without a positive
     quantity or a price: better dropped (reconciliation still sees the fill) than journaled wrong.
     """
-    kind = _enum_value(update.event)
+    kind = OrderEventKind(_enum_value(update.event))
     order = order_from_alpaca(update.order)
     at = parse_timestamp(update.timestamp)
     fill: Fill | None = None
@@ -305,11 +306,11 @@ def order_event_from_activity(raw: Mapping[str, Any], fill: Fill, current: Order
     """
     cum = whole_shares(raw.get("cum_qty")) or current.filled_qty
     leaves = raw.get("leaves_qty")
-    kind = str(raw.get("type") or "")
+    kind = OrderEventKind(str(raw.get("type") or ""))
     if kind not in FILL_EVENT_KINDS:
         done = whole_shares(leaves) == 0 if leaves is not None else cum >= current.qty
-        kind = "fill" if done else "partial_fill"
-    status = OrderStatus.FILLED if kind == "fill" else OrderStatus.PARTIALLY_FILLED
+        kind = OrderEventKind.FILL if done else OrderEventKind.PARTIAL_FILL
+    status = OrderStatus.FILLED if kind is OrderEventKind.FILL else OrderStatus.PARTIALLY_FILLED
     average = current.filled_avg_price if cum == current.filled_qty else None
     order = replace(current, status=status, filled_qty=cum, filled_avg_price=average)
     return OrderEvent(kind=kind, order=order, timestamp=fill.timestamp, fill=fill)
