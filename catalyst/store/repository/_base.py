@@ -151,7 +151,10 @@ class StoreBase:
         except JournalUnavailable as exc:
             raise JournalUnavailable(f"database {operation} not attempted: {exc}") from exc
         try:
-            async with self._sessions() as session, session.begin():
+            # The sessionmaker's begin() ends the transaction and closes the session as one
+            # step run to completion: the daemon's stop cancels tasks again and again, and a
+            # rollback cut short there leaves a connection for the garbage collector to reset.
+            async with self._sessions.begin() as session:
                 yield session
         except StatementError as exc:
             if isinstance(exc.orig, ValueError | TypeError):
