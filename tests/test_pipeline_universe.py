@@ -6,7 +6,13 @@ import pytest
 from stubs import AT, asset, snapshot
 
 from catalyst.domain.models import Asset, Snapshot
-from catalyst.pipeline.universe import screen_universe
+from catalyst.pipeline.candidates import StageRejection
+from catalyst.pipeline.universe import (
+    SkipReason,
+    count_by_reason,
+    screen_assets,
+    screen_universe,
+)
 
 D = Decimal
 NOW = AT + timedelta(seconds=30)  # the stub snapshots last traded 30 s ago
@@ -111,3 +117,58 @@ def test_screen_universe_spread_limit_is_configurable() -> None:
 def test_screen_universe_refuses_a_naive_now() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         screen([asset()], {"AAA": snapshot()}, now=datetime(2026, 11, 24, 15, 0))
+
+
+@pytest.mark.parametrize(
+    ("asset_changes", "snapshot_changes", "kind"),
+    [
+        ({"tradable": False}, {}, SkipReason.NOT_TRADABLE),
+        ({"exchange": "OTC"}, {}, SkipReason.NOT_US_LISTED),
+        ({}, {"symbol": "BBB"}, SkipReason.WRONG_SYMBOL),
+        ({}, {"last_price": D("NaN")}, SkipReason.INVALID_PRICE),
+        ({}, {"day_open": D("0")}, SkipReason.INVALID_PRICE),
+        ({}, {"day_volume": 0, "prev_volume": 0}, SkipReason.NO_VOLUME),
+        ({}, {"timestamp": NOW - timedelta(minutes=6)}, SkipReason.STALE),
+        ({}, {"timestamp": datetime(2026, 11, 24, 14, 59)}, SkipReason.INVALID_TIMESTAMP),
+        ({}, {"bid": D("19.00"), "ask": D("21.00")}, SkipReason.WIDE_SPREAD),
+        ({}, {"bid": D("20.02"), "ask": D("20.01")}, SkipReason.CROSSED_QUOTE),
+        ({}, {"bid": D("NaN"), "ask": D("20.01")}, SkipReason.INVALID_QUOTE),
+        ({}, {"last_price": D("1.99")}, SkipReason.OUTSIDE_PRICE_BAND),
+    ],
+)
+def test_every_rejection_carries_a_countable_kind(
+    asset_changes: dict[str, Any], snapshot_changes: dict[str, Any], kind: SkipReason
+) -> None:
+    result = screen([asset(**asset_changes)], {"AAA": snapshot(**snapshot_changes)})
+    assert [r.kind for r in result.rejected] == [kind]
+
+
+def test_broken_data_is_told_apart_from_a_symbol_out_of_scope() -> None:
+    assert SkipReason.STALE.is_bad_data
+    assert SkipReason.NO_SNAPSHOT.is_bad_data
+    assert not SkipReason.OUTSIDE_PRICE_BAND.is_bad_data
+    assert not SkipReason.NOT_US_LISTED.is_bad_data
+
+
+def test_the_asset_screen_skips_what_traded_far_outside_the_band_today() -> None:
+    assets = [asset("AAA"), asset("BBB"), asset("CCC"), asset("DDD"), asset("EEE", exchange="OTC")]
+    known = {"AAA": D("0.50"), "BBB": D("0.70"), "CCC": D("1600")}  # DDD: not seen yet today
+
+    result = screen_assets(assets, known_prices=known, price_band=(D("2"), D("500")))
+
+    assert [a.symbol for a in result.kept] == ["BBB", "DDD"]  # 0.70 x 3 >= 2: still worth a look
+    assert [(r.symbol, r.kind) for r in result.rejected] == [
+        ("AAA", SkipReason.FAR_FROM_PRICE_BAND),
+        ("CCC", SkipReason.FAR_FROM_PRICE_BAND),
+        ("EEE", SkipReason.NOT_US_LISTED),
+    ]
+
+
+def test_rejections_are_counted_per_reason_most_frequent_first() -> None:
+    rejected = [
+        StageRejection("A", "stale", SkipReason.STALE),
+        StageRejection("B", "no snapshot", SkipReason.NO_SNAPSHOT),
+        StageRejection("C", "stale", SkipReason.STALE),
+        StageRejection("D", "something else"),
+    ]
+    assert count_by_reason(rejected) == {"stale": 2, "no_snapshot": 1, "other": 1}

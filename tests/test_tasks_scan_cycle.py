@@ -56,8 +56,13 @@ async def test_cycle_skips_symbols_with_bad_data_and_logs_each(
     with capture_logs() as logs:
         report = await components.scan_cycle.run_scheduled(SCAN)
 
-    skipped = {e["symbol"] for e in logs if e["event"] == "bad market data; symbol skipped"}
-    assert skipped == broken
+    per_symbol = [e for e in logs if e["event"] == "bad market data; symbol skipped"]
+    assert {e["symbol"] for e in per_symbol} == broken
+    assert {e["log_level"] for e in per_symbol} == {"debug"}  # journald gets one summary line
+    (summary,) = [e for e in logs if e["event"] == "universe screened"]
+    assert summary["log_level"] == "info"
+    assert summary["bad_data"] == len(broken)
+    assert sum(summary["skipped"].values()) == summary["assets"] - summary["screened"]
     assert report.funnel["screened"] <= report.funnel["universe"] - len(broken)
     results = await components.store.scan_results_for_cycle(report.cycle_id)
     assert not broken & {r.symbol for r in results}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from catalyst.domain.models import Asset, Snapshot
@@ -13,10 +14,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class StageRejection:
-    """One symbol a stage dropped, and why (for the funnel log)."""
+    """One symbol a stage dropped, and why: `reason` for a person, `kind` for counting."""
 
     symbol: str
     reason: str
+    kind: StrEnum | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,12 +32,12 @@ from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
 from catalyst.execution.order_ids import client_order_id
 from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.ops.pause_flag import PauseFlag
-from catalyst.pipeline.candidates import Candidate
+from catalyst.pipeline.candidates import Candidate, StageRejection
 from catalyst.pipeline.most_active import most_active
 from catalyst.pipeline.scoring import score_catalysts
 from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.sizing import plan_bracket
-from catalyst.pipeline.universe import screen_universe
+from catalyst.pipeline.universe import SkipReason, count_by_reason, screen_assets, screen_snapshots
 from catalyst.ports import Broker, Clock
 from catalyst.risk.exposure import open_risk
 from catalyst.risk.rules import BookState, check_all
@@ -51,8 +51,6 @@ log = structlog.get_logger(__name__)
 PREMARKET_QUOTE_AGE = timedelta(days=5)  # before the open the last trade is the previous session's
 SESSION_QUOTE_AGE = timedelta(minutes=10)
 NEWS_LOOKBACK = timedelta(hours=24)
-# Universe rejections that mean the data itself is broken (as opposed to price band or exchange).
-BAD_DATA_REASONS = ("no snapshot", "snapshot is for", "invalid", "crossed quote")
 AVERAGE_VOLUME_DAYS = 20
 SCAN_ONLY_REASON = "scan_only session: nothing is ordered"
 ENTRY_LIMIT_MARKUP = Decimal("1.002")  # entry limit 0.2 % above the last trade
@@ -111,6 +109,9 @@ class ScanCycle:
         self._entries_stopped = entries_stopped
         self._assets_day: date | None = None
         self._assets: tuple[Asset, ...] = ()
+        # Last prices seen today: the asset screen skips symbols far outside the price band
+        # before asking for their snapshots again.
+        self._known_prices: dict[str, Decimal] = {}
 
     def update_settings(self, settings: Settings) -> None:
         """Use `settings` from the next cycle on (config reload)."""
@@ -244,24 +245,21 @@ class ScanCycle:
     async def _scan(self, plan: DayPlan, now: datetime) -> _Scan:
         workflow = self._settings.trading.workflow
         assets = await self._universe(plan.session.day)
-        snapshots = await self._broker.get_snapshots([a.symbol for a in assets if a.tradable])
+        band = (workflow.min_price, workflow.max_price)
+        listed = screen_assets(assets, known_prices=self._known_prices, price_band=band)
+        snapshots = await self._broker.get_snapshots([a.symbol for a in listed.kept])
+        self._known_prices.update((s, snap.last_price) for s, snap in snapshots.items())
         premarket = plan.is_premarket(now)
-        universe = screen_universe(
-            assets,
+        universe = screen_snapshots(
+            listed.kept,
             snapshots,
             min_price=workflow.min_price,
             max_price=workflow.max_price,
             now=now,
             max_quote_age=PREMARKET_QUOTE_AGE if premarket else SESSION_QUOTE_AGE,
         )
-        with structlog.contextvars.bound_contextvars(stage="universe"):
-            for rejection in universe.rejected:
-                if rejection.reason.startswith(BAD_DATA_REASONS):
-                    log.info(
-                        "bad market data; symbol skipped",
-                        symbol=rejection.symbol,
-                        reason=rejection.reason,
-                    )
+        skipped = listed.rejected + universe.rejected
+        _log_universe(len(assets), len(listed.kept), len(universe.kept), skipped)
         active = most_active(universe.kept, workflow.most_active_count)
         symbols = [m.symbol for m in active.kept]
         daily = await self._broker.get_daily_bars(symbols, AVERAGE_VOLUME_DAYS)
@@ -277,6 +275,7 @@ class ScanCycle:
         )
         funnel = {
             "universe": len(assets),
+            "snapshots_requested": len(listed.kept),
             "screened": len(universe.kept),
             "most_active": len(active.kept),
             "scored": len(candidates),
@@ -294,6 +293,7 @@ class ScanCycle:
             )
             await self._store.upsert_securities(self._assets, self._clock.now())
             self._assets_day = day
+            self._known_prices = {}
         return self._assets
 
     async def _trade(
@@ -410,6 +410,29 @@ class ScanCycle:
                 )
                 for rank, c in enumerate(ranked, start=1)
             ]
+        )
+
+
+def _log_universe(
+    listed: int, requested: int, screened: int, skipped: Sequence[StageRejection]
+) -> None:
+    """One INFO line with the counts per reason; the symbols themselves only at DEBUG (a real
+    asset list skips over a thousand symbols per cycle)."""
+    bad = [r for r in skipped if isinstance(r.kind, SkipReason) and r.kind.is_bad_data]
+    log.info(
+        "universe screened",
+        assets=listed,
+        snapshots_requested=requested,
+        screened=screened,
+        bad_data=len(bad),
+        skipped=count_by_reason(skipped),
+    )
+    for rejection in bad:
+        log.debug(
+            "bad market data; symbol skipped",
+            symbol=rejection.symbol,
+            reason=rejection.reason,
+            stage="universe",
         )
 
 
