@@ -260,7 +260,12 @@ class ScanCycle:
         )
         skipped = listed.rejected + universe.rejected
         _log_universe(len(assets), len(listed.kept), len(universe.kept), skipped)
-        active = most_active(universe.kept, workflow.most_active_count)
+        active = most_active(
+            universe.kept,
+            workflow.most_active_count,
+            session_fraction=_session_fraction(plan, now),
+            premarket=premarket,
+        )
         symbols = [m.symbol for m in active.kept]
         daily = await self._broker.get_daily_bars(symbols, AVERAGE_VOLUME_DAYS)
         news = await self._broker.get_news(symbols, now - NEWS_LOOKBACK)
