@@ -13,8 +13,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from catalyst.domain.errors import DatabaseNotMigratedError
+from catalyst.domain.funnel import FunnelStage
 from catalyst.redaction import redact_url
-from catalyst.store.engine import make_engine
+from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import (
     check_schema_current,
     current_revision,
@@ -22,6 +23,7 @@ from catalyst.store.migrate import (
     migrations_directory,
     upgrade_database,
 )
+from catalyst.store.repository import Store
 from catalyst.store.tables import metadata
 
 EXPECTED_TABLES = {
@@ -41,8 +43,8 @@ EXPECTED_TABLES = {
 }
 
 
-def test_head_revision_is_the_heartbeat_table_and_migrations_are_found() -> None:
-    assert head_revision() == "0002"
+def test_head_revision_is_scan_results_per_stage_and_migrations_are_found() -> None:
+    assert head_revision() == "0003"
     assert (migrations_directory() / "versions" / "0001_initial_schema.py").is_file()
 
 
@@ -93,7 +95,7 @@ async def test_check_schema_current_when_database_is_empty_names_revisions_and_t
     finally:
         await engine.dispose()
     message = str(raised.value)
-    assert "is not migrated (at revision none, need 0002)" in message
+    assert "is not migrated (at revision none, need 0003)" in message
     assert "run `catalyst db upgrade`" in message
     assert redact_url(db_url) in message
 
@@ -159,3 +161,42 @@ async def test_upgrade_database_called_inside_a_running_event_loop_still_works(
         await check_schema_current(engine)
     finally:
         await engine.dispose()
+
+
+async def test_scan_results_written_before_stages_read_back_as_the_catalyst_stage(
+    db_url: str,
+) -> None:
+    await asyncio.to_thread(upgrade_database, db_url, "0002")
+    engine = make_engine(db_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO trading_cycles (cycle_id, cycle_date, cycle_number, session_mode,"
+                    " triggered_by, status, started_at, candidates_identified, trades_executed)"
+                    " VALUES ('20261124-0930', '2026-11-24', 1, 'autonomous', 'schedule',"
+                    " 'completed', '2026-11-24 14:30:00', 1, 0)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO scan_results (cycle_id, symbol, scan_timestamp, price_at_scan,"
+                    " volume_at_scan, rank_in_scan, scan_type, composite_score, final_candidate)"
+                    " VALUES ('20261124-0930', 'AAA', '2026-11-24 14:30:00', '12.5', 1000, 1,"
+                    " 'intraday', 0.8, :yes)"
+                ),
+                {"yes": True},
+            )
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade_database, db_url)
+
+    engine = make_engine(db_url)
+    try:
+        (row,) = await Store(make_session_factory(engine)).scan_results_for_cycle("20261124-0930")
+    finally:
+        await engine.dispose()
+    assert (row.symbol, row.stage, row.kept) == ("AAA", FunnelStage.CATALYSTS, None)
+    assert row.features == {}
+    assert row.final_candidate is True

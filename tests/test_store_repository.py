@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from stubs import fill, order, position
 
 from catalyst.domain.errors import OperationalError
+from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.models import (
     Asset,
     BracketSpec,
@@ -524,6 +525,58 @@ async def test_cycle_start_finish_and_scan_results_are_journaled(migrated_store:
     assert list(cycle.funnel) == list(funnel)  # stage order is kept
     assert await migrated_store.get_cycle("c-1") == cycle
     assert await migrated_store.scan_results_for_cycle("c-1") == rows
+
+
+async def test_scan_results_keep_each_stage_with_what_moved_the_symbol(
+    migrated_store: Store,
+) -> None:
+    await migrated_store.start_cycle(CycleStart("c-1", DAY, 1, "paper", "schedule", T0))
+
+    def row(stage: FunnelStage, rank: int, **fields: Any) -> ScanResultRecord:
+        return ScanResultRecord(
+            "c-1",
+            "AAPL",
+            T0,
+            Decimal("190.25"),
+            1_000,
+            rank,
+            "intraday",
+            0.8,
+            False,
+            stage=stage,
+            **fields,
+        )
+
+    ranked = row(
+        FunnelStage.RANKED,
+        1,
+        kept=True,
+        pattern="opening_range_breakout",
+        features={"gap_pct": 4.2, "relative_volume": 3.5, "news": "fda_clinical"},
+        indicators={"rsi": 61.5, "atr": None},
+        reasons=("gap +4.2%", "FDA approval 1 h ago"),
+        plan={"entry": "190.63", "stop": "187.10", "target": "197.69"},
+    )
+    patterns = row(FunnelStage.PATTERNS, 3, kept=True)
+    active = row(FunnelStage.MOST_ACTIVE, 7, kept=True)
+    # Written out of order: read back in funnel order.
+    await migrated_store.record_scan_results([ranked, patterns, active])
+    await migrated_store.finish_cycle(
+        "c-1",
+        status="completed",
+        scan_completed_at=T0,
+        finished_at=T0,
+        candidates_identified=1,
+        trades_executed=0,
+        funnel={"universe": 10},
+        skipped={"stale": 3, "no_snapshot": 1},
+    )
+
+    assert await migrated_store.scan_results_for_cycle("c-1") == [active, patterns, ranked]
+    assert await migrated_store.scan_results_for_cycle("c-1", FunnelStage.RANKED) == [ranked]
+    cycle = await migrated_store.get_cycle("c-1")
+    assert cycle is not None
+    assert dict(cycle.skipped) == {"stale": 3, "no_snapshot": 1}
 
 
 async def test_finish_cycle_when_never_started_raises_lookup_error(migrated_store: Store) -> None:

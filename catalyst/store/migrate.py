@@ -73,8 +73,8 @@ def _outside_event_loop(work: Callable[[], _T]) -> _T:
         return pool.submit(work).result()
 
 
-def upgrade_database(url: str) -> None:
-    """Bring the database at `url` to the latest revision (idempotent).
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to `revision`, by default the latest (idempotent).
 
     Synchronous. From async code prefer `await asyncio.to_thread(upgrade_database, url)`; a direct
     call from inside a running loop also works but blocks that loop until the upgrade is done.
@@ -82,7 +82,7 @@ def upgrade_database(url: str) -> None:
     """
     config = _alembic_config(url)
     with database_errors(url):
-        _outside_event_loop(lambda: command.upgrade(config, "head"))
+        _outside_event_loop(lambda: command.upgrade(config, revision))
 
 
 def _current_heads(connection: Connection) -> tuple[str, ...]:

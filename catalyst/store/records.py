@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.models import LegRole, OrderClass, OrderRequest, OrderStatus, OrderType, Side
 from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.domain.trading_state import TradingState
@@ -85,11 +86,12 @@ class CycleRecord:
     trades_executed: int
     error_message: str | None
     funnel: Mapping[str, int] = field(default_factory=dict)  # stage -> count, in pipeline order
+    skipped: Mapping[str, int] = field(default_factory=dict)  # universe skip reason -> count
 
 
 @dataclass(frozen=True, slots=True)
 class ScanResultRecord:
-    """One symbol's outcome in one cycle's scan."""
+    """One symbol at one funnel stage of one cycle: its figures, and whether it went on."""
 
     cycle_id: str
     symbol: str
@@ -101,6 +103,13 @@ class ScanResultRecord:
     composite_score: float | None
     final_candidate: bool
     reject_reason: str | None = None
+    stage: FunnelStage = FunnelStage.CATALYSTS
+    kept: bool | None = None  # went on to the next stage (None: rows from before stages)
+    pattern: str | None = None
+    features: Mapping[str, float | int | str | None] = field(default_factory=dict)
+    indicators: Mapping[str, float | None] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+    plan: Mapping[str, str] | None = None  # entry / stop / target as decimal strings
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,7 @@ trading_cycles = Table(
     Column("trades_executed", Integer, nullable=False),
     Column("error_message", Text, nullable=True),
     Column("funnel", JSONText, nullable=True),  # {"stage": count} in pipeline order
+    Column("skipped", JSONText, nullable=True),  # the universe's {"reason": count}
     UniqueConstraint("cycle_date", "cycle_number"),
 )
 
@@ -84,7 +85,16 @@ scan_results = Table(
     Column("composite_score", Float, nullable=True),
     Column("final_candidate", Boolean, nullable=False),
     Column("reject_reason", Text, nullable=True),
+    # One row per symbol per funnel stage reached (catalyst.domain.funnel.FunnelStage).
+    Column("stage", String, nullable=False, server_default="catalysts"),
+    Column("kept", Boolean, nullable=True),  # went on to the next stage
+    Column("pattern", String, nullable=True),
+    Column("features", JSONText, nullable=True),
+    Column("indicators", JSONText, nullable=True),
+    Column("reasons", JSONText, nullable=True),  # ["why", ...] for a person
+    Column("plan", JSONText, nullable=True),  # {"entry", "stop", "target"} once sized
     Index(None, "cycle_id"),
+    Index(None, "cycle_id", "stage"),
 )
 
 orders = Table(

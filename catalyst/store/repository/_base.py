@@ -107,6 +107,7 @@ def _cycle_record(row: Row[Any]) -> CycleRecord:
         trades_executed=row.trades_executed,
         error_message=row.error_message,
         funnel=dict(row.funnel or {}),
+        skipped=dict(row.skipped or {}),
     )
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 
-from catalyst.domain.models import (
-    Asset,
-)
+from catalyst.domain.funnel import FUNNEL_ORDER, FunnelStage
+from catalyst.domain.models import Asset
 from catalyst.store.records import CycleRecord, CycleStart, CycleStatus, ScanResultRecord
 from catalyst.store.repository._base import StoreBase, _cycle_record, _insert, _require_aware
 from catalyst.store.tables import (
@@ -117,6 +117,7 @@ class CycleStore(StoreBase):
         trades_executed: int,
         funnel: Mapping[str, int],
         error_message: str | None = None,
+        skipped: Mapping[str, int] | None = None,
     ) -> None:
         """Record a cycle's outcome; LookupError if it was never started."""
         async with self._transaction("finish_cycle") as session:
@@ -130,6 +131,7 @@ class CycleStore(StoreBase):
                     candidates_identified=candidates_identified,
                     trades_executed=trades_executed,
                     funnel=dict(funnel),
+                    skipped=dict(skipped) if skipped is not None else None,
                     error_message=error_message,
                 )
                 .returning(trading_cycles.c.cycle_id)
@@ -183,19 +185,29 @@ class CycleStore(StoreBase):
                 "composite_score": row.composite_score,
                 "final_candidate": row.final_candidate,
                 "reject_reason": row.reject_reason,
+                "stage": row.stage.value,
+                "kept": row.kept,
+                "pattern": row.pattern,
+                "features": dict(row.features),
+                "indicators": dict(row.indicators),
+                "reasons": list(row.reasons),
+                "plan": dict(row.plan) if row.plan is not None else None,
             }
             for row in rows
         ]
         async with self._transaction("record_scan_results") as session:
             await session.execute(scan_results.insert(), values)
 
-    async def scan_results_for_cycle(self, cycle_id: str) -> list[ScanResultRecord]:
-        """A cycle's scan outcomes, by rank."""
+    async def scan_results_for_cycle(
+        self, cycle_id: str, stage: FunnelStage | None = None
+    ) -> list[ScanResultRecord]:
+        """A cycle's scan outcomes (of one stage, or all), in funnel order, then by rank."""
+        query = select(scan_results).where(scan_results.c.cycle_id == cycle_id)
+        if stage is not None:
+            query = query.where(scan_results.c.stage == stage.value)
         async with self._transaction("scan_results_for_cycle") as session:
             result = await session.execute(
-                select(scan_results)
-                .where(scan_results.c.cycle_id == cycle_id)
-                .order_by(scan_results.c.rank_in_scan, scan_results.c.id)
+                query.order_by(scan_results.c.rank_in_scan, scan_results.c.id)
             )
             return [
                 ScanResultRecord(
@@ -209,6 +221,17 @@ class CycleStore(StoreBase):
                     composite_score=row.composite_score,
                     final_candidate=row.final_candidate,
                     reject_reason=row.reject_reason,
+                    stage=FunnelStage(row.stage),
+                    kept=row.kept,
+                    pattern=row.pattern,
+                    features=row.features or {},
+                    indicators=row.indicators or {},
+                    reasons=tuple(row.reasons or ()),
+                    plan=row.plan,
                 )
-                for row in result
+                for row in sorted(result, key=_funnel_position)
             ]
+
+
+def _funnel_position(row: Row[Any]) -> tuple[int, int, int]:
+    return (FUNNEL_ORDER.index(FunnelStage(row.stage)), row.rank_in_scan, row.id)
