@@ -138,6 +138,7 @@ def book(
     entries_allowed_now: bool = True,
     pending_plans: tuple[TradePlan, ...] = (),
     open_risk: Price = "0",
+    cooling_down: Mapping[str, datetime] | None = None,
 ) -> BookState:
     """A $100k account free to trade, holding `positions` (all in Tech unless `sectors` says)."""
     held = tuple(positions)
@@ -153,6 +154,7 @@ def book(
         entries_allowed_now=entries_allowed_now,
         pending_plans=pending_plans,
         open_risk=Decimal(open_risk),
+        cooling_down=cooling_down or {},
     )
 
 

@@ -488,7 +488,7 @@ def test_load_settings_when_several_problems_lists_every_one_under_a_count(
         f"{risk}: risk_limits.max_daily_loss_usd: must be greater than 0 (got -1)",
         f"{risk}: risk_limits.x: unknown key (allowed here: max_daily_loss_usd, "
         "warning_threshold_pct, max_positions, max_position_size_usd, max_sector_exposure_pct, "
-        "min_reward_risk)",
+        "min_reward_risk, stop_out_cooldown_minutes)",
         f"{risk}: emergency_actions.notify: must be true or false (got 'maybe')",
     ]
     assert error.key == "risk_limits.max_positions"

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 import pytest
-from stubs import book, plan, position
+from stubs import AT, book, plan, position
 
 from catalyst.config.models import RiskLimits
 from catalyst.domain.decisions import APPROVED, Approved, Rejected
@@ -36,6 +36,7 @@ def test_check_entry_approves_a_plan_within_every_limit() -> None:
         (plan("HELD"), book([position("HELD")]), "duplicate_symbol"),
         (plan("OPEN"), book(open_entry_symbols=frozenset({"OPEN"})), "duplicate_symbol"),
         (plan("NEW"), book(pending_plans=(plan("NEW"),)), "duplicate_symbol"),
+        (plan("COOL"), book(cooling_down={"COOL": AT}), "stop_out_cooldown"),
         (plan(stop_price=D("49.005")), book(), "invalid_prices"),
         (plan(target_price=D("52.001")), book(), "invalid_prices"),
         (plan(), book(equity=D("0")), "equity"),

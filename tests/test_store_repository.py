@@ -329,6 +329,26 @@ async def test_order_counts_for_day_counts_catalysts_top_level_orders_by_status(
 # ------------------------------------------------------------------------- fills
 
 
+async def test_stop_outs_of_the_day_are_the_stop_loss_fills_only(migrated_store: Store) -> None:
+    journal = [
+        ("entry-AAPL", "AAPL", LegRole.ENTRY, Side.BUY, T0),
+        ("stop-AAPL", "AAPL", LegRole.STOP_LOSS, Side.SELL, T0 + timedelta(minutes=30)),
+        ("stop-AAPL-2", "AAPL", LegRole.STOP_LOSS, Side.SELL, T0 + timedelta(minutes=90)),
+        ("target-MSFT", "MSFT", LegRole.TAKE_PROFIT, Side.SELL, T0 + timedelta(minutes=5)),
+        ("exit-TSLA", "TSLA", LegRole.EXIT, Side.SELL, T0 + timedelta(minutes=5)),
+        ("stop-NVDA-yesterday", "NVDA", LegRole.STOP_LOSS, Side.SELL, T0 - timedelta(days=1)),
+    ]
+    for number, (client_id, symbol, role, side, at) in enumerate(journal):
+        await migrated_store.record_order_intent(
+            intent(client_id, symbol=symbol, role=role, side=side, created_at=at)
+        )
+        await migrated_store.record_fill(
+            fill(side, symbol=symbol, at=at, order_id=f"b-{number}", client_order_id=client_id)
+        )
+
+    assert await migrated_store.stop_outs_for_day(DAY) == {"AAPL": T0 + timedelta(minutes=90)}
+
+
 async def test_record_fill_twice_journals_it_once(migrated_store: Store) -> None:
     assert await migrated_store.record_fill(fill(at=T0)) is True
     assert await migrated_store.record_fill(fill(at=T0)) is False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,10 @@ from support import make_settings
 from catalyst.config.models import SessionMode
 from catalyst.daemon.components import Components
 from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.models import Fill, LegRole, OrderClass, OrderType, Side
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.migrate import upgrade_database
+from catalyst.store.records import OrderIntent
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
@@ -140,6 +143,58 @@ async def test_scan_only_session_records_cycle_and_candidates_but_never_orders(
     selected = [r for r in results if r.reject_reason is not None]
     assert len(selected) == report.funnel["selected"]
     assert {r.reject_reason for r in selected} == {"scan_only session: nothing is ordered"}
+
+
+def _with_mode(components: Components, mode: SessionMode) -> None:
+    trading = components.settings.trading
+    session = trading.trading_session.model_copy(update={"mode": mode})
+    settings = components.settings.model_copy(
+        update={"trading": trading.model_copy(update={"trading_session": session})}
+    )
+    components.scan_cycle.update_settings(settings)
+
+
+async def test_a_symbol_stopped_out_today_is_not_entered_again(
+    setup: tuple[Components, FaultyBroker],
+) -> None:
+    components, broker = setup
+    _at_scan_time(components)
+    _with_mode(components, SessionMode.SCAN_ONLY)
+    watched = await components.scan_cycle.run_scheduled(SCAN)
+    picks = {symbol for symbol, _ in watched.rejected}
+    assert picks, "the 10:30 scan selects candidates on this seed"
+    stopped_at = SCAN - timedelta(minutes=20)
+    for number, symbol in enumerate(sorted(picks)):
+        client_id = f"stop-{symbol}"
+        await components.store.record_order_intent(
+            OrderIntent(
+                client_order_id=client_id,
+                symbol=symbol,
+                side=Side.SELL,
+                qty=10,
+                order_type=OrderType.STOP,
+                order_class=OrderClass.SIMPLE,
+                role=LegRole.STOP_LOSS,
+                created_at=stopped_at,
+                stop_price=Decimal("1"),
+            )
+        )
+        await components.store.record_fill(
+            Fill(f"b-{number}", client_id, symbol, Side.SELL, 10, Decimal("1"), stopped_at)
+        )
+
+    _with_mode(components, SessionMode.AUTONOMOUS)
+    later = SCAN + timedelta(minutes=1)
+    clock = components.clock
+    assert isinstance(clock, SimClock)
+    clock.advance_to(later)
+    report = await components.scan_cycle.run_scheduled(later)
+
+    assert picks.isdisjoint(report.placed)
+    cooled = {symbol for symbol, reason in report.rejected if "stop_out_cooldown" in reason}
+    assert cooled
+    assert cooled <= picks
+    assert broker.submit_calls == len(report.placed)
 
 
 async def test_premarket_scan_watches_but_never_orders(

@@ -199,6 +199,8 @@ class RiskLimits(_Frozen):
     max_position_size_usd: PositiveDecimal = Decimal("5000")
     max_sector_exposure_pct: Fraction = 0.40
     min_reward_risk: Annotated[float, Field(ge=1)] = 1.5
+    # After a symbol's stop fills, no new entry in it for this long; 390 = the rest of the day.
+    stop_out_cooldown_minutes: Annotated[int, Field(ge=0, le=390)] = 390
 
 
 # The names the replaced system used for two of the actions: accepted as they were.

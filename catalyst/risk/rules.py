@@ -12,7 +12,8 @@ together as one sector, and that bucket is capped at half of `max_sector_exposur
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 
 from catalyst.config.models import RiskLimits
@@ -41,6 +42,8 @@ class BookState:
     # What the positions already held would still lose if every one stopped out from here:
     # Σ qty x (mark - stop), never negative. Counting it keeps "all stops hit" within the limit.
     open_risk: Decimal = Decimal(0)
+    # Symbols stopped out recently, with the instant each may be entered again (risk/cooldown.py).
+    cooling_down: Mapping[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         numbers = [self.equity, self.buying_power, self.day_pnl, self.open_risk]
@@ -133,6 +136,17 @@ def _duplicate(plan: TradePlan, book: BookState, limits: RiskLimits) -> Rejected
     return Rejected(f"{plan.symbol} already held, ordered or planned", "duplicate_symbol")
 
 
+def _cooldown(plan: TradePlan, book: BookState, limits: RiskLimits) -> Rejected | None:
+    until = book.cooling_down.get(plan.symbol)
+    if until is None:
+        return None
+    return Rejected(
+        f"{plan.symbol} was stopped out; no re-entry before {until:%H:%M} UTC "
+        f"(stop_out_cooldown_minutes {limits.stop_out_cooldown_minutes})",
+        "stop_out_cooldown",
+    )
+
+
 def _ticks(plan: TradePlan, book: BookState, limits: RiskLimits) -> Rejected | None:
     if is_valid_tick(plan.stop_price) and is_valid_tick(plan.target_price):
         return None
@@ -207,6 +221,7 @@ _RULES: tuple[_Rule, ...] = (
     _paused,
     _entry_window,
     _duplicate,
+    _cooldown,
     _ticks,
     _equity,
     _max_positions,

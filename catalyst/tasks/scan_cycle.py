@@ -39,6 +39,7 @@ from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.sizing import plan_bracket
 from catalyst.pipeline.universe import SkipReason, count_by_reason, screen_assets, screen_snapshots
 from catalyst.ports import Broker, Clock
+from catalyst.risk.cooldown import cooling_down
 from catalyst.risk.exposure import open_risk
 from catalyst.risk.rules import BookState, check_all
 from catalyst.store.records import CycleStart, CycleStatus, OrderIntent, ScanResultRecord
@@ -312,6 +313,7 @@ class ScanCycle:
             plan.session.day, account.last_equity
         )
         state = await self._store.get_trading_state()
+        stop_outs = await self._store.stop_outs_for_day(plan.session.day)
         sectors = {a.symbol: a.sector for a in self._assets}
         book = BookState(
             equity=account.equity,
@@ -327,6 +329,9 @@ class ScanCycle:
                 positions,
                 open_orders,
                 Decimal(str(self._settings.trading.workflow.stop_loss_pct)),
+            ),
+            cooling_down=cooling_down(
+                stop_outs, self._clock.now(), limits.stop_out_cooldown_minutes
             ),
         )
         rejected: list[tuple[str, str]] = []

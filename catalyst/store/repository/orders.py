@@ -471,3 +471,21 @@ class OrderStore(StoreBase):
                 )
                 for row in result
             ]
+
+    async def stop_outs_for_day(self, day: date, tz: tzinfo = EXCHANGE_TZ) -> dict[str, datetime]:
+        """Each symbol whose protective stop filled on the local `day`, and its latest such fill."""
+        start, end = _day_bounds(day, tz)
+        async with self._transaction("stop_outs_for_day") as session:
+            result = await session.execute(
+                select(fills.c.symbol, func.max(fills.c.at))
+                .join(orders, orders.c.client_order_id == fills.c.client_order_id)
+                .where(
+                    and_(
+                        fills.c.at >= start,
+                        fills.c.at < end,
+                        orders.c.role == LegRole.STOP_LOSS.value,
+                    )
+                )
+                .group_by(fills.c.symbol)
+            )
+            return {symbol: at for symbol, at in result}
