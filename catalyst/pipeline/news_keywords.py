@@ -54,6 +54,7 @@ DEFAULT_KEYWORD_RULES: Mapping[NewsClass, KeywordRule] = MappingProxyType(
         NewsClass.EARNINGS_MISS: KeywordRule(
             phrases=(
                 r"miss(?:es|ed)",
+                rf"miss (?:on|{_WORDS}{_EXPECTED})",  # "Sales $500M Miss $510M Estimate"
                 rf"missing {_WORDS}{_EXPECTED}",
                 r"(?:falls?|fell|comes? in|came in) short",
                 rf"(?:below|short of|trails?|trailed|lags?|lagged) {_WORDS}{_EXPECTED}",
@@ -67,6 +68,7 @@ DEFAULT_KEYWORD_RULES: Mapping[NewsClass, KeywordRule] = MappingProxyType(
             phrases=(
                 rf"{_RAISE} {_WORDS}{_GUIDANCE}",
                 rf"{_GUIDANCE} (?:above|tops?|beats?|exceeds?|ahead of)",
+                rf"(?:sees|guides|projects|forecasts) {_WORDS}(?:above|ahead of|higher than)",
                 rf"(?:strong|upbeat|bullish|rosy|better[- ]than[- ]expected) {_WORDS}{_GUIDANCE}",
             ),
             weight=0.7,
@@ -75,6 +77,7 @@ DEFAULT_KEYWORD_RULES: Mapping[NewsClass, KeywordRule] = MappingProxyType(
             phrases=(
                 rf"(?:{_CUT}|withdraws?|withdrew|pulls?|pulled|suspends?|suspended) {_WORDS}{_GUIDANCE}",  # noqa: E501
                 rf"{_GUIDANCE} (?:below|miss(?:es|ed)?|short of|trails?|cut|lowered|reduced|slashed|withdrawn)",  # noqa: E501
+                rf"(?:sees|guides|projects|forecasts) {_WORDS}(?:below|short of|lower than)",
                 rf"(?:weak|soft|downbeat|gloomy|disappointing|bleak) {_WORDS}{_GUIDANCE}",
                 r"profit warning",
                 rf"warns (?:on|of) {_words(1)}(?:sales|revenue|profit|earnings|demand)",
@@ -109,7 +112,7 @@ DEFAULT_KEYWORD_RULES: Mapping[NewsClass, KeywordRule] = MappingProxyType(
                 rf"(?:fda|ema) {_words(2)}(?:rejects?|rejected|declines?|declined|refuses?|refused|denies|denied|delays?|delayed)",  # noqa: E501
                 r"refuse[- ]to[- ]file",
                 rf"(?:fails?|failed|failing|miss(?:es|ed)?) {_words(4)}endpoints?",
-                rf"(?:trial|study) {_words(2)}(?:halted|stopped|discontinued|terminated|paused|fails?|failed)",  # noqa: E501
+                rf"(?:trial|study) {_words(2)}(?:halted|stopped|discontinued|terminated|paused|fails?|failed|miss(?:es|ed))",  # noqa: E501
                 rf"(?:halts?|stops?|discontinues?|terminates?|pauses?) {_words(3)}(?:trial|study)",
                 r"patient deaths?",
             ),
@@ -183,7 +186,8 @@ DEFAULT_KEYWORD_RULES: Mapping[NewsClass, KeywordRule] = MappingProxyType(
                 r"atm (?:offering|program|facility)",
                 r"dilut(?:ion|ive)",
                 r"private placement",
-                r"(?:mixed )?shelf (?:registration|offering)",
+                r"mixed shelf",
+                r"shelf (?:registration|offering)",
                 r"convertible (?:senior )?notes?",
                 r"(?:equity|capital) raise",
             ),
