@@ -12,8 +12,8 @@ For one symbol, over the distinct news items (by id) that name it and were creat
 With the defaults (`DEFAULT_KEYWORD_RULES`, half-life 4 h, saturation 1) a fresh FDA approval
 (+0.8) scores tanh(0.8) = 0.66; an earnings beat with raised guidance (+1.4) 0.89 fresh and 0.60
 four hours later; a fresh public offering (-0.8) -0.66; a routine headline ("files quarterly
-report") 0.05, the attention any story brings. tanh saturates, so a flood of stories cannot
-outshout one strong one by more than the bound, and good and bad news offset each other.
+report") 0.05, the attention any story brings. Good and bad news offset each other; as
+stories pile up the score nears +-1 but never passes it.
 
 A headline naming several symbols counts for each of them, with the same weight: the text says
 nothing about which of them the news is good for ("X to acquire Y" is M&A for both).
@@ -75,6 +75,7 @@ class NewsParams:
     saturation: float = 1.0
     # How many headlines (strongest first) a score keeps to explain itself.
     max_headlines: int = 5
+    # The keyword classes a headline is matched against (see news_keywords).
     rules: Mapping[NewsClass, KeywordRule] = field(default_factory=lambda: DEFAULT_KEYWORD_RULES)
 
     def __post_init__(self) -> None:
