@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from catalyst.domain.models import Asset, Snapshot
+from catalyst.pipeline.news import NewsScore
 
 T = TypeVar("T")
 
@@ -50,9 +51,22 @@ class CatalystFeatures:
     """The raw, always-finite features a catalyst score is built from."""
 
     momentum_pct: float  # last vs day open (vs previous close before the open), in percent
-    gap_pct: float  # day open vs previous close, in percent (0 before the open)
-    relative_volume: float  # volume so far over the volume expected by now
+    gap_pct: float  # day open (pre-market: last trade) vs previous close, in percent
+    relative_volume: float | None  # volume so far over the volume expected by now; None pre-open
     news_count: int  # distinct news items mentioning the symbol
+    news_score: float = 0.0  # catalyst.pipeline.news score in [-1, 1]
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """The features for the journal (`scan_results.features`)."""
+        return {
+            "momentum_pct": round(self.momentum_pct, 4),
+            "gap_pct": round(self.gap_pct, 4),
+            "relative_volume": (
+                None if self.relative_volume is None else round(self.relative_volume, 4)
+            ),
+            "news_count": self.news_count,
+            "news_score": round(self.news_score, 4),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +79,5 @@ class Candidate:
     confidence: float
     features: CatalystFeatures
     reasons: tuple[str, ...]
+    news: NewsScore | None = None
+    catalyst_score: float = 0.0  # the catalyst filter's score, in [0, 1]

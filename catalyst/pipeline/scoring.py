@@ -81,7 +81,7 @@ def confidence(features: CatalystFeatures) -> float:
         MOMENTUM_WEIGHT * _clip01(features.momentum_pct / MOMENTUM_FULL_PCT)
         + RELATIVE_VOLUME_WEIGHT
         * _clip01(
-            (features.relative_volume - RELATIVE_VOLUME_NORMAL)
+            ((features.relative_volume or 0.0) - RELATIVE_VOLUME_NORMAL)
             / (RELATIVE_VOLUME_FULL - RELATIVE_VOLUME_NORMAL)
         )
         + GAP_WEIGHT * _clip01(features.gap_pct / GAP_FULL_PCT)
