@@ -96,6 +96,38 @@ def test_ema_follows_the_recursion_seeded_with_the_first_close() -> None:
     assert technicals(_frame(closes), OPEN, DEFAULTS).ema_fast == pytest.approx(expected)
 
 
+def _ema_path(values: Sequence[float], span: int) -> list[float]:
+    """The span-`span` EMA after each value, seeded with the first (what `ta` computes)."""
+    alpha = 2 / (span + 1)
+    path = [values[0]]
+    for value in values[1:]:
+        path.append(path[-1] + alpha * (value - path[-1]))
+    return path
+
+
+def test_macd_is_the_fast_ema_minus_the_slow_and_its_signal_starts_at_the_first_line() -> None:
+    closes = [10.0 + 0.05 * i + 0.3 * math.sin(i / 4) for i in range(60)]
+    line = [
+        fast - slow for fast, slow in zip(_ema_path(closes, 12), _ema_path(closes, 26), strict=True)
+    ][25:]  # the line exists from the slow window's 26th bar
+    signal = _ema_path(line, 9)[-1]
+    result = technicals(_frame(closes), OPEN, DEFAULTS)
+
+    assert result.macd == pytest.approx(line[-1], rel=1e-9)
+    assert result.macd_signal == pytest.approx(signal, rel=1e-9)
+    assert result.macd_histogram == pytest.approx(line[-1] - signal, rel=1e-9)
+
+
+def test_a_rising_close_has_a_positive_macd() -> None:
+    result = technicals(_frame(_ramp(60)), OPEN, DEFAULTS)
+
+    assert result.macd is not None
+    assert result.macd > 0  # the fast average leads a rise
+    assert result.ema_fast is not None
+    assert result.ema_slow is not None
+    assert result.ema_fast > result.ema_slow
+
+
 def test_atr_of_constant_range_bars_equals_the_range() -> None:
     closes = [20.0] * 30
     frame = _frame(closes, highs=[20.5] * 30, lows=[19.5] * 30)
