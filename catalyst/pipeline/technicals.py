@@ -45,6 +45,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from ta.momentum import RSIIndicator
 from ta.trend import MACD, EMAIndicator
@@ -209,12 +210,18 @@ def _bollinger(
 
 
 def _vwap(frame: pd.DataFrame, anchor: pd.Timestamp) -> float | None:
-    session = frame[frame.index >= anchor]
-    volume = float(session["volume"].sum())
-    if session.empty or not volume > 0:
+    # On numpy arrays: slicing the frame itself costs more than the sums.
+    in_session = np.asarray(frame.index >= anchor)
+    volume = frame["volume"].to_numpy()[in_session]
+    total = float(volume.sum())
+    if not total > 0:  # no session bar, or none traded
         return None
-    typical = (session["high"] + session["low"] + session["close"]) / 3.0
-    vwap = float((typical * session["volume"]).sum()) / volume
+    typical = (
+        frame["high"].to_numpy()[in_session]
+        + frame["low"].to_numpy()[in_session]
+        + frame["close"].to_numpy()[in_session]
+    ) / 3.0
+    vwap = float((typical * volume).sum()) / total
     return vwap if math.isfinite(vwap) else None
 
 
