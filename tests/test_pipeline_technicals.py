@@ -19,10 +19,10 @@ from catalyst.pipeline.technicals import (
     FLAT_RSI,
     TechnicalParams,
     Technicals,
+    compute_symbol_technicals,
     compute_technicals,
     daily_atr,
     session_vwap,
-    technicals,
 )
 
 OPEN = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
@@ -55,21 +55,26 @@ def _frame(
     return frame[list(BAR_COLUMNS)].astype("float64")
 
 
+def _at_open(frame: pd.DataFrame, params: TechnicalParams = DEFAULTS) -> Technicals:
+    """The frame's indicators with the session opening at `OPEN`."""
+    return compute_symbol_technicals(frame, OPEN, params)
+
+
 def _ramp(count: int, start: float = 10.0, step: float = 0.1) -> list[float]:
     return [start + step * i for i in range(count)]
 
 
 def test_a_strictly_rising_close_has_rsi_100() -> None:
-    assert technicals(_frame(_ramp(40)), OPEN, DEFAULTS).rsi == 100.0
+    assert _at_open(_frame(_ramp(40))).rsi == 100.0
 
 
 def test_a_strictly_falling_close_has_rsi_0() -> None:
-    assert technicals(_frame(_ramp(40, step=-0.1)), OPEN, DEFAULTS).rsi == 0.0
+    assert _at_open(_frame(_ramp(40, step=-0.1))).rsi == 0.0
 
 
 def test_a_flat_close_reads_neutral_not_overbought() -> None:
     # `ta` calls a close with neither gains nor losses RSI 100; we call it 50 and %b 0.5.
-    result = technicals(_frame([10.0] * 40), OPEN, DEFAULTS)
+    result = _at_open(_frame([10.0] * 40))
 
     assert result.rsi == FLAT_RSI == 50.0
     assert result.bollinger_percent_b == FLAT_PERCENT_B == 0.5
@@ -80,7 +85,7 @@ def test_a_flat_close_reads_neutral_not_overbought() -> None:
 
 
 def test_an_ema_of_a_constant_close_is_the_constant() -> None:
-    result = technicals(_frame([12.34] * 30), OPEN, DEFAULTS)
+    result = _at_open(_frame([12.34] * 30))
 
     assert result.ema_fast == pytest.approx(12.34, rel=1e-12)
     assert result.ema_slow == pytest.approx(12.34, rel=1e-12)
@@ -93,7 +98,7 @@ def test_ema_follows_the_recursion_seeded_with_the_first_close() -> None:
     for close in closes[1:]:
         expected += alpha * (close - expected)
 
-    assert technicals(_frame(closes), OPEN, DEFAULTS).ema_fast == pytest.approx(expected)
+    assert _at_open(_frame(closes)).ema_fast == pytest.approx(expected)
 
 
 def _ema_path(values: Sequence[float], span: int) -> list[float]:
@@ -111,7 +116,7 @@ def test_macd_is_the_fast_ema_minus_the_slow_and_its_signal_starts_at_the_first_
         fast - slow for fast, slow in zip(_ema_path(closes, 12), _ema_path(closes, 26), strict=True)
     ][25:]  # the line exists from the slow window's 26th bar
     signal = _ema_path(line, 9)[-1]
-    result = technicals(_frame(closes), OPEN, DEFAULTS)
+    result = _at_open(_frame(closes))
 
     assert result.macd == pytest.approx(line[-1], rel=1e-9)
     assert result.macd_signal == pytest.approx(signal, rel=1e-9)
@@ -119,7 +124,7 @@ def test_macd_is_the_fast_ema_minus_the_slow_and_its_signal_starts_at_the_first_
 
 
 def test_a_rising_close_has_a_positive_macd() -> None:
-    result = technicals(_frame(_ramp(60)), OPEN, DEFAULTS)
+    result = _at_open(_frame(_ramp(60)))
 
     assert result.macd is not None
     assert result.macd > 0  # the fast average leads a rise
@@ -132,7 +137,7 @@ def test_atr_of_constant_range_bars_equals_the_range() -> None:
     closes = [20.0] * 30
     frame = _frame(closes, highs=[20.5] * 30, lows=[19.5] * 30)
 
-    assert technicals(frame, OPEN, DEFAULTS).atr == pytest.approx(1.0)
+    assert _at_open(frame).atr == pytest.approx(1.0)
     assert daily_atr(frame.iloc[:14]) == pytest.approx(1.0)
 
 
@@ -145,13 +150,13 @@ def test_atr_counts_a_gap_from_the_previous_close_with_wilder_smoothing() -> Non
     for _ in range(14, 30):
         expected = (expected * 13 + 1.0) / 14
 
-    assert technicals(frame, OPEN, DEFAULTS).atr == pytest.approx(expected)
+    assert _at_open(frame).atr == pytest.approx(expected)
     assert expected < 0.99  # the first bar's short range still shows
 
 
 def test_bollinger_bands_are_the_mean_plus_minus_two_population_deviations() -> None:
     closes = [float(i) for i in range(1, 21)]
-    result = technicals(_frame(closes), OPEN, DEFAULTS)
+    result = _at_open(_frame(closes))
     deviation = math.sqrt((20**2 - 1) / 12)  # population std of 1..20
 
     assert result.bollinger_middle == pytest.approx(10.5)
@@ -169,7 +174,7 @@ def test_vwap_of_equal_volumes_is_the_mean_typical_price() -> None:
     frame = _frame(closes, highs=highs, lows=lows, volumes=[500.0] * 3)
     typical = [(h + lo + c) / 3 for h, lo, c in zip(highs, lows, closes, strict=True)]
 
-    assert technicals(frame, OPEN, DEFAULTS).vwap == pytest.approx(sum(typical) / 3)
+    assert _at_open(frame).vwap == pytest.approx(sum(typical) / 3)
 
 
 def test_vwap_weights_by_volume() -> None:
@@ -182,16 +187,16 @@ def test_vwap_leaves_pre_market_bars_out() -> None:
     session = _frame([10.0, 12.0], volumes=[100.0, 100.0])
     frame = pd.concat([pre_market, session])
 
-    assert technicals(frame, OPEN, DEFAULTS).vwap == pytest.approx(11.0)
-    assert technicals(frame, OPEN, DEFAULTS).bars == 7
+    assert _at_open(frame).vwap == pytest.approx(11.0)
+    assert _at_open(frame).bars == 7
 
 
 def test_vwap_is_none_before_the_open_and_without_session_volume() -> None:
     pre_market = _frame([50.0] * 5, start=OPEN - timedelta(minutes=5))
     untraded = _frame([10.0, 10.0], volumes=[0.0, 0.0])
 
-    assert technicals(pre_market, OPEN, DEFAULTS).vwap is None
-    assert technicals(untraded, OPEN, DEFAULTS).vwap is None
+    assert _at_open(pre_market).vwap is None
+    assert _at_open(untraded).vwap is None
 
 
 def test_vwap_equals_ta_fed_the_session_alone() -> None:
@@ -215,14 +220,14 @@ def test_volume_surge_is_the_last_volume_over_the_mean_of_the_bars_before() -> N
     params = TechnicalParams(volume_surge_window=3)
     frame = _frame([10.0] * 5, volumes=[9999.0, 100.0, 200.0, 300.0, 800.0])
 
-    assert technicals(frame, OPEN, params).volume_surge == pytest.approx(4.0)
+    assert _at_open(frame, params).volume_surge == pytest.approx(4.0)
 
 
 def test_volume_surge_is_none_when_the_bars_before_never_traded() -> None:
     params = TechnicalParams(volume_surge_window=3)
     frame = _frame([10.0] * 4, volumes=[0.0, 0.0, 0.0, 800.0])
 
-    assert technicals(frame, OPEN, params).volume_surge is None
+    assert _at_open(frame, params).volume_surge is None
 
 
 # field, bars it needs with the default windows (see the module doc)
@@ -249,8 +254,8 @@ def test_an_indicator_is_none_below_its_minimum_bars_and_a_number_from_it(
     closes = [10.0 + math.sin(i) for i in range(needed)]
     frame = _frame(closes, highs=[c + 0.1 for c in closes], lows=[c - 0.1 for c in closes])
 
-    short = technicals(frame.iloc[:-1], OPEN, DEFAULTS)
-    enough = technicals(frame, OPEN, DEFAULTS)
+    short = _at_open(frame.iloc[:-1])
+    enough = _at_open(frame)
 
     assert getattr(short, field) is None
     value = getattr(enough, field)
@@ -259,14 +264,14 @@ def test_an_indicator_is_none_below_its_minimum_bars_and_a_number_from_it(
 
 
 def test_an_empty_frame_gives_no_indicators_and_zero_bars() -> None:
-    result = technicals(empty_bars(), OPEN, DEFAULTS)
+    result = _at_open(empty_bars())
     assert result == Technicals(bars=0)
     assert daily_atr(empty_bars()) is None
 
 
 def test_one_bar_gives_only_its_vwap() -> None:
     frame = _frame([10.0], highs=[11.0], lows=[9.5])
-    result = technicals(frame, OPEN, DEFAULTS)
+    result = _at_open(frame)
 
     assert result.vwap == pytest.approx((11.0 + 9.5 + 10.0) / 3)
     assert result == Technicals(vwap=result.vwap, bars=1)
@@ -287,15 +292,15 @@ def test_every_symbol_is_computed_from_its_own_bars() -> None:
     gapped = pd.concat([long.iloc[:20], long.iloc[30:]])
     results = compute_technicals({"LONG": long, "SHORT": short, "GAP": gapped}, OPEN, DEFAULTS)
 
-    assert results["LONG"] == technicals(long, OPEN, DEFAULTS)
-    assert results["SHORT"] == technicals(short, OPEN, DEFAULTS)
-    assert results["GAP"] == technicals(gapped, OPEN, DEFAULTS)
+    assert results["LONG"] == _at_open(long)
+    assert results["SHORT"] == _at_open(short)
+    assert results["GAP"] == _at_open(gapped)
     assert results["SHORT"].macd is None
     assert results["SHORT"].bars == 25
 
 
 def test_as_dict_is_strict_json_with_every_field() -> None:
-    result = technicals(_frame(_ramp(40)), OPEN, DEFAULTS)
+    result = _at_open(_frame(_ramp(40)))
     stored = json.loads(json.dumps(result.as_dict(), allow_nan=False))
 
     assert stored["rsi"] == 100.0
@@ -374,7 +379,7 @@ def test_indicators_stay_sane_on_any_valid_bars(
     drawn: tuple[pd.DataFrame, datetime], params: TechnicalParams
 ) -> None:
     frame, session_open = drawn
-    result = technicals(frame, session_open, params)
+    result = compute_symbol_technicals(frame, session_open, params)
 
     for name, value in result.as_dict().items():
         assert value is None or math.isfinite(value), name
