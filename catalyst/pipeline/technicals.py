@@ -21,10 +21,10 @@ anchored to the session. Defaults are in `TechnicalParams`.
   0.5 when the bands have collapsed onto the middle (a flat close). Needs n bars.
 - VWAP, session-anchored: sum(typical x volume) / sum(volume) over the bars at or after
   `session_open`, typical = (high + low + close) / 3; None with no session bar or no session
-  volume. Computed in pandas: `ta.volume.VolumeWeightedAveragePrice` is a rolling n-bar average
-  that knows no session; it gives the anchored value only if fed the session's bars alone with
-  n = their count, which is this same sum said obscurely. It lies within the session bars'
-  [min low, max high] (up to float rounding: a typical price of a one-price bar can be an ulp off).
+  volume. Computed here, not by `ta`: `ta.volume.VolumeWeightedAveragePrice` is a rolling n-bar
+  average that knows no session; it gives the anchored value only if fed the session's bars
+  alone with n = their count, which is this same sum said obscurely. It lies within the session
+  bars' [min low, max high], up to float rounding (a one-price bar's (3p)/3 can be an ulp off p).
 - Volume surge(n): the last bar's volume / the mean volume of the n bars before it. Needs n + 1
   bars; None when those n bars traded nothing (the ratio has no finite value).
 
