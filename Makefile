@@ -30,3 +30,4 @@ bench: install
 	$(BIN)/python bench/alpaca_cycle.py
 	$(BIN)/python bench/breach_to_flat.py
 	$(BIN)/python bench/halted_requests.py
+	$(BIN)/python bench/technicals.py
