@@ -226,6 +226,13 @@ def test_every_detector_reads_an_unsorted_or_naive_frame_as_the_sorted_utc_one(k
     assert DETECTORS[kind](naive, ctx, PARAMS) == verdict
 
 
+def test_a_frame_without_a_time_index_is_a_callers_bug_and_says_so():
+    no_times = frame(walk([10.0, 10.1, 10.2])).reset_index(drop=True)
+
+    with pytest.raises(TypeError, match="DatetimeIndex"):
+        detect_patterns(no_times, context(), PARAMS)
+
+
 # --- random bars ------------------------------------------------------------------------------
 
 

@@ -215,6 +215,16 @@ def test_higher_lows_a_lower_low_among_the_last_three_does_not_match():
     assert "10.00, 10.15, 10.05" in match.reason
 
 
+def test_higher_lows_a_double_bottom_below_the_previous_swing_low_breaks_the_staircase():
+    # 10.00, 10.15, then two bars bottoming at 9.90 together, then 10.30: not three higher lows.
+    lows = [10.2, 10.0, 10.4, 10.15, 10.5, 9.9, 9.9, 10.6, 10.3, 10.7, 10.8]
+
+    match = detect_higher_lows(frame(_staircase(lows)), context(), PARAMS)
+
+    assert not match.matched
+    assert "10.15, 9.90, 10.30" in match.reason
+
+
 def test_higher_lows_a_trade_below_the_last_higher_low_breaks_it():
     bars = frame(_staircase([10.2, 10.0, 10.4, 10.15, 10.5, 10.3, 10.6, 10.7], last_close=10.25))
 

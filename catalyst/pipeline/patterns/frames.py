@@ -54,13 +54,15 @@ class DayBars:
 def usable_bars(bars: pd.DataFrame) -> pd.DataFrame:
     """`bars` (the `catalyst.pipeline.bars` shape) with every row a detector cannot read dropped.
 
-    A naive index is read as UTC. Raises only for a frame that lacks the bar columns or a
-    DatetimeIndex, which is a caller's bug, not odd market data.
+    A naive index is read as UTC. Raises only for a frame that lacks the bar columns (KeyError)
+    or a DatetimeIndex (TypeError): a caller's bug, not odd market data.
     """
+    if not isinstance(bars.index, pd.DatetimeIndex):
+        raise TypeError(f"bars need a DatetimeIndex of bar starts, not {type(bars.index).__name__}")
     if bars.empty:
         return empty_bars()
     frame = bars.loc[:, list(BAR_COLUMNS)].astype("float64")
-    index = pd.DatetimeIndex(frame.index)
+    index = bars.index
     frame.index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
     values = frame.to_numpy()
     opens, highs, lows, closes, volumes = values.T

@@ -4,8 +4,10 @@ because 1-minute swing lows are mostly noise.
 
 Rule, with `w = higher_lows_swing_window` and `c = higher_lows_swing_count`:
 
-1. A swing low is a bar whose low is strictly below the lows of the w bars before it and the w
-   bars after it (so the last w bars cannot be swing lows yet: nothing has confirmed them).
+1. A swing low is a bar whose low is strictly below the lows of the w bars before it and not
+   above those of the w bars after it: of a flat bottom (equal lows) its first bar counts, so a
+   double bottom is a swing low too. The last w bars cannot be swing lows yet: nothing has
+   confirmed them.
 2. The last c swing lows rise: each at least `higher_lows_min_rise_pct` % above the one before.
 3. No bar since the last swing low L traded below it, and the last close is above L.
 
@@ -89,7 +91,8 @@ def match_higher_lows(day: DayBars, context: PatternContext, params: PatternPara
 
 
 def swing_lows(lows: np.ndarray, window: int) -> np.ndarray:
-    """Positions of the bars whose low is strictly below the `window` lows on either side."""
+    """Positions of the bars whose low is below the `window` lows before it and not above the
+    `window` lows after it (rule 1 of the module doc)."""
     count = len(lows)
     if count < 2 * window + 1:
         return np.array([], dtype=int)
@@ -97,5 +100,5 @@ def swing_lows(lows: np.ndarray, window: int) -> np.ndarray:
     is_swing = np.ones(len(centre), dtype=bool)
     for shift in range(1, window + 1):
         is_swing &= centre < lows[window - shift : count - window - shift]
-        is_swing &= centre < lows[window + shift : count - window + shift]
+        is_swing &= centre <= lows[window + shift : count - window + shift]
     return np.flatnonzero(is_swing) + window
