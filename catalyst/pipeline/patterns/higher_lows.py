@@ -43,8 +43,7 @@ KIND = PatternKind.HIGHER_LOWS
 def detect_higher_lows(
     bars: pd.DataFrame, context: PatternContext, params: PatternParams
 ) -> PatternMatch:
-    """Today's 1-minute `bars`, resampled to 5 minutes, against the higher-lows rule (module
-    doc)."""
+    """Today's 1-minute `bars`, as 5-minute bars, against the higher-lows rule (module doc)."""
     return match_higher_lows(DayBars.of(bars, context.session_open), context, params)
 
 
