@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pattern_bars import Candle, context, five_minute, flat, frame, walk
+from pattern_bars import SESSION_OPEN, Candle, context, five_minute, flat, frame, walk
 
 from catalyst.pipeline.patterns import (
     PatternParams,
@@ -12,6 +12,7 @@ from catalyst.pipeline.patterns import (
     detect_higher_lows,
     detect_vwap_reclaim,
 )
+from catalyst.pipeline.technicals import session_vwap
 
 PARAMS = PatternParams()  # flag: 3 % pole, half retrace, 2-8 bars; VWAP: 2 holds in 15; 3 lows
 
@@ -126,6 +127,7 @@ def test_vwap_reclaim_two_closes_back_above_vwap_match_with_vwap_as_invalidation
 
     assert match.matched
     assert match.invalidation == pytest.approx(_vwap(bars))
+    assert match.invalidation == pytest.approx(session_vwap(bars, SESSION_OPEN))  # the technicals'
     assert match.invalidation < 10.3  # the second-to-last close was above VWAP too
     assert match.reason.startswith("reclaimed VWAP ")
 
