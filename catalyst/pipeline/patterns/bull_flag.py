@@ -97,7 +97,7 @@ def match_bull_flag(day: DayBars, context: PatternContext, params: PatternParams
     shallowness = 1 - retrace / params.flag_max_retrace
     flag_volume = float(volumes[top_index + 1 :].mean())
     pole_volume = float(volumes[base_index : top_index + 1].mean())
-    dry_up = unit(1 - ratio(flag_volume, pole_volume)) if flag_volume > 0 else 1.0
+    dry_up = unit(1 - ratio(flag_volume, pole_volume))  # a silent flag (ratio 0) is driest
     return PatternMatch(
         kind=KIND,
         matched=True,
