@@ -145,8 +145,17 @@ MALFORMED = {
         "unknown key; did you mean 'max_daily_loss_usd'?",
         risk="risk_limits:\n  max_daily_los_usd: 100\n",
     ),
+    "strategy_counts_widen": Malformed(
+        TRADING,
+        "strategy",
+        "technical_count must not exceed catalyst_count",
+        trading="strategy:\n  catalyst_count: 10\n  technical_count: 20\n",
+    ),
+    "strategy_unknown_kind": Malformed(
+        TRADING, "strategy.kind", "funnel", trading="strategy:\n  kind: hunch\n"
+    ),
     "unknown_section": Malformed(
-        TRADING, "strategy", "unknown key", trading="strategy:\n  aggressive: true\n"
+        TRADING, "tactics", "unknown key", trading="tactics:\n  aggressive: true\n"
     ),
     "word_for_int": Malformed(
         TRADING,

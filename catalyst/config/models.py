@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from catalyst.config.strategy import StrategyConfig
+
 PositiveDecimal = Annotated[Decimal, Field(gt=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
@@ -190,6 +192,7 @@ class TradingFile(_Frozen):
     notifications: NotificationsConfig = NotificationsConfig()
     simulation: SimulationConfig = SimulationConfig()
     logging: LoggingConfig = LoggingConfig()
+    strategy: StrategyConfig = StrategyConfig()
 
 
 class RiskLimits(_Frozen):

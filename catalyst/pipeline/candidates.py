@@ -9,6 +9,8 @@ from typing import Generic, TypeVar
 
 from catalyst.domain.models import Asset, Snapshot
 from catalyst.pipeline.news import NewsScore
+from catalyst.pipeline.patterns import PatternMatch
+from catalyst.pipeline.technicals import Technicals
 
 T = TypeVar("T")
 
@@ -81,3 +83,6 @@ class Candidate:
     reasons: tuple[str, ...]
     news: NewsScore | None = None
     catalyst_score: float = 0.0  # the catalyst filter's score, in [0, 1]
+    pattern: PatternMatch | None = None  # the best matched chart pattern
+    technicals: Technicals | None = None
+    stop_price: Decimal | None = None  # the proposed protective stop (pipeline/stops.py)

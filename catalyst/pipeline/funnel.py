@@ -1,0 +1,123 @@
+"""The funnel's pure steps, in the order the cycle calls them between its fetches.
+
+    universe members ─ most_active ─▶ 200 ─ catalysts ─▶ 50      (`shortlist`)
+    [the cycle fetches today's minute bars for the 50]
+    50 ─ patterns + technicals + rank ─▶ 20 ─ floor, top N ─▶ 5  (`analyse`, `rank`, `select`)
+
+Each step takes frozen inputs and returns `StageResult`s; nothing here awaits, logs or touches
+the store or the broker, so the cycle can run the CPU-heavy steps off the event loop and a test
+can run any step on constructed data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from catalyst.domain.models import Bar, NewsItem
+from catalyst.pipeline.bars import bars_frame
+from catalyst.pipeline.candidates import Candidate, StageResult, UniverseMember
+from catalyst.pipeline.catalysts import CatalystParams, screen_catalysts
+from catalyst.pipeline.most_active import most_active
+from catalyst.pipeline.news import NewsParams, NewsScore, score_news
+from catalyst.pipeline.patterns import PatternContext, PatternParams, detect_patterns
+from catalyst.pipeline.ranking import Analysis, RankParams, rank_candidates
+from catalyst.pipeline.selection import select_top
+from catalyst.pipeline.stops import StopParams
+from catalyst.pipeline.technicals import TechnicalParams, compute_technicals, daily_atr
+
+Age = Callable[[datetime, datetime], timedelta]
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyParams:
+    """Every knob of the funnel, one frozen value per stage (built from the config)."""
+
+    most_active: int = 200
+    catalysts: CatalystParams = field(default_factory=CatalystParams)
+    news: NewsParams = field(default_factory=NewsParams)
+    patterns: PatternParams = field(default_factory=PatternParams)
+    technicals: TechnicalParams = field(default_factory=TechnicalParams)
+    rank: RankParams = field(default_factory=RankParams)
+    stops: StopParams = field(default_factory=StopParams)
+
+
+@dataclass(frozen=True, slots=True)
+class Shortlist:
+    """The first two filters' results and the news scores they were judged with."""
+
+    active: StageResult[UniverseMember]
+    catalysts: StageResult[Candidate]
+    news: Mapping[str, NewsScore]
+
+
+def shortlist(
+    members: Sequence[UniverseMember],
+    *,
+    average_daily_volume: Mapping[str, float],
+    news_items: Sequence[NewsItem],
+    now: datetime,
+    session_fraction: float,
+    premarket: bool,
+    params: StrategyParams,
+    news_age: Age | None = None,
+) -> Shortlist:
+    """Most active, then the catalyst filter (with the news scored for the active names)."""
+    active = most_active(
+        members, params.most_active, session_fraction=session_fraction, premarket=premarket
+    )
+    symbols = [m.symbol for m in active.kept]
+    news = score_news(news_items, symbols, now, params.news, age=news_age)
+    catalysts = screen_catalysts(
+        active.kept,
+        average_daily_volume=average_daily_volume,
+        news=news,
+        session_fraction=session_fraction,
+        premarket=premarket,
+        params=params.catalysts,
+    )
+    return Shortlist(active=active, catalysts=catalysts, news=news)
+
+
+def analyse(
+    candidates: Sequence[Candidate],
+    *,
+    intraday: Mapping[str, Sequence[Bar]],
+    daily: Mapping[str, Sequence[Bar]],
+    session_open: datetime,
+    params: StrategyParams,
+) -> dict[str, Analysis]:
+    """Patterns on today's minute bars and technicals over them, for every candidate."""
+    frames = {c.symbol: bars_frame(intraday.get(c.symbol, ())).frame for c in candidates}
+    technicals = compute_technicals(frames, session_open, params.technicals)
+    analyses: dict[str, Analysis] = {}
+    for candidate in candidates:
+        frame = frames[candidate.symbol]
+        history = bars_frame(daily.get(candidate.symbol, ())).frame
+        previous_high = float(history["high"].iloc[-1]) if not history.empty else None
+        previous_close = float(history["close"].iloc[-1]) if not history.empty else None
+        context = PatternContext(
+            session_open=session_open,
+            previous_day_high=previous_high,
+            previous_close=previous_close,
+        )
+        analyses[candidate.symbol] = Analysis(
+            patterns=detect_patterns(frame, context, params.patterns),
+            technicals=technicals.get(candidate.symbol),
+            has_session_bars=bool((frame.index >= session_open).any()),
+            daily_atr=daily_atr(history, params.technicals.atr_window),
+        )
+    return analyses
+
+
+def rank(
+    candidates: Sequence[Candidate], analyses: Mapping[str, Analysis], params: StrategyParams
+) -> StageResult[Candidate]:
+    """Confidence, pattern, technicals and a stop for each; the best `params.rank.keep` kept."""
+    return rank_candidates(candidates, analyses, params=params.rank, stops=params.stops)
+
+
+def select(ranked: Sequence[Candidate], *, n: int, min_confidence: float) -> StageResult[Candidate]:
+    """The top `n` at or above the confidence floor (`catalyst.pipeline.selection`)."""
+    return select_top(ranked, n=n, min_confidence=min_confidence)
