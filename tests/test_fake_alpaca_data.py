@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from test_fake_alpaca_env import START, Env, serving
@@ -20,6 +20,9 @@ with warnings.catch_warnings():
         StockSnapshotRequest,
     )
     from alpaca.data.timeframe import TimeFrame
+
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.fake_alpaca import STATE
 
 
 @pytest.fixture
@@ -103,3 +106,79 @@ async def test_most_actives_are_ranked_by_volume(env: Env) -> None:
     volumes = [a.volume for a in actives.most_actives]
     assert len(volumes) == 5
     assert volumes == sorted(volumes, reverse=True)
+
+
+PRE_MARKET = START.replace(hour=9, minute=15)
+PREVIOUS_SESSION = START.date() - timedelta(days=1)  # Monday 2026-11-23
+
+
+async def test_snapshots_before_the_open_carry_yesterdays_bar_and_the_premarket_trade() -> None:
+    async with serving(PRE_MARKET) as env:
+        symbols = [a.symbol for a in env.exchange.assets()]
+        snaps = await env.call(
+            env.data.get_stock_snapshot, StockSnapshotRequest(symbol_or_symbols=symbols)
+        )
+        market = env.exchange.market
+        assert sorted(snaps) == sorted(symbols)  # a snapshot for every symbol, none left out
+        history = market.daily_bars(symbols, 2)
+        premarket = market.snapshots(symbols, env.exchange.now)
+        for symbol, snap in snaps.items():
+            before, yesterday = history[symbol]
+            assert snap.daily_bar is not None
+            assert snap.daily_bar.timestamp.astimezone(EXCHANGE_TZ).date() == PREVIOUS_SESSION
+            assert snap.daily_bar.close == float(yesterday.close)
+            assert snap.daily_bar.volume == yesterday.volume
+            assert snap.previous_daily_bar is not None
+            assert snap.previous_daily_bar.close == float(before.close)
+            assert snap.latest_trade is not None
+            assert snap.latest_trade.price == float(premarket[symbol].last_price)
+            assert snap.latest_trade.timestamp <= env.clock.now()
+            assert snap.minute_bar is None  # yesterday's minutes were never built
+
+
+async def test_snapshots_before_the_open_show_yesterdays_last_minute_once_it_was_served() -> None:
+    async with serving(START - timedelta(days=1)) as env:
+        symbol = env.symbol()
+        await env.call(env.data.get_stock_snapshot, StockSnapshotRequest(symbol_or_symbols=symbol))
+        env.clock.advance_to(PRE_MARKET)
+        snap = (
+            await env.call(
+                env.data.get_stock_snapshot, StockSnapshotRequest(symbol_or_symbols=symbol)
+            )
+        )[symbol]
+        assert snap.minute_bar is not None
+        assert snap.minute_bar.timestamp == datetime.combine(
+            PREVIOUS_SESSION, time(15, 59), EXCHANGE_TZ
+        )
+        assert snap.daily_bar is not None
+        assert snap.daily_bar.close == snap.minute_bar.close  # the session's last close
+
+
+async def test_snapshots_at_the_open_have_todays_bar_and_no_minute_bar_yet() -> None:
+    async with serving(OPEN) as env:
+        symbol = env.symbol()
+        snap = (
+            await env.call(
+                env.data.get_stock_snapshot, StockSnapshotRequest(symbol_or_symbols=symbol)
+            )
+        )[symbol]
+        assert snap.daily_bar is not None
+        assert snap.daily_bar.timestamp.astimezone(EXCHANGE_TZ).date() == START.date()
+        assert snap.previous_daily_bar is not None
+        assert snap.previous_daily_bar.timestamp.astimezone(EXCHANGE_TZ).date() == PREVIOUS_SESSION
+        assert snap.minute_bar is None
+
+
+async def test_every_request_is_counted_with_its_target_length(env: Env) -> None:
+    state = env.server.app[STATE]
+    before = state.request_count("GET /v2/stocks/")
+    symbols = [a.symbol for a in env.exchange.assets()]
+    await env.call(env.data.get_stock_snapshot, StockSnapshotRequest(symbol_or_symbols=symbols))
+    await env.call(env.trading.get_clock)
+    assert state.request_count("GET /v2/stocks/snapshots") - before == 1
+    assert state.request_count("GET /v2/clock") == 1
+    # 300 symbols of 3-4 letters, "%2C" between them, plus "/v2/stocks/snapshots?symbols=".
+    assert (
+        state.longest_target
+        == len("/v2/stocks/snapshots?symbols=") + sum(len(s) + 3 for s in symbols) - 3
+    )
