@@ -2,11 +2,16 @@
 
 Paginated market data is paged here (raw `.get()` on the data clients) rather than inside
 alpaca-py, so that *every* page is rate limited and retried on its own (`RestTransport.read`).
+Multi-symbol requests are cut into batches by URL length and run a few at a time
+(`catalyst.brokers.alpaca.batching`); each batch's pages follow one another.
+
+Snapshots are read against the exchange date of the injected clock: before the session opens
+Alpaca's `dailyBar` is the previous session's (see `snapshot_from_json`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,6 +21,7 @@ from alpaca.data.historical.news import NewsClient
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
+from catalyst.brokers.alpaca.batching import run_in_order, symbol_batches
 from catalyst.brokers.alpaca.translate import (
     asset_from_json,
     bar_from_json,
@@ -30,8 +36,6 @@ from catalyst.ports import Clock
 
 log = structlog.get_logger(__name__)
 
-# Symbols per market-data request: keeps the query string well under common 8 KiB line limits.
-SYMBOLS_PER_REQUEST = 500
 BARS_PAGE_LIMIT = 10_000
 NEWS_PAGE_LIMIT = 50
 
@@ -69,17 +73,24 @@ class MarketData:
         return list(assets)
 
     async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
-        """Latest snapshot per symbol, in batches; symbols without full data are left out."""
-        result: dict[str, Snapshot] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+        """Latest snapshot per symbol, in batches; symbols without enough data are left out."""
+        today = self._clock.now().astimezone(EXCHANGE_TZ).date()
+
+        def job(batch: list[str]) -> Callable[[], Awaitable[object]]:
             params = self._with_feed({"symbols": ",".join(batch)})
-            raw = await self._transport.read(
+            return lambda: self._transport.read(
                 "get snapshots", self._data.get, "/stocks/snapshots", params
             )
+
+        answers = await run_in_order("get snapshots", [job(b) for b in symbol_batches(symbols)])
+        result: dict[str, Snapshot] = {}
+        for raw in answers:
             if not isinstance(raw, Mapping):
                 continue
             for symbol, entry in raw.items():
-                snapshot = snapshot_from_json(symbol, entry if isinstance(entry, Mapping) else None)
+                snapshot = snapshot_from_json(
+                    symbol, entry if isinstance(entry, Mapping) else None, today
+                )
                 if snapshot is None:
                     log.debug("snapshot incomplete; skipped", symbol=symbol)
                     continue
@@ -120,8 +131,8 @@ class MarketData:
 
     async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
         """News items mentioning any of `symbols`, created at or after `since`, oldest first."""
-        seen: dict[str, NewsItem] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+
+        def job(batch: list[str]) -> Callable[[], Awaitable[list[Mapping[str, Any]]]]:
             params: dict[str, Any] = {
                 "symbols": ",".join(batch),
                 "start": rfc3339(since),
@@ -129,7 +140,12 @@ class MarketData:
                 "limit": NEWS_PAGE_LIMIT,
                 "include_content": False,
             }
-            async for page in self._pages(self._news, "/news", params, "get news"):
+            return lambda: self._all_pages(self._news, "/news", params, "get news")
+
+        seen: dict[str, NewsItem] = {}
+        batches = await run_in_order("get news", [job(b) for b in symbol_batches(symbols)])
+        for pages in batches:
+            for page in pages:
                 for raw in page.get("news") or ():
                     item = news_from_json(raw)
                     if item.created_at >= since:
@@ -145,8 +161,7 @@ class MarketData:
         *,
         adjustment: str,
     ) -> dict[str, list[Bar]]:
-        result: dict[str, list[Bar]] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+        def job(batch: list[str]) -> Callable[[], Awaitable[list[Mapping[str, Any]]]]:
             params = self._with_feed(
                 {
                     "symbols": ",".join(batch),
@@ -158,12 +173,22 @@ class MarketData:
                     "sort": "asc",
                 }
             )
-            async for page in self._pages(self._data, "/stocks/bars", params, "get bars"):
+            return lambda: self._all_pages(self._data, "/stocks/bars", params, "get bars")
+
+        result: dict[str, list[Bar]] = {}
+        batches = await run_in_order("get bars", [job(b) for b in symbol_batches(symbols)])
+        for pages in batches:
+            for page in pages:
                 for symbol, items in (page.get("bars") or {}).items():
                     result.setdefault(symbol, []).extend(bar_from_json(symbol, i) for i in items)
         for series in result.values():
             series.sort(key=lambda bar: bar.timestamp)
         return result
+
+    async def _all_pages(
+        self, client: RESTClient, path: str, params: dict[str, Any], action: str
+    ) -> list[Mapping[str, Any]]:
+        return [page async for page in self._pages(client, path, params, action)]
 
     async def _pages(
         self, client: RESTClient, path: str, params: dict[str, Any], action: str
@@ -187,8 +212,3 @@ class MarketData:
         if self._feed is not None:
             params["feed"] = self._feed
         return params
-
-
-def _batches(symbols: Sequence[str], size: int) -> list[list[str]]:
-    unique = list(dict.fromkeys(symbols))
-    return [unique[i : i + size] for i in range(0, len(unique), size)]
