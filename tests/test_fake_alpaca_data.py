@@ -6,6 +6,7 @@ import itertools
 import warnings
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pytest
 from test_fake_alpaca_env import START, Env, serving
@@ -23,6 +24,7 @@ with warnings.catch_warnings():
 
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.fake_alpaca import STATE
+from catalyst.fake_alpaca.wire import rfc3339
 
 
 @pytest.fixture
@@ -182,3 +184,73 @@ async def test_every_request_is_counted_with_its_target_length(env: Env) -> None
         state.longest_target
         == len("/v2/stocks/snapshots?symbols=") + sum(len(s) + 3 for s in symbols) - 3
     )
+
+
+async def _all_pages(env: Env, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """(symbol, timestamp) of every bar, page by page, in the order served."""
+    env.data._use_raw_data = True
+    rows: list[tuple[str, str]] = []
+    token = None
+    while True:
+        query = {**params, **({"page_token": token} if token else {})}
+        page = await env.call(env.data.get, "/stocks/bars", query)
+        rows += [(symbol, bar["t"]) for symbol, bars in page["bars"].items() for bar in bars]
+        token = page["next_page_token"]
+        if token is None:
+            return rows
+
+
+@pytest.mark.parametrize("sort", ["asc", "desc"])
+async def test_minute_bar_pages_cut_the_symbol_then_time_list_without_gaps(sort: str) -> None:
+    async with serving(START - timedelta(days=1)) as env:
+        symbols = [s for s, _ in env.priced()[:3]]
+        await env.call(env.trading.get_clock)  # builds yesterday's market
+        env.clock.advance_to(START)
+        start = START - timedelta(days=1, minutes=20)  # yesterday 09:40 to today 10:00
+        rows = await _all_pages(
+            env,
+            {
+                "symbols": ",".join(symbols),
+                "timeframe": "1Min",
+                "start": start.isoformat(),
+                "end": START.isoformat(),
+                "limit": 7,
+                "sort": sort,
+            },
+        )
+        expected = [
+            (symbol, rfc3339(bar.timestamp))
+            for symbol in sorted(symbols)
+            for market in env.exchange.feed.recent_markets()
+            for bar in market.minute_bars([symbol], start, START, env.exchange.now)[symbol]
+        ]
+        assert len(expected) == 3 * (380 + 30)  # yesterday from 09:40, today's first 30
+        if sort == "desc":
+            expected = [
+                row
+                for symbol in sorted(symbols)
+                for row in reversed([r for r in expected if r[0] == symbol])
+            ]
+        assert rows == expected
+
+
+async def test_daily_bar_pages_hold_history_then_todays_bar(env: Env) -> None:
+    symbols = [s for s, _ in env.priced()[:4]]
+    params = {
+        "symbols": ",".join(symbols),
+        "timeframe": "1Day",
+        "start": datetime(2026, 11, 17, tzinfo=EXCHANGE_TZ).isoformat(),
+        "end": START.isoformat(),
+    }
+    one_page = await _all_pages(env, {**params, "limit": 10000})
+    assert await _all_pages(env, {**params, "limit": 3}) == one_page
+    per_symbol = [t for s, t in one_page if s == sorted(symbols)[0]]
+    # History from Tue 17th to Mon 23rd (no weekend bars), then today's bar so far.
+    assert [t[:10] for t in per_symbol] == [
+        "2026-11-17",
+        "2026-11-18",
+        "2026-11-19",
+        "2026-11-20",
+        "2026-11-23",
+        "2026-11-24",
+    ]

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 
-from catalyst.domain.models import Bar, NewsItem
+from catalyst.domain.models import NewsItem
+from catalyst.fake_alpaca.bars import bars_page, daily_series, minute_series
 from catalyst.fake_alpaca.payloads import bar_json, news_json
 from catalyst.fake_alpaca.snapshots import ROUND_LOT, snapshots_json
 from catalyst.fake_alpaca.state import STATE
@@ -30,7 +28,6 @@ from catalyst.sim.exchange import SimExchange
 from catalyst.sim.exchange_time import exchange_midnight
 from catalyst.sim.market import SyntheticMarket
 
-_EPSILON = timedelta(microseconds=1)
 _MINUTE_FRAMES = frozenset({"1Min", "1T"})
 _DAY_FRAMES = frozenset({"1Day", "1D"})
 
@@ -86,39 +83,6 @@ async def get_snapshots(request: web.Request) -> web.Response:
 # --------------------------------------------------------------------------------------- bars
 
 
-def _minute_bars(
-    exchange: SimExchange, symbols: Sequence[str], start: datetime, end: datetime
-) -> dict[str, list[Bar]]:
-    result: dict[str, list[Bar]] = {}
-    for market in _visible_markets(exchange):
-        for symbol, bars in market.minute_bars(
-            symbols, start, end + _EPSILON, exchange.now
-        ).items():
-            result.setdefault(symbol, []).extend(bars)
-    return result
-
-
-def _daily_bars(exchange: SimExchange, symbols: Sequence[str]) -> dict[str, list[Bar]]:
-    """Completed daily history plus today's bar so far (once a minute has completed)."""
-    market, now = exchange.market, exchange.now
-    result = market.daily_bars(symbols, len(market.history.dates))
-    today = market.minute_bars(list(result), market.session.open, market.session.close, now)
-    for symbol, minutes in today.items():
-        if minutes:
-            result[symbol].append(
-                Bar(
-                    symbol=symbol,
-                    timestamp=exchange_midnight(market.session.day),
-                    open=minutes[0].open,
-                    high=max(b.high for b in minutes),
-                    low=min(b.low for b in minutes),
-                    close=minutes[-1].close,
-                    volume=sum(b.volume for b in minutes),
-                )
-            )
-    return result
-
-
 async def get_bars(request: web.Request) -> web.Response:
     """GET /v2/stocks/bars?symbols&timeframe&start&end&limit&page_token&sort (multi-symbol)."""
     exchange, query = request.app[STATE].exchange, request.query
@@ -133,24 +97,15 @@ async def get_bars(request: web.Request) -> web.Response:
     end = parse_time(query["end"], "end", data=True) if "end" in query else now
     limit = query_int(query, "limit", 1000, 1, 10000, data=True)
     if timeframe in _MINUTE_FRAMES:
-        by_symbol = _minute_bars(exchange, symbols, start, end)
+        series = minute_series(exchange, _visible_markets(exchange), symbols, start, end)
     elif timeframe in _DAY_FRAMES:
-        by_symbol = _daily_bars(exchange, symbols)
+        series = daily_series(exchange, symbols, start, end)
     else:
         raise data_error(400, f"invalid timeframe: {timeframe}")
-    descending = query.get("sort", "asc") == "desc"
-    rows = [
-        (symbol, bar)
-        for symbol in sorted(by_symbol)
-        for bar in sorted(by_symbol[symbol], key=lambda b: b.timestamp, reverse=descending)
-        if start <= bar.timestamp <= end
-    ]
     offset = decode_token(query.get("page_token"))
-    page = rows[offset : offset + limit]
-    bars: dict[str, list[dict[str, Any]]] = {}
-    for symbol, bar in page:
-        bars.setdefault(symbol, []).append(bar_json(bar))
-    more = offset + limit < len(rows)
+    descending = query.get("sort", "asc") == "desc"
+    page, more = bars_page(series, offset, limit, descending=descending)
+    bars = {symbol: [bar_json(bar) for bar in items] for symbol, items in page.items()}
     return json_response(
         {"bars": bars, "next_page_token": encode_token(offset + limit) if more else None}
     )
