@@ -147,7 +147,7 @@ async def test_daily_bars_for_2000_symbols_take_one_page_per_batch() -> None:
         bars = await r.broker.get_daily_bars(symbols, 5)
         assert len(bars) == 2000
         assert all(len(series) == 5 for series in bars.values())
-        # 3 batches of ~670 symbols x 11 daily bars (10 done, today's so far) < 10,000 per page.
+        # 3 batches of ~670 symbols x 10 completed daily bars: under 10,000 bars a page each.
         assert r.requests("/v2/stocks/bars") == 3
 
 

@@ -11,9 +11,9 @@ Alpaca's `dailyBar` is the previous session's (see `snapshot_from_json`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from alpaca.common.rest import RESTClient
@@ -35,6 +35,8 @@ from catalyst.domain.models import Asset, Bar, NewsItem, Snapshot
 from catalyst.ports import Clock
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 BARS_PAGE_LIMIT = 10_000
 NEWS_PAGE_LIMIT = 50
@@ -76,26 +78,26 @@ class MarketData:
         """Latest snapshot per symbol, in batches; symbols without enough data are left out."""
         today = self._clock.now().astimezone(EXCHANGE_TZ).date()
 
-        def job(batch: list[str]) -> Callable[[], Awaitable[object]]:
-            params = self._with_feed({"symbols": ",".join(batch)})
-            return lambda: self._transport.read(
-                "get snapshots", self._data.get, "/stocks/snapshots", params
-            )
-
-        answers = await run_in_order("get snapshots", [job(b) for b in symbol_batches(symbols)])
-        result: dict[str, Snapshot] = {}
-        for raw in answers:
-            if not isinstance(raw, Mapping):
-                continue
+        def parse(raw: Mapping[str, Any]) -> list[Snapshot]:
+            found: list[Snapshot] = []
             for symbol, entry in raw.items():
                 snapshot = snapshot_from_json(
                     symbol, entry if isinstance(entry, Mapping) else None, today
                 )
                 if snapshot is None:
                     log.debug("snapshot incomplete; skipped", symbol=symbol)
-                    continue
-                result[symbol] = snapshot
-        return result
+                else:
+                    found.append(snapshot)
+            return found
+
+        def job(batch: list[str]) -> Callable[[], Awaitable[tuple[list[Snapshot], object] | None]]:
+            params = self._with_feed({"symbols": ",".join(batch)})
+            return lambda: self._transport.read(
+                "get snapshots", _get_parsed, self._data, "/stocks/snapshots", params, parse
+            )
+
+        answers = await run_in_order("get snapshots", [job(b) for b in symbol_batches(symbols)])
+        return {s.symbol: s for answer in answers if answer is not None for s in answer[0]}
 
     async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
         """Up to `days` completed daily bars per symbol before today, oldest first."""
@@ -105,7 +107,8 @@ class MarketData:
         # Calendar days enough to hold `days` sessions, holidays included.
         first = today - timedelta(days=days * 7 // 5 + 10)
         start = datetime.combine(first, time(0), EXCHANGE_TZ)
-        end = datetime.combine(today, time(0), EXCHANGE_TZ)
+        # Alpaca's end is inclusive and today's bar is stamped at midnight: stop just before it.
+        end = datetime.combine(today, time(0), EXCHANGE_TZ) - timedelta(microseconds=1)
         # Split-adjusted so ranges and gaps are comparable across a split.
         bars = await self._bars(symbols, "1Day", start, end, adjustment="split")
         result: dict[str, list[Bar]] = {}
@@ -132,7 +135,10 @@ class MarketData:
     async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
         """News items mentioning any of `symbols`, created at or after `since`, oldest first."""
 
-        def job(batch: list[str]) -> Callable[[], Awaitable[list[Mapping[str, Any]]]]:
+        def parse(page: Mapping[str, Any]) -> list[NewsItem]:
+            return [news_from_json(raw) for raw in page.get("news") or ()]
+
+        def job(batch: list[str]) -> Callable[[], Awaitable[list[list[NewsItem]]]]:
             params: dict[str, Any] = {
                 "symbols": ",".join(batch),
                 "start": rfc3339(since),
@@ -140,14 +146,13 @@ class MarketData:
                 "limit": NEWS_PAGE_LIMIT,
                 "include_content": False,
             }
-            return lambda: self._all_pages(self._news, "/news", params, "get news")
+            return lambda: self._all_pages(self._news, "/news", params, "get news", parse)
 
         seen: dict[str, NewsItem] = {}
         batches = await run_in_order("get news", [job(b) for b in symbol_batches(symbols)])
         for pages in batches:
-            for page in pages:
-                for raw in page.get("news") or ():
-                    item = news_from_json(raw)
+            for items in pages:
+                for item in items:
                     if item.created_at >= since:
                         seen.setdefault(item.id, item)
         return sorted(seen.values(), key=lambda item: (item.created_at, item.id))
@@ -161,7 +166,7 @@ class MarketData:
         *,
         adjustment: str,
     ) -> dict[str, list[Bar]]:
-        def job(batch: list[str]) -> Callable[[], Awaitable[list[Mapping[str, Any]]]]:
+        def job(batch: list[str]) -> Callable[[], Awaitable[list[dict[str, list[Bar]]]]]:
             params = self._with_feed(
                 {
                     "symbols": ",".join(batch),
@@ -173,42 +178,65 @@ class MarketData:
                     "sort": "asc",
                 }
             )
-            return lambda: self._all_pages(self._data, "/stocks/bars", params, "get bars")
+            return lambda: self._all_pages(self._data, "/stocks/bars", params, "get bars", _bars)
 
         result: dict[str, list[Bar]] = {}
         batches = await run_in_order("get bars", [job(b) for b in symbol_batches(symbols)])
         for pages in batches:
             for page in pages:
-                for symbol, items in (page.get("bars") or {}).items():
-                    result.setdefault(symbol, []).extend(bar_from_json(symbol, i) for i in items)
+                for symbol, bars in page.items():
+                    result.setdefault(symbol, []).extend(bars)
         for series in result.values():
             series.sort(key=lambda bar: bar.timestamp)
         return result
 
     async def _all_pages(
-        self, client: RESTClient, path: str, params: dict[str, Any], action: str
-    ) -> list[Mapping[str, Any]]:
-        return [page async for page in self._pages(client, path, params, action)]
-
-    async def _pages(
-        self, client: RESTClient, path: str, params: dict[str, Any], action: str
-    ) -> AsyncIterator[Mapping[str, Any]]:
-        """Yield each page of a `next_page_token` listing (each page retried on its own)."""
+        self,
+        client: RESTClient,
+        path: str,
+        params: dict[str, Any],
+        action: str,
+        parse: Callable[[Mapping[str, Any]], T],
+    ) -> list[T]:
+        """Every page of a `next_page_token` listing, each parsed (in the worker thread) and
+        rate limited and retried on its own."""
+        pages: list[T] = []
         token: str | None = None
         while True:
             query = dict(params)
             if token is not None:
                 query["page_token"] = token
-            raw = await self._transport.read(action, client.get, path, query)
-            if not isinstance(raw, Mapping):
-                return
-            yield raw
-            next_token = raw.get("next_page_token")
+            answer = await self._transport.read(action, _get_parsed, client, path, query, parse)
+            if answer is None:
+                return pages
+            page, next_token = answer
+            pages.append(page)
             if not next_token or next_token == token:
-                return
+                return pages
             token = str(next_token)
 
     def _with_feed(self, params: dict[str, Any]) -> dict[str, Any]:
         if self._feed is not None:
             params["feed"] = self._feed
         return params
+
+
+def _get_parsed(
+    client: RESTClient,
+    path: str,
+    query: dict[str, Any],
+    parse: Callable[[Mapping[str, Any]], T],
+) -> tuple[T, object] | None:
+    """GET `path` and parse the answer, both in the calling (worker) thread, so that turning
+    10,000 bars into objects never holds the event loop; with the answer's `next_page_token`."""
+    raw = client.get(path, query)
+    if not isinstance(raw, Mapping):
+        return None
+    return parse(raw), raw.get("next_page_token")
+
+
+def _bars(page: Mapping[str, Any]) -> dict[str, list[Bar]]:
+    return {
+        symbol: [bar_from_json(symbol, item) for item in items]
+        for symbol, items in (page.get("bars") or {}).items()
+    }
