@@ -180,3 +180,22 @@ async def test_news_for_2000_symbols_pages_each_batch_to_its_end() -> None:
         assert len(batches) == 3
         per_batch = [sum(1 for n in planted if set(n.symbols) & set(b)) for b in batches]
         assert r.requests("/v1beta1/news") == sum(max(1, -(-n // 50)) for n in per_batch)
+
+
+async def test_daily_bars_are_fetched_once_per_exchange_day_and_symbol() -> None:
+    async with rig(OPEN + timedelta(minutes=30)) as r:
+        symbols = r.symbols()
+        first = await r.broker.get_daily_bars(symbols[:100], 5)
+        assert r.requests("/v2/stocks/bars") == 1
+        again = await r.broker.get_daily_bars(symbols[:100], 3)
+        assert r.requests("/v2/stocks/bars") == 1  # the same day: nothing fetched again
+        assert again == {s: bars[-3:] for s, bars in first.items()}
+        wider = await r.broker.get_daily_bars(symbols[:150], 5)
+        assert r.requests("/v2/stocks/bars") == 2  # only the 50 new symbols
+        assert {s: wider[s] for s in first} == first
+        await r.broker.get_daily_bars(symbols[:10], 8)
+        assert r.requests("/v2/stocks/bars") == 3  # more days than fetched: fetched again
+        r.clock.advance_to(OPEN + timedelta(days=1))
+        tomorrow = await r.broker.get_daily_bars(symbols[:10], 5)
+        assert r.requests("/v2/stocks/bars") == 4  # a new day
+        assert all(bars[-1].timestamp.date() == DAY for bars in tomorrow.values())

@@ -5,13 +5,15 @@ alpaca-py, so that *every* page is rate limited and retried on its own (`RestTra
 Multi-symbol requests are cut into batches by URL length and run a few at a time
 (`catalyst.brokers.alpaca.batching`); each batch's pages follow one another.
 
-Snapshots are read against the exchange date of the injected clock: before the session opens
-Alpaca's `dailyBar` is the previous session's (see `snapshot_from_json`).
+Completed daily bars are kept per exchange day and symbol (they do not change during the day),
+as the asset list is. Snapshots are read against the exchange date of the injected clock: before
+the session opens Alpaca's `dailyBar` is the previous session's (see `snapshot_from_json`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -42,6 +44,16 @@ BARS_PAGE_LIMIT = 10_000
 NEWS_PAGE_LIMIT = 50
 
 
+@dataclass(frozen=True, slots=True)
+class _DailyCache:
+    """Completed daily bars fetched on exchange day `day`, `days` of them at most per symbol
+    (an empty list: the symbol has none)."""
+
+    day: date
+    days: int
+    bars: dict[str, list[Bar]]
+
+
 class MarketData:
     """The market-data methods of `catalyst.ports.Broker`, over Alpaca's data and trading APIs."""
 
@@ -62,6 +74,7 @@ class MarketData:
         self._clock = clock
         self._feed = feed
         self._assets: tuple[date, list[Asset]] | None = None
+        self._daily = _DailyCache(date.min, 0, {})
 
     async def list_assets(self) -> Sequence[Asset]:
         """Active US equities (untradable ones flagged), fetched once per exchange day."""
@@ -100,10 +113,29 @@ class MarketData:
         return {s.symbol: s for answer in answers if answer is not None for s in answer[0]}
 
     async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
-        """Up to `days` completed daily bars per symbol before today, oldest first."""
+        """Up to `days` completed daily bars per symbol before today, oldest first.
+
+        Completed days do not change during a day, so they are fetched once per exchange day and
+        symbol: a later call that day fetches only the symbols not asked for yet (or everything
+        again if it wants more days than were fetched).
+        """
         if days <= 0:
             return {}
         today = self._clock.now().astimezone(EXCHANGE_TZ).date()
+        if self._daily.day != today or self._daily.days < days:
+            self._daily = _DailyCache(today, days, {})
+        cache = self._daily
+        wanted = list(dict.fromkeys(symbols))
+        missing = [s for s in wanted if s not in cache.bars]
+        if missing:
+            fetched = await self._completed_days(missing, cache.days, today)
+            for symbol in missing:
+                cache.bars[symbol] = fetched.get(symbol, [])
+        return {s: cache.bars[s][-days:] for s in wanted if cache.bars.get(s)}
+
+    async def _completed_days(
+        self, symbols: Sequence[str], days: int, today: date
+    ) -> dict[str, list[Bar]]:
         # Calendar days enough to hold `days` sessions, holidays included.
         first = today - timedelta(days=days * 7 // 5 + 10)
         start = datetime.combine(first, time(0), EXCHANGE_TZ)
