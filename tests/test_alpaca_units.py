@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -30,7 +31,7 @@ from catalyst.domain.errors import ConfigError
 from catalyst.domain.models import Side
 from catalyst.timekeeping.clock import SimClock
 
-START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in New York
 MINUTE = timedelta(minutes=1)
 
 
@@ -93,16 +94,81 @@ def test_parse_timestamp_handles_nanoseconds_and_offsets() -> None:
     assert parse_timestamp("2026-11-24T15:00:00Z") == START
 
 
-def test_snapshot_when_daily_or_trade_data_missing_is_skipped() -> None:
-    trade = {"t": "2026-11-24T15:00:00Z", "p": 10.5, "s": 100}
-    bar = {"t": "2026-11-24T05:00:00Z", "o": 10, "h": 11, "l": 9.5, "c": 10.5, "v": 1000}
-    assert snapshot_from_json("A", None) is None
-    assert snapshot_from_json("A", {"latestTrade": trade, "dailyBar": bar}) is None
-    full = {"latestTrade": trade, "dailyBar": bar, "prevDailyBar": bar, "latestQuote": None}
-    snapshot = snapshot_from_json("A", full)
+TODAY = START.date()  # 2026-11-24; START is 10:00 in New York
+PREMARKET_TRADE = {"t": "2026-11-24T14:10:00Z", "p": 10.9, "s": 100}
+QUOTE = {"t": "2026-11-24T14:10:00Z", "bp": 10.88, "bs": 1, "ap": 10.92, "as": 1}
+# Daily bars are stamped at New York midnight: 05:00 UTC in November.
+TODAYS_BAR = {"t": "2026-11-24T05:00:00Z", "o": 10.8, "h": 11, "l": 9.5, "c": 10.5, "v": 1000}
+MONDAYS_BAR = {"t": "2026-11-23T05:00:00Z", "o": 10, "h": 10.6, "l": 9.8, "c": 10.25, "v": 9000}
+FRIDAYS_BAR = {"t": "2026-11-20T05:00:00Z", "o": 9, "h": 10.1, "l": 8.9, "c": 10.0, "v": 7000}
+
+
+def test_snapshot_in_session_takes_the_day_from_daily_bar_and_the_close_from_prev() -> None:
+    raw = {"latestTrade": PREMARKET_TRADE, "latestQuote": QUOTE, "dailyBar": TODAYS_BAR}
+    snapshot = snapshot_from_json("A", {**raw, "prevDailyBar": MONDAYS_BAR}, TODAY)
     assert snapshot is not None
-    assert snapshot.last_price == Decimal("10.5")
+    assert (snapshot.day_open, snapshot.day_high, snapshot.day_low, snapshot.day_volume) == (
+        Decimal("10.8"),
+        Decimal("11"),
+        Decimal("9.5"),
+        1000,
+    )
+    assert (snapshot.prev_close, snapshot.prev_volume) == (Decimal("10.25"), 9000)
+    assert (snapshot.bid, snapshot.ask) == (Decimal("10.88"), Decimal("10.92"))
+
+
+def test_snapshot_before_the_open_reads_daily_bar_as_the_previous_session() -> None:
+    raw = {
+        "latestTrade": PREMARKET_TRADE,
+        "latestQuote": QUOTE,
+        "dailyBar": MONDAYS_BAR,
+        "prevDailyBar": FRIDAYS_BAR,
+        "minuteBar": None,
+    }
+    snapshot = snapshot_from_json("A", raw, TODAY)
+    assert snapshot is not None
+    assert (snapshot.prev_close, snapshot.prev_volume) == (Decimal("10.25"), 9000)
+    assert (snapshot.day_open, snapshot.day_high, snapshot.day_low, snapshot.day_volume) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert snapshot.last_price == Decimal("10.9")
+    assert snapshot.timestamp == datetime(2026, 11, 24, 14, 10, tzinfo=UTC)
+
+
+def test_snapshot_today_is_the_exchange_date_not_the_utc_date() -> None:
+    # 00:30 UTC on the 24th is still the 23rd in New York: Monday's bar is today's bar then.
+    raw = {"latestTrade": PREMARKET_TRADE, "dailyBar": MONDAYS_BAR, "prevDailyBar": FRIDAYS_BAR}
+    snapshot = snapshot_from_json("A", raw, date(2026, 11, 23))
+    assert snapshot is not None
+    assert (snapshot.day_volume, snapshot.prev_close) == (9000, Decimal("10.0"))
+
+
+def test_snapshot_before_the_open_needs_no_prev_daily_bar() -> None:
+    snapshot = snapshot_from_json(
+        "A", {"latestTrade": PREMARKET_TRADE, "dailyBar": MONDAYS_BAR}, TODAY
+    )
+    assert snapshot is not None
+    assert snapshot.prev_close == Decimal("10.25")
     assert snapshot.bid is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        {},
+        {"latestTrade": PREMARKET_TRADE, "dailyBar": TODAYS_BAR},  # today's bar, no previous
+        {"dailyBar": MONDAYS_BAR, "prevDailyBar": FRIDAYS_BAR},  # no trade
+        {"latestTrade": PREMARKET_TRADE, "prevDailyBar": MONDAYS_BAR},  # no daily bar
+        {"latestTrade": {**PREMARKET_TRADE, "p": 0}, "dailyBar": MONDAYS_BAR},
+        {"latestTrade": PREMARKET_TRADE, "dailyBar": {**MONDAYS_BAR, "t": "yesterday"}},
+    ],
+)
+def test_snapshot_when_half_of_it_is_missing_is_skipped(raw: dict[str, Any] | None) -> None:
+    assert snapshot_from_json("A", raw, TODAY) is None
 
 
 def test_fill_side_short_sale_is_a_sell() -> None:

@@ -5,8 +5,10 @@ catches up lazily), then runs; afterwards the order journal turns what changed i
 `trade_updates` events for the websocket. A background task pumps the journal too, so fills that
 happen while nobody calls (time moving on) still reach the stream.
 
-Middleware order, outermost first: fault injection, authentication, rate-limit headers and
-error rendering. `/__faults` (the admin endpoint) bypasses faults and auth.
+Middleware order, outermost first: request counting and fault injection, authentication,
+rate-limit headers and error rendering. `/__faults` (the admin endpoint) bypasses all of them and
+is not counted. aiohttp answers 400 to a request target (path and query) over 8,190 bytes (its
+`max_line_size`, checked: 8,190 passes, 8,200 is refused), about what nginx and Apache accept.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def _error_body(path: str, code: int, message: str) -> dict[str, object]:
 async def _faults_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith(ADMIN_PREFIX):
         return await handler(request)
+    request.app[STATE].record_request(request.method, request.path, request.raw_path)
     fault = request.app[FAULTS].take(request.method, request.path)
     if fault is None:
         return await handler(request)

@@ -5,33 +5,31 @@
 only once complete, news only once created (the simulator's own guarantees). Errors are
 `{"message": ...}` as Alpaca's data API sends them.
 
-What a bar-level simulation does not know is reported as Alpaca allows (`n` null in bars) or,
-where alpaca-py requires a number, as a stated convention: trade size 100 and quote sizes 1
-(round lots) in snapshots, and most-actives `trade_count` = volume // 100.
+Snapshots, before and after the open, are built in `catalyst.fake_alpaca.snapshots`. What a
+bar-level simulation does not know is reported as Alpaca allows (`n` null in bars) or, where
+alpaca-py requires a number, as a stated convention: trade size 100 and quote sizes 1 (round lots)
+in snapshots, and most-actives `trade_count` = volume // 100.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 
-from catalyst.domain.models import Bar, NewsItem, Snapshot
+from catalyst.domain.models import NewsItem
+from catalyst.fake_alpaca.bars import bars_page, daily_series, minute_series
 from catalyst.fake_alpaca.payloads import bar_json, news_json
+from catalyst.fake_alpaca.snapshots import ROUND_LOT, snapshots_json
 from catalyst.fake_alpaca.state import STATE
 from catalyst.fake_alpaca.wire import data_error, json_response, parse_time, query_int, rfc3339
 from catalyst.sim.exchange import SimExchange
 from catalyst.sim.exchange_time import exchange_midnight
-from catalyst.sim.market import MINUTE, SyntheticMarket
+from catalyst.sim.market import SyntheticMarket
 
-_EPSILON = timedelta(microseconds=1)
 _MINUTE_FRAMES = frozenset({"1Min", "1T"})
 _DAY_FRAMES = frozenset({"1Day", "1D"})
-_ROUND_LOT = 100
 
 
 def add_data_routes(app: web.Application) -> None:
@@ -76,75 +74,6 @@ def decode_token(token: str | None) -> int:
 # ---------------------------------------------------------------------------------- snapshots
 
 
-def snapshot_json(
-    snap: Snapshot, minute_bar: Bar | None, prev_daily: Bar | None, day_start: datetime
-) -> dict[str, Any]:
-    """One Alpaca snapshot; `dailyBar` is the current session so far (pre-market included)."""
-    stamp = rfc3339(snap.timestamp)
-    result: dict[str, Any] = {
-        "latestTrade": {
-            "t": stamp,
-            "x": "V",
-            "p": float(snap.last_price),
-            "s": _ROUND_LOT,
-            "c": ["@"],
-            "z": "C",
-        },
-        "dailyBar": {
-            "t": rfc3339(day_start),
-            "o": float(snap.day_open),
-            "h": float(snap.day_high),
-            "l": float(snap.day_low),
-            "c": float(snap.last_price),
-            "v": snap.day_volume,
-            "n": None,
-            "vw": None,
-        },
-        "minuteBar": None if minute_bar is None else bar_json(minute_bar),
-        "prevDailyBar": None if prev_daily is None else bar_json(prev_daily),
-    }
-    if snap.bid is not None and snap.ask is not None:
-        result["latestQuote"] = {
-            "t": stamp,
-            "ax": "V",
-            "ap": float(snap.ask),
-            "as": 1,
-            "bx": "V",
-            "bp": float(snap.bid),
-            "bs": 1,
-            "c": ["R"],
-            "z": "C",
-        }
-    return result
-
-
-def snapshots_json(exchange: SimExchange, symbols: Sequence[str]) -> dict[str, Any]:
-    """The `{symbol: snapshot}` map for the known symbols among `symbols`."""
-    market, now = exchange.market, exchange.now
-    snaps = market.snapshots(symbols, now)
-    known = list(snaps)
-    done = min(market.minute_index(now), market.minutes)  # completed minute bars
-    minute: dict[str, list[Bar]] = {}
-    if done >= 1:
-        last = market.bar_start(done - 1)
-        minute = market.minute_bars(known, last, last + MINUTE, now)
-    prev = market.daily_bars(known, 1)
-    day_start = exchange_midnight(market.session.day)
-    return {
-        s: snapshot_json(
-            snaps[s],
-            _last(minute.get(s)),
-            _last(prev.get(s)),
-            day_start,
-        )
-        for s in known
-    }
-
-
-def _last(bars: list[Bar] | None) -> Bar | None:
-    return bars[-1] if bars else None
-
-
 async def get_snapshots(request: web.Request) -> web.Response:
     """GET /v2/stocks/snapshots?symbols=A,B."""
     exchange = request.app[STATE].exchange
@@ -152,39 +81,6 @@ async def get_snapshots(request: web.Request) -> web.Response:
 
 
 # --------------------------------------------------------------------------------------- bars
-
-
-def _minute_bars(
-    exchange: SimExchange, symbols: Sequence[str], start: datetime, end: datetime
-) -> dict[str, list[Bar]]:
-    result: dict[str, list[Bar]] = {}
-    for market in _visible_markets(exchange):
-        for symbol, bars in market.minute_bars(
-            symbols, start, end + _EPSILON, exchange.now
-        ).items():
-            result.setdefault(symbol, []).extend(bars)
-    return result
-
-
-def _daily_bars(exchange: SimExchange, symbols: Sequence[str]) -> dict[str, list[Bar]]:
-    """Completed daily history plus today's bar so far (once a minute has completed)."""
-    market, now = exchange.market, exchange.now
-    result = market.daily_bars(symbols, len(market.history.dates))
-    today = market.minute_bars(list(result), market.session.open, market.session.close, now)
-    for symbol, minutes in today.items():
-        if minutes:
-            result[symbol].append(
-                Bar(
-                    symbol=symbol,
-                    timestamp=exchange_midnight(market.session.day),
-                    open=minutes[0].open,
-                    high=max(b.high for b in minutes),
-                    low=min(b.low for b in minutes),
-                    close=minutes[-1].close,
-                    volume=sum(b.volume for b in minutes),
-                )
-            )
-    return result
 
 
 async def get_bars(request: web.Request) -> web.Response:
@@ -201,24 +97,15 @@ async def get_bars(request: web.Request) -> web.Response:
     end = parse_time(query["end"], "end", data=True) if "end" in query else now
     limit = query_int(query, "limit", 1000, 1, 10000, data=True)
     if timeframe in _MINUTE_FRAMES:
-        by_symbol = _minute_bars(exchange, symbols, start, end)
+        series = minute_series(exchange, _visible_markets(exchange), symbols, start, end)
     elif timeframe in _DAY_FRAMES:
-        by_symbol = _daily_bars(exchange, symbols)
+        series = daily_series(exchange, symbols, start, end)
     else:
         raise data_error(400, f"invalid timeframe: {timeframe}")
-    descending = query.get("sort", "asc") == "desc"
-    rows = [
-        (symbol, bar)
-        for symbol in sorted(by_symbol)
-        for bar in sorted(by_symbol[symbol], key=lambda b: b.timestamp, reverse=descending)
-        if start <= bar.timestamp <= end
-    ]
     offset = decode_token(query.get("page_token"))
-    page = rows[offset : offset + limit]
-    bars: dict[str, list[dict[str, Any]]] = {}
-    for symbol, bar in page:
-        bars.setdefault(symbol, []).append(bar_json(bar))
-    more = offset + limit < len(rows)
+    descending = query.get("sort", "asc") == "desc"
+    page, more = bars_page(series, offset, limit, descending=descending)
+    bars = {symbol: [bar_json(bar) for bar in items] for symbol, items in page.items()}
     return json_response(
         {"bars": bars, "next_page_token": encode_token(offset + limit) if more else None}
     )
@@ -271,7 +158,7 @@ async def get_most_actives(request: web.Request) -> web.Response:
                 {
                     "symbol": s.symbol,
                     "volume": s.day_volume,
-                    "trade_count": s.day_volume // _ROUND_LOT,
+                    "trade_count": s.day_volume // ROUND_LOT,
                 }
                 for s in ranked
             ],

@@ -7,6 +7,7 @@ routes, so the route modules import this module and never the application's.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,10 +35,23 @@ class FakeAlpaca:
     created_at: datetime
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _window: tuple[datetime, int] | None = None  # (minute, requests in it) for rate headers
+    # Every HTTP request received (faulted and dropped ones included), by "METHOD /path", and the
+    # longest request target (path + query string, as sent) seen: for tests and benchmarks.
+    requests: Counter[str] = field(default_factory=Counter)
+    longest_target: int = 0
 
     def next_client_order_id(self, prefix: str) -> str:
         """A fresh client_order_id for orders the server creates itself."""
         return f"{prefix}-{next(self._ids):08d}"
+
+    def record_request(self, method: str, path: str, target: str) -> None:
+        """Count one received request; `target` is its request target (path and query)."""
+        self.requests[f"{method} {path}"] += 1
+        self.longest_target = max(self.longest_target, len(target))
+
+    def request_count(self, prefix: str = "") -> int:
+        """Requests received whose "METHOD /path" starts with `prefix` (all of them for "")."""
+        return sum(n for key, n in self.requests.items() if key.startswith(prefix))
 
     def pump(self) -> None:
         """Catch the exchange up to the clock and publish what changed to the stream."""

@@ -2,13 +2,20 @@
 
 Paginated market data is paged here (raw `.get()` on the data clients) rather than inside
 alpaca-py, so that *every* page is rate limited and retried on its own (`RestTransport.read`).
+Multi-symbol requests are cut into batches by URL length and run a few at a time
+(`catalyst.brokers.alpaca.batching`); each batch's pages follow one another.
+
+Completed daily bars are kept per exchange day and symbol (they do not change during the day),
+as the asset list is. Snapshots are read against the exchange date of the injected clock: before
+the session opens Alpaca's `dailyBar` is the previous session's (see `snapshot_from_json`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from alpaca.common.rest import RESTClient
@@ -16,6 +23,7 @@ from alpaca.data.historical.news import NewsClient
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
+from catalyst.brokers.alpaca.batching import run_in_order, symbol_batches
 from catalyst.brokers.alpaca.translate import (
     asset_from_json,
     bar_from_json,
@@ -30,10 +38,20 @@ from catalyst.ports import Clock
 
 log = structlog.get_logger(__name__)
 
-# Symbols per market-data request: keeps the query string well under common 8 KiB line limits.
-SYMBOLS_PER_REQUEST = 500
+T = TypeVar("T")
+
 BARS_PAGE_LIMIT = 10_000
 NEWS_PAGE_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class _DailyCache:
+    """Completed daily bars fetched on exchange day `day`, `days` of them at most per symbol
+    (an empty list: the symbol has none)."""
+
+    day: date
+    days: int
+    bars: dict[str, list[Bar]]
 
 
 class MarketData:
@@ -56,6 +74,7 @@ class MarketData:
         self._clock = clock
         self._feed = feed
         self._assets: tuple[date, list[Asset]] | None = None
+        self._daily = _DailyCache(date.min, 0, {})
 
     async def list_assets(self) -> Sequence[Asset]:
         """Active US equities (untradable ones flagged), fetched once per exchange day."""
@@ -69,32 +88,59 @@ class MarketData:
         return list(assets)
 
     async def get_snapshots(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
-        """Latest snapshot per symbol, in batches; symbols without full data are left out."""
-        result: dict[str, Snapshot] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
-            params = self._with_feed({"symbols": ",".join(batch)})
-            raw = await self._transport.read(
-                "get snapshots", self._data.get, "/stocks/snapshots", params
-            )
-            if not isinstance(raw, Mapping):
-                continue
+        """Latest snapshot per symbol, in batches; symbols without enough data are left out."""
+        today = self._clock.now().astimezone(EXCHANGE_TZ).date()
+
+        def parse(raw: Mapping[str, Any]) -> list[Snapshot]:
+            found: list[Snapshot] = []
             for symbol, entry in raw.items():
-                snapshot = snapshot_from_json(symbol, entry if isinstance(entry, Mapping) else None)
+                snapshot = snapshot_from_json(
+                    symbol, entry if isinstance(entry, Mapping) else None, today
+                )
                 if snapshot is None:
                     log.debug("snapshot incomplete; skipped", symbol=symbol)
-                    continue
-                result[symbol] = snapshot
-        return result
+                else:
+                    found.append(snapshot)
+            return found
+
+        def job(batch: list[str]) -> Callable[[], Awaitable[tuple[list[Snapshot], object] | None]]:
+            params = self._with_feed({"symbols": ",".join(batch)})
+            return lambda: self._transport.read(
+                "get snapshots", _get_parsed, self._data, "/stocks/snapshots", params, parse
+            )
+
+        answers = await run_in_order("get snapshots", [job(b) for b in symbol_batches(symbols)])
+        return {s.symbol: s for answer in answers if answer is not None for s in answer[0]}
 
     async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
-        """Up to `days` completed daily bars per symbol before today, oldest first."""
+        """Up to `days` completed daily bars per symbol before today, oldest first.
+
+        Completed days do not change during a day, so they are fetched once per exchange day and
+        symbol: a later call that day fetches only the symbols not asked for yet (or everything
+        again if it wants more days than were fetched).
+        """
         if days <= 0:
             return {}
         today = self._clock.now().astimezone(EXCHANGE_TZ).date()
+        if self._daily.day != today or self._daily.days < days:
+            self._daily = _DailyCache(today, days, {})
+        cache = self._daily
+        wanted = list(dict.fromkeys(symbols))
+        missing = [s for s in wanted if s not in cache.bars]
+        if missing:
+            fetched = await self._completed_days(missing, cache.days, today)
+            for symbol in missing:
+                cache.bars[symbol] = fetched.get(symbol, [])
+        return {s: cache.bars[s][-days:] for s in wanted if cache.bars.get(s)}
+
+    async def _completed_days(
+        self, symbols: Sequence[str], days: int, today: date
+    ) -> dict[str, list[Bar]]:
         # Calendar days enough to hold `days` sessions, holidays included.
         first = today - timedelta(days=days * 7 // 5 + 10)
         start = datetime.combine(first, time(0), EXCHANGE_TZ)
-        end = datetime.combine(today, time(0), EXCHANGE_TZ)
+        # Alpaca's end is inclusive and today's bar is stamped at midnight: stop just before it.
+        end = datetime.combine(today, time(0), EXCHANGE_TZ) - timedelta(microseconds=1)
         # Split-adjusted so ranges and gaps are comparable across a split.
         bars = await self._bars(symbols, "1Day", start, end, adjustment="split")
         result: dict[str, list[Bar]] = {}
@@ -120,8 +166,11 @@ class MarketData:
 
     async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
         """News items mentioning any of `symbols`, created at or after `since`, oldest first."""
-        seen: dict[str, NewsItem] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+
+        def parse(page: Mapping[str, Any]) -> list[NewsItem]:
+            return [news_from_json(raw) for raw in page.get("news") or ()]
+
+        def job(batch: list[str]) -> Callable[[], Awaitable[list[list[NewsItem]]]]:
             params: dict[str, Any] = {
                 "symbols": ",".join(batch),
                 "start": rfc3339(since),
@@ -129,9 +178,13 @@ class MarketData:
                 "limit": NEWS_PAGE_LIMIT,
                 "include_content": False,
             }
-            async for page in self._pages(self._news, "/news", params, "get news"):
-                for raw in page.get("news") or ():
-                    item = news_from_json(raw)
+            return lambda: self._all_pages(self._news, "/news", params, "get news", parse)
+
+        seen: dict[str, NewsItem] = {}
+        batches = await run_in_order("get news", [job(b) for b in symbol_batches(symbols)])
+        for pages in batches:
+            for items in pages:
+                for item in items:
                     if item.created_at >= since:
                         seen.setdefault(item.id, item)
         return sorted(seen.values(), key=lambda item: (item.created_at, item.id))
@@ -145,8 +198,7 @@ class MarketData:
         *,
         adjustment: str,
     ) -> dict[str, list[Bar]]:
-        result: dict[str, list[Bar]] = {}
-        for batch in _batches(symbols, SYMBOLS_PER_REQUEST):
+        def job(batch: list[str]) -> Callable[[], Awaitable[list[dict[str, list[Bar]]]]]:
             params = self._with_feed(
                 {
                     "symbols": ",".join(batch),
@@ -158,29 +210,41 @@ class MarketData:
                     "sort": "asc",
                 }
             )
-            async for page in self._pages(self._data, "/stocks/bars", params, "get bars"):
-                for symbol, items in (page.get("bars") or {}).items():
-                    result.setdefault(symbol, []).extend(bar_from_json(symbol, i) for i in items)
+            return lambda: self._all_pages(self._data, "/stocks/bars", params, "get bars", _bars)
+
+        result: dict[str, list[Bar]] = {}
+        batches = await run_in_order("get bars", [job(b) for b in symbol_batches(symbols)])
+        for pages in batches:
+            for page in pages:
+                for symbol, bars in page.items():
+                    result.setdefault(symbol, []).extend(bars)
         for series in result.values():
             series.sort(key=lambda bar: bar.timestamp)
         return result
 
-    async def _pages(
-        self, client: RESTClient, path: str, params: dict[str, Any], action: str
-    ) -> AsyncIterator[Mapping[str, Any]]:
-        """Yield each page of a `next_page_token` listing (each page retried on its own)."""
+    async def _all_pages(
+        self,
+        client: RESTClient,
+        path: str,
+        params: dict[str, Any],
+        action: str,
+        parse: Callable[[Mapping[str, Any]], T],
+    ) -> list[T]:
+        """Every page of a `next_page_token` listing, each parsed (in the worker thread) and
+        rate limited and retried on its own."""
+        pages: list[T] = []
         token: str | None = None
         while True:
             query = dict(params)
             if token is not None:
                 query["page_token"] = token
-            raw = await self._transport.read(action, client.get, path, query)
-            if not isinstance(raw, Mapping):
-                return
-            yield raw
-            next_token = raw.get("next_page_token")
+            answer = await self._transport.read(action, _get_parsed, client, path, query, parse)
+            if answer is None:
+                return pages
+            page, next_token = answer
+            pages.append(page)
             if not next_token or next_token == token:
-                return
+                return pages
             token = str(next_token)
 
     def _with_feed(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +253,22 @@ class MarketData:
         return params
 
 
-def _batches(symbols: Sequence[str], size: int) -> list[list[str]]:
-    unique = list(dict.fromkeys(symbols))
-    return [unique[i : i + size] for i in range(0, len(unique), size)]
+def _get_parsed(
+    client: RESTClient,
+    path: str,
+    query: dict[str, Any],
+    parse: Callable[[Mapping[str, Any]], T],
+) -> tuple[T, object] | None:
+    """GET `path` and parse the answer, both in the calling (worker) thread, so that turning
+    10,000 bars into objects never holds the event loop; with the answer's `next_page_token`."""
+    raw = client.get(path, query)
+    if not isinstance(raw, Mapping):
+        return None
+    return parse(raw), raw.get("next_page_token")
+
+
+def _bars(page: Mapping[str, Any]) -> dict[str, list[Bar]]:
+    return {
+        symbol: [bar_from_json(symbol, item) for item in items]
+        for symbol, items in (page.get("bars") or {}).items()
+    }

@@ -408,25 +408,48 @@ def bar_from_json(symbol: str, raw: Mapping[str, Any]) -> Bar:
     )
 
 
-def snapshot_from_json(symbol: str, raw: Mapping[str, Any] | None) -> Snapshot | None:
-    """Catalyst `Snapshot` from one raw `/v2/stocks/snapshots` entry; None if data is missing."""
+def snapshot_from_json(symbol: str, raw: Mapping[str, Any] | None, today: date) -> Snapshot | None:
+    """Catalyst `Snapshot` from one raw `/v2/stocks/snapshots` entry; None if data is missing.
+
+    `today` is the exchange (New York) date of the asking instant. Until the session opens
+    Alpaca has no bar for today: `dailyBar` is then the latest completed session's bar and
+    `prevDailyBar` the one before. So when `dailyBar`'s exchange date is before `today`, it gives
+    the previous close and volume, the day's open, high, low and volume are 0 (no session yet),
+    and the last price is the latest trade (pre-market, or yesterday's close if nothing traded).
+    When it is today's, `prevDailyBar` gives the previous close and volume, and the snapshot is
+    skipped without one. Without a latest trade or a daily bar there is no snapshot either.
+    """
     if not raw:
         return None
-    trade, daily, previous = raw.get("latestTrade"), raw.get("dailyBar"), raw.get("prevDailyBar")
-    if not trade or not daily or not previous:
+    trade, daily = raw.get("latestTrade"), raw.get("dailyBar")
+    if not trade or not daily:
         return None
     last = to_decimal(trade.get("p"))
     if last is None or last <= 0:
         return None
+    try:
+        traded_at = parse_timestamp(trade.get("t"))
+        daily_date = parse_timestamp(daily.get("t")).astimezone(EXCHANGE_TZ).date()
+    except ValueError:
+        return None
+    if daily_date < today:  # before the open: dailyBar is the previous session
+        previous: Mapping[str, Any] = daily
+        session: tuple[object, object, object, object] = (0, 0, 0, 0)
+    else:
+        previous = raw.get("prevDailyBar") or {}
+        if not previous:
+            return None
+        session = (daily.get("o"), daily.get("h"), daily.get("l"), daily.get("v"))
     quote = raw.get("latestQuote") or {}
+    day_open, day_high, day_low, day_volume = session
     return Snapshot(
         symbol=symbol,
-        timestamp=parse_timestamp(trade["t"]),
+        timestamp=traded_at,
         last_price=last,
-        day_open=_money(daily.get("o")),
-        day_high=_money(daily.get("h")),
-        day_low=_money(daily.get("l")),
-        day_volume=whole_shares(daily.get("v")),
+        day_open=_money(day_open),
+        day_high=_money(day_high),
+        day_low=_money(day_low),
+        day_volume=whole_shares(day_volume),
         prev_close=_money(previous.get("c")),
         prev_volume=whole_shares(previous.get("v")),
         bid=_positive(quote.get("bp")),
