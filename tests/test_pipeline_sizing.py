@@ -1,3 +1,4 @@
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -141,3 +142,17 @@ def test_plan_bracket_always_yields_valid_ticks_and_a_bounded_size(
     assert result.notional <= max_size
     assert result.notional <= buying_power * D("0.95")
     assert result.qty >= 1
+
+
+def test_plan_bracket_takes_the_candidates_proposed_stop_and_keeps_the_reward_risk() -> None:
+    proposed = replace(candidate(last_price="50.00"), stop_price=D("49.456"))
+    result = plan_bracket(
+        proposed,
+        account_equity=D("100000"),
+        buying_power=D("100000"),
+        limits=LIMITS,
+        workflow=WORKFLOW,
+    )
+    assert isinstance(result, TradePlan)
+    assert (result.stop_price, result.target_price) == (D("49.45"), D("51.10"))
+    assert result.reward_risk == 2

@@ -577,7 +577,7 @@ async def test_scan_results_keep_each_stage_with_what_moved_the_symbol(
         reasons=("gap +4.2%", "FDA approval 1 h ago"),
         plan={"entry": "190.63", "stop": "187.10", "target": "197.69"},
     )
-    patterns = row(FunnelStage.PATTERNS, 3, kept=True)
+    patterns = row(FunnelStage.TECHNICALS, 3, kept=True)
     active = row(FunnelStage.MOST_ACTIVE, 7, kept=True)
     # Written out of order: read back in funnel order.
     await migrated_store.record_scan_results([ranked, patterns, active])

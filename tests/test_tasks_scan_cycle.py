@@ -17,10 +17,11 @@ from support import make_settings
 from catalyst.config.models import SessionMode
 from catalyst.daemon.components import Components
 from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.models import Fill, LegRole, OrderClass, OrderType, Side
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.migrate import upgrade_database
-from catalyst.store.records import OrderIntent
+from catalyst.store.records import OrderIntent, ScanResultRecord
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
@@ -84,11 +85,34 @@ async def test_cycle_is_recorded_with_its_funnel_and_scan_results(
     assert cycle.status == "completed"
     assert dict(cycle.funnel) == dict(report.funnel)
     assert cycle.trades_executed == len(report.placed)
+    assert dict(cycle.skipped) == {"outside_price_band": 54, "not_tradable": 3}
     results = await components.store.scan_results_for_cycle(report.cycle_id)
-    assert len(results) == report.funnel["scored"]
-    assert sorted(r.rank_in_scan for r in results) == list(range(1, len(results) + 1))
+    by_stage: dict[FunnelStage, list[ScanResultRecord]] = {}
+    for row in results:
+        by_stage.setdefault(row.stage, []).append(row)
+    # Each stage's rows are what it judged; what it kept is what the next stage judged.
+    judged = [
+        (FunnelStage.CATALYSTS, "most_active", "catalysts"),
+        (FunnelStage.TECHNICALS, "catalysts", "technicals"),
+        (FunnelStage.RANKED, "technicals", "selected"),
+    ]
+    for stage, entered, kept in judged:
+        rows = by_stage[stage]
+        assert len(rows) == report.funnel[entered]
+        assert sum(1 for r in rows if r.kept) == report.funnel[kept]
+        assert sorted(r.rank_in_scan for r in rows) == list(range(1, len(rows) + 1))
+        assert all(r.reject_reason for r in rows if not r.kept)
+    catalysts = by_stage[FunnelStage.CATALYSTS]
+    assert all("gap_pct" in r.features and "catalyst_score" in r.features for r in catalysts)
+    technicals = by_stage[FunnelStage.TECHNICALS]
+    assert any(r.indicators.get("rsi") is not None for r in technicals)
+    assert any(r.pattern is not None for r in technicals)
+    risk = by_stage[FunnelStage.RISK]
+    assert len(risk) == report.funnel["selected"]
+    assert all(r.plan is not None and {"entry", "stop", "target"} <= set(r.plan) for r in risk)
     finals = {r.symbol for r in results if r.final_candidate}
     assert finals == set(report.placed)
+    assert {r.symbol for r in by_stage.get(FunnelStage.ORDERED, [])} == set(report.placed)
 
 
 async def test_refiring_the_same_scheduled_scan_sends_nothing_twice(
@@ -138,11 +162,10 @@ async def test_scan_only_session_records_cycle_and_candidates_but_never_orders(
     assert cycle.session_mode == "scan_only"
     assert cycle.candidates_identified == report.funnel["selected"]
     assert cycle.trades_executed == 0
-    results = await components.store.scan_results_for_cycle(report.cycle_id)
-    assert len(results) == report.funnel["scored"]
-    selected = [r for r in results if r.reject_reason is not None]
-    assert len(selected) == report.funnel["selected"]
-    assert {r.reject_reason for r in selected} == {"scan_only session: nothing is ordered"}
+    risk = await components.store.scan_results_for_cycle(report.cycle_id, FunnelStage.RISK)
+    assert len(risk) == report.funnel["selected"]
+    assert {r.reject_reason for r in risk} == {"scan_only session: nothing is ordered"}
+    assert not any(r.final_candidate or r.kept for r in risk)
 
 
 def _with_mode(components: Components, mode: SessionMode) -> None:

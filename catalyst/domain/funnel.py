@@ -7,16 +7,16 @@ from enum import StrEnum
 
 
 class FunnelStage(StrEnum):
-    """Where a symbol got to in one cycle. A `scan_results` row is one symbol at one stage."""
+    """Where a symbol got to in one cycle. A `scan_results` row is one symbol at one stage: the
+    stage judged it, and it was kept (went on) or dropped with the reason."""
 
     UNIVERSE = "universe"  # screened: tradable, US-listed, sane fresh snapshot
     MOST_ACTIVE = "most_active"
-    CATALYSTS = "catalysts"
-    PATTERNS = "patterns"
-    TECHNICALS = "technicals"
-    RANKED = "ranked"  # composite score and confidence; the floor and the top N decide
+    CATALYSTS = "catalysts"  # the catalyst filter judged the most active names
+    TECHNICALS = "technicals"  # chart patterns and indicators judged the catalyst shortlist
+    RANKED = "ranked"  # the confidence floor and the top N judged the ranked shortlist
     RISK = "risk"  # sized and checked by the pre-trade rules
-    ORDERED = "ordered"
+    ORDERED = "ordered"  # the bracket order was placed
 
 
 FUNNEL_ORDER: tuple[FunnelStage, ...] = tuple(FunnelStage)

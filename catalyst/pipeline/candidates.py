@@ -26,10 +26,15 @@ class StageRejection:
 
 @dataclass(frozen=True, slots=True)
 class StageResult(Generic[T]):
-    """What a stage kept, in order, and what it dropped with reasons."""
+    """What a stage kept, in order, and what it dropped with reasons.
+
+    `considered` is everything the stage judged, best first, for stages whose dropped items
+    carry figures worth journaling (the catalyst filter, the rank); empty for the others.
+    """
 
     kept: tuple[T, ...]
     rejected: tuple[StageRejection, ...]
+    considered: tuple[T, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

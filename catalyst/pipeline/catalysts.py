@@ -99,7 +99,9 @@ def screen_catalysts(
         )
         for rank, c in enumerate(ranked[params.keep :], start=params.keep + 1)
     )
-    return StageResult(kept=tuple(ranked[: params.keep]), rejected=rejected)
+    return StageResult(
+        kept=tuple(ranked[: params.keep]), rejected=rejected, considered=tuple(ranked)
+    )
 
 
 def catalyst_candidate(

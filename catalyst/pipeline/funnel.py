@@ -45,15 +45,27 @@ class StrategyParams:
 
 @dataclass(frozen=True, slots=True)
 class Shortlist:
-    """The first two filters' results and the news scores they were judged with."""
+    """The catalyst filter's result and the news scores it was judged with."""
 
-    active: StageResult[UniverseMember]
     catalysts: StageResult[Candidate]
     news: Mapping[str, NewsScore]
 
 
-def shortlist(
+def screen_active(
     members: Sequence[UniverseMember],
+    *,
+    session_fraction: float,
+    premarket: bool,
+    params: StrategyParams,
+) -> StageResult[UniverseMember]:
+    """The `params.most_active` most active members (`catalyst.pipeline.most_active`)."""
+    return most_active(
+        members, params.most_active, session_fraction=session_fraction, premarket=premarket
+    )
+
+
+def shortlist(
+    active: Sequence[UniverseMember],
     *,
     average_daily_volume: Mapping[str, float],
     news_items: Sequence[NewsItem],
@@ -63,21 +75,35 @@ def shortlist(
     params: StrategyParams,
     news_age: Age | None = None,
 ) -> Shortlist:
-    """Most active, then the catalyst filter (with the news scored for the active names)."""
-    active = most_active(
-        members, params.most_active, session_fraction=session_fraction, premarket=premarket
-    )
-    symbols = [m.symbol for m in active.kept]
-    news = score_news(news_items, symbols, now, params.news, age=news_age)
+    """The catalyst filter over the most active names, with their news scored first."""
+    news = score_news(news_items, [m.symbol for m in active], now, params.news, age=news_age)
     catalysts = screen_catalysts(
-        active.kept,
+        active,
         average_daily_volume=average_daily_volume,
         news=news,
         session_fraction=session_fraction,
         premarket=premarket,
         params=params.catalysts,
     )
-    return Shortlist(active=active, catalysts=catalysts, news=news)
+    return Shortlist(catalysts=catalysts, news=news)
+
+
+def market_hours_age(sessions: Sequence[tuple[datetime, datetime]]) -> Age:
+    """A headline's age counted in regular-session time only, over `sessions` ([open, close)).
+
+    News from after yesterday's close is fresh at the 09:15 scan (no session time has passed);
+    one from 10:00 is an hour old at 11:00. Time outside `sessions` does not count.
+    """
+
+    def age(created: datetime, now: datetime) -> timedelta:
+        total = timedelta(0)
+        for opened, closed in sessions:
+            start, end = max(created, opened), min(now, closed)
+            if end > start:
+                total += end - start
+        return total
+
+    return age
 
 
 def analyse(

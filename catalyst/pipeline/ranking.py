@@ -115,7 +115,9 @@ def rank_candidates(
         )
         for rank, c in enumerate(ranked[params.keep :], start=params.keep + 1)
     )
-    return StageResult(kept=tuple(ranked[: params.keep]), rejected=rejected)
+    return StageResult(
+        kept=tuple(ranked[: params.keep]), rejected=rejected, considered=tuple(ranked)
+    )
 
 
 def _ranked(

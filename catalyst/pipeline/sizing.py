@@ -23,9 +23,11 @@ def plan_bracket(
 ) -> TradePlan | Rejected:
     """A long bracket plan for `candidate`, or `Rejected` with the reason it cannot be sized.
 
-    Entry reference is the last price. The stop is entry x (1 - stop_loss_pct) rounded down to a
-    valid tick and must sit at least $0.01 below the entry; the target is entry + reward_risk_ratio
-    x (entry - stop) rounded up, so the realised reward:risk is never below the configured ratio.
+    Entry reference is the last price. The stop is the candidate's proposed stop
+    (`catalyst.pipeline.stops`) when it has one, else entry x (1 - stop_loss_pct), rounded down
+    to a valid tick; it must sit at least $0.01 below the entry; the target is entry +
+    reward_risk_ratio x (entry - stop) rounded up, so the realised reward:risk is never below the
+    configured ratio.
     Quantity is floor(min(max_position_size_usd, 95 % of buying power) / entry) whole shares.
     """
     entry = candidate.last_price
@@ -34,7 +36,10 @@ def plan_bracket(
     if not (account_equity.is_finite() and account_equity > 0):
         return Rejected(f"account equity {account_equity} is not positive", "sizing.equity")
     try:
-        stop = round_down_to_tick(entry * (1 - Decimal(str(workflow.stop_loss_pct))))
+        proposed = candidate.stop_price
+        if proposed is None:
+            proposed = entry * (1 - Decimal(str(workflow.stop_loss_pct)))
+        stop = round_down_to_tick(proposed)
         if stop <= 0 or entry - stop < PENNY:
             return Rejected(
                 f"stop {stop} is not at least $0.01 below entry {entry}", "sizing.stop_distance"

@@ -26,33 +26,28 @@ from catalyst.config.models import SessionMode, Settings
 from catalyst.domain.decisions import Approved, Rejected
 from catalyst.domain.errors import JournalUnavailable
 from catalyst.domain.exchange import EXCHANGE_TZ
-from catalyst.domain.models import Asset, Bar, BracketSpec, LegRole, OrderRequest, OrderType, Side
+from catalyst.domain.funnel import FunnelStage
+from catalyst.domain.models import Asset, BracketSpec, LegRole, OrderRequest, OrderType, Side
 from catalyst.domain.plans import TradePlan
 from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
 from catalyst.execution.order_ids import client_order_id
 from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.ops.pause_flag import PauseFlag
-from catalyst.pipeline.candidates import Candidate, StageRejection
-from catalyst.pipeline.most_active import most_active
-from catalyst.pipeline.scoring import score_catalysts
-from catalyst.pipeline.selection import select_top
+from catalyst.pipeline.candidates import Candidate
 from catalyst.pipeline.sizing import plan_bracket
-from catalyst.pipeline.universe import SkipReason, count_by_reason, screen_assets, screen_snapshots
 from catalyst.ports import Broker, Clock
 from catalyst.risk.cooldown import cooling_down
 from catalyst.risk.exposure import open_risk
 from catalyst.risk.rules import BookState, check_all
-from catalyst.store.records import CycleStart, CycleStatus, OrderIntent, ScanResultRecord
+from catalyst.store.records import CycleStart, CycleStatus, OrderIntent
 from catalyst.store.repository import Store
+from catalyst.tasks.funnel_scan import FunnelScan
+from catalyst.tasks.stage_rows import StageRow, candidate_row, to_records
 from catalyst.timekeeping.calendar import SessionCalendar
 from catalyst.timekeeping.day_plan import DayPlan, plan_for
 
 log = structlog.get_logger(__name__)
 
-PREMARKET_QUOTE_AGE = timedelta(days=5)  # before the open the last trade is the previous session's
-SESSION_QUOTE_AGE = timedelta(minutes=10)
-NEWS_LOOKBACK = timedelta(hours=24)
-AVERAGE_VOLUME_DAYS = 20
 SCAN_ONLY_REASON = "scan_only session: nothing is ordered"
 ENTRY_LIMIT_MARKUP = Decimal("1.002")  # entry limit 0.2 % above the last trade
 # A scan taking more than this share of its interval (the time to the next scan of the day, or
@@ -75,14 +70,6 @@ class CycleReport:
     placed: tuple[str, ...] = ()
     rejected: tuple[tuple[str, str], ...] = ()
     skipped_reason: str | None = None
-
-
-@dataclass
-class _Scan:
-    candidates: list[Candidate]
-    selected: tuple[Candidate, ...]
-    volumes: dict[str, int] = field(default_factory=dict)
-    funnel: dict[str, int] = field(default_factory=dict)
 
 
 class ScanCycle:
@@ -110,15 +97,14 @@ class ScanCycle:
         self._entries_stopped = entries_stopped
         self._assets_day: date | None = None
         self._assets: tuple[Asset, ...] = ()
-        # Last prices seen today: the asset screen skips symbols far outside the price band
-        # before asking for their snapshots again.
-        self._known_prices: dict[str, Decimal] = {}
+        self._funnel = FunnelScan(broker=broker, calendar=calendar, settings=settings)
 
     def update_settings(self, settings: Settings) -> None:
         """Use `settings` from the next cycle on (config reload)."""
         if settings.sector_overrides != self._settings.sector_overrides:
             self._assets_day = None  # re-read the assets so the new sectors apply today
         self._settings = settings
+        self._funnel.update_settings(settings)
 
     async def run_scheduled(
         self, fire_time: datetime, triggered_by: str = "schedule"
@@ -209,28 +195,37 @@ class ScanCycle:
     async def _run(self, cycle_id: str, plan: DayPlan) -> CycleReport:
         now = self._clock.now()
         scan_type = "premarket" if plan.is_premarket(now) else "intraday"
-        scan = await self._scan(plan, now)
+        scan = await self._funnel.scan(plan, now, await self._universe(plan.session.day))
         scan_completed = self._clock.now()
-        placed: list[str] = []
-        rejected: list[tuple[str, str]] = []
+        trade = _TradeOutcome()
         reason = self._entry_block_reason(plan, now)
         if reason is None:
-            placed, rejected = await self._trade(cycle_id, plan, scan.selected)
-        elif scan.selected:
-            rejected = [(c.symbol, reason) for c in scan.selected]
-        scan.funnel["rejected_by_risk"] = len(rejected)
-        scan.funnel["orders_placed"] = len(placed)
-        await self._record_scan(cycle_id, scan_type, now, scan, dict(rejected))
+            trade = await self._trade(cycle_id, plan, scan.selected)
+        else:
+            trade.rejected = {c.symbol: reason for c in scan.selected}
+        scan.funnel["rejected_by_risk"] = len(trade.rejected)
+        scan.funnel["orders_placed"] = len(trade.placed)
+        rows = scan.rows + _risk_rows(scan.selected, trade)
+        await self._store.record_scan_results(
+            to_records(rows, cycle_id=cycle_id, at=now, scan_type=scan_type, volumes=scan.volumes)
+        )
         await self._store.finish_cycle(
             cycle_id,
             status=CycleStatus.COMPLETED.value,
             scan_completed_at=scan_completed,
             finished_at=self._clock.now(),
             candidates_identified=len(scan.selected),
-            trades_executed=len(placed),
+            trades_executed=len(trade.placed),
             funnel=scan.funnel,
+            skipped=scan.skipped,
         )
-        return CycleReport(cycle_id, scan_type, scan.funnel, tuple(placed), tuple(rejected))
+        return CycleReport(
+            cycle_id,
+            scan_type,
+            scan.funnel,
+            tuple(trade.placed),
+            tuple(trade.rejected.items()),
+        )
 
     def _entry_block_reason(self, plan: DayPlan, now: datetime) -> str | None:
         # Decided before any order is sized or checked: a scan_only session never reaches the
@@ -243,53 +238,6 @@ class ScanCycle:
             return "past the entry cutoff"
         return None
 
-    async def _scan(self, plan: DayPlan, now: datetime) -> _Scan:
-        workflow = self._settings.trading.workflow
-        assets = await self._universe(plan.session.day)
-        band = (workflow.min_price, workflow.max_price)
-        listed = screen_assets(assets, known_prices=self._known_prices, price_band=band)
-        snapshots = await self._broker.get_snapshots([a.symbol for a in listed.kept])
-        self._known_prices.update((s, snap.last_price) for s, snap in snapshots.items())
-        premarket = plan.is_premarket(now)
-        universe = screen_snapshots(
-            listed.kept,
-            snapshots,
-            min_price=workflow.min_price,
-            max_price=workflow.max_price,
-            now=now,
-            max_quote_age=PREMARKET_QUOTE_AGE if premarket else SESSION_QUOTE_AGE,
-        )
-        skipped = listed.rejected + universe.rejected
-        _log_universe(len(assets), len(listed.kept), len(universe.kept), skipped)
-        active = most_active(
-            universe.kept,
-            workflow.most_active_count,
-            session_fraction=_session_fraction(plan, now),
-            premarket=premarket,
-        )
-        symbols = [m.symbol for m in active.kept]
-        daily = await self._broker.get_daily_bars(symbols, AVERAGE_VOLUME_DAYS)
-        news = await self._broker.get_news(symbols, now - NEWS_LOOKBACK)
-        candidates = score_catalysts(
-            active.kept,
-            avg_daily_volume=_average_volumes(daily),
-            news=news,
-            session_fraction_elapsed=_session_fraction(plan, now),
-        )
-        selected = select_top(
-            candidates, n=workflow.execute_top_n, min_confidence=workflow.min_confidence_score
-        )
-        funnel = {
-            "universe": len(assets),
-            "snapshots_requested": len(listed.kept),
-            "screened": len(universe.kept),
-            "most_active": len(active.kept),
-            "scored": len(candidates),
-            "selected": len(selected.kept),
-        }
-        volumes = {m.symbol: m.snapshot.day_volume for m in active.kept}
-        return _Scan(candidates, selected.kept, volumes, funnel)
-
     async def _universe(self, day: date) -> tuple[Asset, ...]:
         if self._assets_day != day:
             overrides = self._settings.sector_overrides
@@ -299,12 +247,11 @@ class ScanCycle:
             )
             await self._store.upsert_securities(self._assets, self._clock.now())
             self._assets_day = day
-            self._known_prices = {}
         return self._assets
 
     async def _trade(
         self, cycle_id: str, plan: DayPlan, selected: Sequence[Candidate]
-    ) -> tuple[list[str], list[tuple[str, str]]]:
+    ) -> _TradeOutcome:
         limits = self._settings.risk.risk_limits
         account = await self._broker.get_account()
         positions = await self._broker.list_positions()
@@ -334,7 +281,7 @@ class ScanCycle:
                 stop_outs, self._clock.now(), limits.stop_out_cooldown_minutes
             ),
         )
-        rejected: list[tuple[str, str]] = []
+        outcome = _TradeOutcome()
         plans: list[TradePlan] = []
         for candidate in selected:
             sized = plan_bracket(
@@ -345,24 +292,24 @@ class ScanCycle:
                 workflow=self._settings.trading.workflow,
             )
             if isinstance(sized, Rejected):
-                rejected.append((candidate.symbol, sized.reason))
+                outcome.rejected[candidate.symbol] = sized.reason
             else:
                 plans.append(sized)
-        placed: list[str] = []
+                outcome.plans[sized.symbol] = sized
         for trade, decision in check_all(plans, book, limits):
             if not isinstance(decision, Approved):
-                rejected.append((trade.symbol, f"{decision.rule}: {decision.reason}"))
+                outcome.rejected[trade.symbol] = f"{decision.rule}: {decision.reason}"
                 continue
             blocked = await self._late_block_reason()
             if blocked is not None:
-                rejected.append((trade.symbol, blocked))
+                outcome.rejected[trade.symbol] = blocked
                 continue
-            outcome = await self._place_bracket(cycle_id, trade)
-            if outcome is None:
-                placed.append(trade.symbol)
+            failure = await self._place_bracket(cycle_id, trade)
+            if failure is None:
+                outcome.placed.append(trade.symbol)
             else:
-                rejected.append((trade.symbol, outcome))
-        return placed, rejected
+                outcome.rejected[trade.symbol] = failure
+        return outcome
 
     async def _late_block_reason(self) -> str | None:
         # Re-checked right before each send: the risk-watch may have halted mid-cycle.
@@ -394,57 +341,6 @@ class ScanCycle:
             return None
         return f"{result.outcome.value}: {result.reason}"
 
-    async def _record_scan(
-        self,
-        cycle_id: str,
-        scan_type: str,
-        now: datetime,
-        scan: _Scan,
-        rejected: Mapping[str, str],
-    ) -> None:
-        selected = {c.symbol for c in scan.selected}
-        ranked = sorted(scan.candidates, key=lambda c: (-c.confidence, c.symbol))
-        await self._store.record_scan_results(
-            [
-                ScanResultRecord(
-                    cycle_id=cycle_id,
-                    symbol=c.symbol,
-                    scan_timestamp=now,
-                    price_at_scan=c.last_price,
-                    volume_at_scan=scan.volumes.get(c.symbol, 0),
-                    rank_in_scan=rank,
-                    scan_type=scan_type,
-                    composite_score=c.confidence,
-                    final_candidate=c.symbol in selected and c.symbol not in rejected,
-                    reject_reason=rejected.get(c.symbol),
-                )
-                for rank, c in enumerate(ranked, start=1)
-            ]
-        )
-
-
-def _log_universe(
-    listed: int, requested: int, screened: int, skipped: Sequence[StageRejection]
-) -> None:
-    """One INFO line with the counts per reason; the symbols themselves only at DEBUG (a real
-    asset list skips over a thousand symbols per cycle)."""
-    bad = [r for r in skipped if isinstance(r.kind, SkipReason) and r.kind.is_bad_data]
-    log.info(
-        "universe screened",
-        assets=listed,
-        snapshots_requested=requested,
-        screened=screened,
-        bad_data=len(bad),
-        skipped=count_by_reason(skipped),
-    )
-    for rejection in bad:
-        log.debug(
-            "bad market data; symbol skipped",
-            symbol=rejection.symbol,
-            reason=rejection.reason,
-            stage="universe",
-        )
-
 
 def _priced_at_limit(candidate: Candidate) -> Candidate:
     """The candidate priced at its entry limit: the worst price Catalyst will pay.
@@ -458,20 +354,41 @@ def _priced_at_limit(candidate: Candidate) -> Candidate:
     return replace(candidate, last_price=limit)
 
 
-def _average_volumes(daily: Mapping[str, Sequence[Bar]]) -> dict[str, float]:
-    return {
-        symbol: sum(bar.volume for bar in bars) / len(bars)
-        for symbol, bars in daily.items()
-        if bars
-    }
-
-
 def _interval_after(plan: DayPlan, fire_time: datetime) -> timedelta:
     later = [when for when in plan.scan_times if when > fire_time]
     return (min(later) if later else plan.session.close) - fire_time
 
 
-def _session_fraction(plan: DayPlan, now: datetime) -> float:
-    total = (plan.session.close - plan.session.open).total_seconds()
-    elapsed = (now - plan.session.open).total_seconds()
-    return min(max(elapsed / total, 0.0), 1.0)
+@dataclass
+class _TradeOutcome:
+    """What the trading half of a cycle did with the selected candidates."""
+
+    placed: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)  # symbol -> why not
+    plans: dict[str, TradePlan] = field(default_factory=dict)  # sized, by symbol
+
+
+def _risk_rows(selected: Sequence[Candidate], trade: _TradeOutcome) -> list[StageRow]:
+    """The risk and order stages' rows: each pick with its sized bracket and what became of it."""
+    rows: list[StageRow] = []
+    for rank, candidate in enumerate(selected, start=1):
+        sized = trade.plans.get(candidate.symbol)
+        plan = None
+        if sized is not None:
+            plan = {
+                "entry": str(sized.entry_price),
+                "stop": str(sized.stop_price),
+                "target": str(sized.target_price),
+                "qty": str(sized.qty),
+            }
+        placed = candidate.symbol in trade.placed
+        reason = trade.rejected.get(candidate.symbol)
+        row = replace(
+            candidate_row(FunnelStage.RISK, candidate, rank, kept=placed, reason=reason),
+            plan=plan,
+            final=placed,
+        )
+        rows.append(row)
+        if placed:
+            rows.append(replace(row, stage=FunnelStage.ORDERED, reason=None))
+    return rows

@@ -1,0 +1,264 @@
+"""The scan's I/O shell: fetch, call the pure funnel steps in order, fetch again, and so on.
+
+    assets (cached per day) → asset screen → snapshots → snapshot screen   universe
+    → most active → daily history + news for them → catalysts              shortlist
+    → today's minute bars for the shortlist → patterns + technicals        off the event loop
+    → rank → floor and top N                                                selected
+
+`strategy.kind: catalyst_score` replaces everything after most active with the single catalyst
+score Catalyst ranked by before the funnel (kept so the two can be compared, `bench/strategy.py`).
+Every stage's candidates come back as `StageRow`s for the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import structlog
+
+from catalyst.config.models import Settings
+from catalyst.config.strategy import ScanStrategy
+from catalyst.domain.funnel import FunnelStage
+from catalyst.domain.models import Asset, Bar, NewsItem
+from catalyst.pipeline.candidates import Candidate, StageRejection, UniverseMember
+from catalyst.pipeline.catalysts import CatalystParams
+from catalyst.pipeline.funnel import (
+    StrategyParams,
+    analyse,
+    market_hours_age,
+    rank,
+    screen_active,
+    select,
+    shortlist,
+)
+from catalyst.pipeline.news import NewsParams
+from catalyst.pipeline.ranking import RankParams
+from catalyst.pipeline.scoring import score_catalysts
+from catalyst.pipeline.stops import StopParams
+from catalyst.pipeline.universe import (
+    SkipReason,
+    count_by_reason,
+    screen_assets,
+    screen_snapshots,
+)
+from catalyst.ports import Broker
+from catalyst.tasks.stage_rows import StageRow, rows_for
+from catalyst.timekeeping.calendar import SessionCalendar
+from catalyst.timekeeping.day_plan import DayPlan
+
+log = structlog.get_logger(__name__)
+
+PREMARKET_QUOTE_AGE = timedelta(days=5)  # before the open the last trade is the previous session's
+SESSION_QUOTE_AGE = timedelta(minutes=10)
+AVERAGE_VOLUME_DAYS = 20  # also enough for the 14-day ATR of the stops
+
+
+@dataclass
+class ScanOutcome:
+    """One scan's funnel: counts per stage, the universe's skips, each stage's rows, the picks."""
+
+    selected: tuple[Candidate, ...]
+    funnel: dict[str, int]
+    skipped: dict[str, int]
+    rows: list[StageRow] = field(default_factory=list)
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    volumes: dict[str, int] = field(default_factory=dict)
+
+
+def strategy_params(settings: Settings) -> StrategyParams:
+    """The funnel's parameters from the configuration (the rest at their documented defaults)."""
+    strategy = settings.trading.strategy
+    workflow = settings.trading.workflow
+    weights = strategy.catalyst_weights
+    return StrategyParams(
+        most_active=workflow.most_active_count,
+        catalysts=CatalystParams(
+            keep=strategy.catalyst_count,
+            momentum_weight=weights.momentum,
+            volume_weight=weights.relative_volume,
+            gap_weight=weights.gap,
+            news_weight=weights.news,
+        ),
+        news=NewsParams(
+            lookback=timedelta(hours=strategy.news_lookback_hours),
+            half_life=timedelta(hours=strategy.news_half_life_hours),
+        ),
+        rank=RankParams(
+            keep=strategy.technical_count,
+            catalyst_weight=strategy.rank_weights.catalyst,
+            pattern_weight=strategy.rank_weights.pattern,
+            technical_weight=strategy.rank_weights.technicals,
+        ),
+        stops=StopParams(
+            atr_multiple=strategy.atr_stop_multiple,
+            min_stop_pct=min(strategy.min_stop_pct, workflow.stop_loss_pct / 2),
+            max_stop_pct=workflow.stop_loss_pct,
+        ),
+    )
+
+
+class FunnelScan:
+    """Runs the scan part of a cycle. One per daemon; keeps the day's asset list and prices."""
+
+    def __init__(self, *, broker: Broker, calendar: SessionCalendar, settings: Settings) -> None:
+        self._broker = broker
+        self._calendar = calendar
+        self._settings = settings
+        self._params = strategy_params(settings)
+        # Last prices seen today: the asset screen skips symbols far outside the price band
+        # before asking for their snapshots again.
+        self._known_prices: dict[str, Decimal] = {}
+        self._prices_day: date | None = None
+
+    def update_settings(self, settings: Settings) -> None:
+        """Use `settings` from the next scan on (config reload)."""
+        self._settings = settings
+        self._params = strategy_params(settings)
+
+    async def scan(self, plan: DayPlan, now: datetime, assets: Sequence[Asset]) -> ScanOutcome:
+        """One scan at `now` over `assets` (the broker's list, sectors applied)."""
+        if self._prices_day != plan.session.day:
+            self._known_prices, self._prices_day = {}, plan.session.day
+        workflow = self._settings.trading.workflow
+        premarket = plan.is_premarket(now)
+        band = (workflow.min_price, workflow.max_price)
+        listed = screen_assets(assets, known_prices=self._known_prices, price_band=band)
+        snapshots = await self._broker.get_snapshots([a.symbol for a in listed.kept])
+        self._known_prices.update((s, snap.last_price) for s, snap in snapshots.items())
+        universe = screen_snapshots(
+            listed.kept,
+            snapshots,
+            min_price=workflow.min_price,
+            max_price=workflow.max_price,
+            now=now,
+            max_quote_age=PREMARKET_QUOTE_AGE if premarket else SESSION_QUOTE_AGE,
+        )
+        skipped = listed.rejected + universe.rejected
+        _log_universe(len(assets), len(listed.kept), len(universe.kept), skipped)
+        fraction = _session_fraction(plan, now)
+        active = screen_active(
+            universe.kept, session_fraction=fraction, premarket=premarket, params=self._params
+        )
+        outcome = ScanOutcome(
+            selected=(),
+            funnel={
+                "universe": len(assets),
+                "snapshots_requested": len(listed.kept),
+                "screened": len(universe.kept),
+                "most_active": len(active.kept),
+            },
+            skipped=count_by_reason(skipped),
+            prices={m.symbol: m.snapshot.last_price for m in active.kept},
+            volumes={m.symbol: m.snapshot.day_volume for m in active.kept},
+        )
+        symbols = [m.symbol for m in active.kept]
+        daily = await self._broker.get_daily_bars(symbols, AVERAGE_VOLUME_DAYS)
+        news_items = await self._broker.get_news(symbols, now - self._params.news.lookback)
+        averages = _average_volumes(daily)
+        if self._settings.trading.strategy.kind is ScanStrategy.CATALYST_SCORE:
+            return self._single_score(outcome, active.kept, averages, news_items, fraction)
+        short = shortlist(
+            active.kept,
+            average_daily_volume=averages,
+            news_items=news_items,
+            now=now,
+            session_fraction=fraction,
+            premarket=premarket,
+            params=self._params,
+            news_age=market_hours_age(self._news_sessions(plan)),
+        )
+        outcome.rows += rows_for(FunnelStage.CATALYSTS, short.catalysts)
+        outcome.funnel["catalysts"] = len(short.catalysts.kept)
+        picks = [c.symbol for c in short.catalysts.kept]
+        intraday: Mapping[str, Sequence[Bar]] = {}
+        if picks and now > plan.session.open:
+            intraday = await self._broker.get_intraday_bars(picks, plan.session.open, now)
+        # Frames, patterns and indicators are CPU work: off the event loop, so the risk-watch
+        # keeps its cadence during a scan.
+        analyses = await asyncio.to_thread(
+            analyse,
+            short.catalysts.kept,
+            intraday=intraday,
+            daily=daily,
+            session_open=plan.session.open,
+            params=self._params,
+        )
+        ranked = rank(short.catalysts.kept, analyses, self._params)
+        outcome.rows += rows_for(FunnelStage.TECHNICALS, ranked)
+        outcome.funnel["technicals"] = len(ranked.kept)
+        chosen = select(
+            ranked.kept, n=workflow.execute_top_n, min_confidence=workflow.min_confidence_score
+        )
+        outcome.rows += rows_for(FunnelStage.RANKED, chosen, scored=ranked.kept)
+        outcome.funnel["selected"] = len(chosen.kept)
+        outcome.selected = chosen.kept
+        return outcome
+
+    def _single_score(
+        self,
+        outcome: ScanOutcome,
+        active: Sequence[UniverseMember],
+        averages: Mapping[str, float],
+        news_items: Sequence[NewsItem],
+        fraction: float,
+    ) -> ScanOutcome:
+        workflow = self._settings.trading.workflow
+        candidates = score_catalysts(
+            active,
+            avg_daily_volume=averages,
+            news=news_items,
+            session_fraction_elapsed=fraction,
+        )
+        chosen = select(
+            candidates, n=workflow.execute_top_n, min_confidence=workflow.min_confidence_score
+        )
+        outcome.rows += rows_for(FunnelStage.RANKED, chosen, scored=candidates)
+        outcome.funnel["catalysts"] = len(candidates)
+        outcome.funnel["selected"] = len(chosen.kept)
+        outcome.selected = chosen.kept
+        return outcome
+
+    def _news_sessions(self, plan: DayPlan) -> list[tuple[datetime, datetime]]:
+        previous = self._calendar.previous_session(plan.session.day)
+        return [(previous.open, previous.close), (plan.session.open, plan.session.close)]
+
+
+def _log_universe(
+    listed: int, requested: int, screened: int, skipped: Sequence[StageRejection]
+) -> None:
+    """One INFO line with the counts per reason; the symbols themselves only at DEBUG (a real
+    asset list skips over a thousand symbols per cycle)."""
+    bad = [r for r in skipped if isinstance(r.kind, SkipReason) and r.kind.is_bad_data]
+    log.info(
+        "universe screened",
+        assets=listed,
+        snapshots_requested=requested,
+        screened=screened,
+        bad_data=len(bad),
+        skipped=count_by_reason(skipped),
+    )
+    for rejection in bad:
+        log.debug(
+            "bad market data; symbol skipped",
+            symbol=rejection.symbol,
+            reason=rejection.reason,
+            stage="universe",
+        )
+
+
+def _average_volumes(daily: Mapping[str, Sequence[Bar]]) -> dict[str, float]:
+    return {
+        symbol: sum(bar.volume for bar in bars) / len(bars)
+        for symbol, bars in daily.items()
+        if bars
+    }
+
+
+def _session_fraction(plan: DayPlan, now: datetime) -> float:
+    total = (plan.session.close - plan.session.open).total_seconds()
+    elapsed = (now - plan.session.open).total_seconds()
+    return min(max(elapsed / total, 0.0), 1.0)
