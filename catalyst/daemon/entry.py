@@ -47,6 +47,7 @@ from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
 from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
+from catalyst.reporting.cycles import CycleDetail, CycleList
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.reporting.summary import DaySummary, summarise_day
 from catalyst.sim.broker import SimBroker, build_sim_broker
@@ -405,6 +406,36 @@ async def read_status(settings: Settings) -> StatusReport:
             host=socket.gethostname(),
             state_dir=absolute_state_dir(settings),
         )
+    finally:
+        await engine.dispose()
+
+
+async def read_cycles(settings: Settings, day: date | None) -> CycleList:
+    """`catalyst cycles`: the day's cycles (default: today in New York) with their funnels."""
+    chosen = day if day is not None else RealClock().now().astimezone(EXCHANGE_TZ).date()
+    engine = make_engine(database_url(settings))
+    try:
+        await check_schema_current(engine)
+        store = Store(make_session_factory(engine))
+        return CycleList(chosen, tuple(await store.cycles_for_day(chosen)))
+    finally:
+        await engine.dispose()
+
+
+async def read_cycle(settings: Settings, cycle_id: str) -> CycleDetail:
+    """`catalyst cycles show ID`: one cycle and its scan results at every stage; an unknown id
+    is `InvalidArgument` (the operator's to correct)."""
+    engine = make_engine(database_url(settings))
+    try:
+        await check_schema_current(engine)
+        store = Store(make_session_factory(engine))
+        cycle = await store.get_cycle(cycle_id)
+        if cycle is None:
+            raise InvalidArgument(
+                f"no cycle {cycle_id!r} in the journal ({_where(settings)}); "
+                "`catalyst cycles --date YYYY-MM-DD` lists a day's cycles"
+            )
+        return CycleDetail(cycle, tuple(await store.scan_results_for_cycle(cycle_id)))
     finally:
         await engine.dispose()
 
