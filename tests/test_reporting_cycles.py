@@ -3,6 +3,7 @@ stage with why each went on or dropped out, and the same as JSON."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 from decimal import Decimal
@@ -38,7 +39,7 @@ def _entry(symbol: str, rendered: str) -> str:
     """The row of `symbol` with the lines its outcome wrapped onto, as one line of words."""
     lines = rendered.splitlines()
     (at,) = [i for i, line in enumerate(lines) if f"  {symbol}  " in line]
-    more = [line for line in lines[at + 1 :] if line.startswith(" " * 8)]
+    more = list(itertools.takewhile(lambda line: line.startswith(" " * 8), lines[at + 1 :]))
     return " ".join(" ".join([lines[at], *more]).split())
 
 
@@ -134,17 +135,17 @@ def test_detail_shows_a_dropped_symbol_with_its_reason_on_its_row() -> None:
 
 
 def test_detail_shows_what_moved_a_kept_symbol_and_its_key_figures() -> None:
-    catalysts = _detail().split("catalysts:")[1].split("patterns:")[0]
+    catalysts = _section(_detail(), "catalysts:", "patterns:")
     header, acme = catalysts.splitlines()[1:3]
     assert header.split() == ["rank", "symbol", "price", "score", "rvol", "gap", "news", "outcome"]
-    assert acme.split()[:8] == ["1", "ACME", "12.34", "0.81", "3.1x", "+4.2%", "2", "+0.45"]
-    assert "kept: relative volume 3.1x; gap +4.2%; earnings beat 40 min ago" in " ".join(
-        catalysts.split()
+    assert _entry("ACME", catalysts) == (
+        "1 ACME 12.34 0.81 3.1x +4.2% 2 +0.45 "
+        "kept: relative volume 3.1x; gap +4.2%; earnings beat 40 min ago"
     )
     assert acme.index("kept") == header.index("outcome"), "the outcome column is aligned"
-    technicals = _detail().split("technicals:")[1].split("ranked:")[0]
-    assert _line_with("ACME", technicals).split()[:6] == ["1", "ACME", "12.34", "0.81",
-                                                          "bull_flag", "61"]  # fmt: skip
+    technicals = _section(_detail(), "technicals:", "ranked:")
+    assert _entry("ACME", technicals) == "1 ACME 12.34 0.81 bull_flag 61 kept"
+    assert _entry("CRUX", technicals) == "2 CRUX 12.34 0.81 - 78 kept"
 
 
 def test_detail_ends_with_the_final_candidates_and_their_entry_stop_and_target() -> None:
