@@ -161,7 +161,9 @@ async def test_show_of_an_unknown_cycle_is_one_line_and_a_usage_exit(journaled: 
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert line.startswith("catalyst: no cycle '20261124-0931' in the journal (state dir ")
-    assert line.endswith("`catalyst cycles --date YYYY-MM-DD` lists a day's cycles")
+    assert line.endswith("`catalyst cycles --date 2026-11-24` lists a day's cycles")
+    other = await journaled.cycles("show", "nonsense")
+    assert other.stderr.endswith("`catalyst cycles --date YYYY-MM-DD` lists a day's cycles\n")
 
 
 async def test_config_and_json_given_before_show_are_used(journaled: Operator) -> None:

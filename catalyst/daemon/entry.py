@@ -433,11 +433,19 @@ async def read_cycle(settings: Settings, cycle_id: str) -> CycleDetail:
         if cycle is None:
             raise InvalidArgument(
                 f"no cycle {cycle_id!r} in the journal ({_where(settings)}); "
-                "`catalyst cycles --date YYYY-MM-DD` lists a day's cycles"
+                f"`catalyst cycles --date {_day_of_cycle_id(cycle_id)}` lists a day's cycles"
             )
         return CycleDetail(cycle, tuple(await store.scan_results_for_cycle(cycle_id)))
     finally:
         await engine.dispose()
+
+
+def _day_of_cycle_id(cycle_id: str) -> str:
+    """The day a cycle id such as `20261124-0930` names, to list; else the option's form."""
+    try:
+        return date.fromisoformat(cycle_id[:8]).isoformat()  # 3.11 reads YYYYMMDD too
+    except ValueError:
+        return "YYYY-MM-DD"
 
 
 def pause_entries(settings: Settings, *, reason: str, by: str) -> Path:
