@@ -233,6 +233,54 @@ def status(config_dir: Path, as_json: bool) -> None:
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
 
 
+@main.group(invoke_without_command=True)
+@config_option
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Trading day, YYYY-MM-DD (default: today in New York).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def cycles(ctx: click.Context, config_dir: Path, day: Any, as_json: bool) -> None:
+    """The day's scan cycles with their funnels; `cycles show ID` explains one of them."""
+    if ctx.invoked_subcommand is not None:
+        if day is not None:
+            raise click.UsageError("--date lists a day's cycles; `show` takes a cycle id only")
+        ctx.obj = (config_dir, as_json)  # `cycles --config X show ID` means what it says
+        return
+    from catalyst.daemon.entry import read_cycles
+
+    settings = _settings(config_dir)
+    report = _run(read_cycles(settings, day.date() if day is not None else None))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+
+
+@cycles.command("show")
+@click.argument("cycle_id")
+@click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Directory holding trading_config.yaml and risk_parameters.yaml (as for `cycles`).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def cycles_show(
+    group: tuple[Path, bool], cycle_id: str, config_dir: Path | None, as_json: bool
+) -> None:
+    """One cycle's candidates at every stage, and why each went on or dropped out."""
+    from catalyst.daemon.entry import read_cycle
+
+    group_config_dir, group_json = group
+    settings = _settings(config_dir if config_dir is not None else group_config_dir)
+    report = _run(read_cycle(settings, cycle_id))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json or group_json else report.render())
+
+
 @main.command()
 @config_option
 @click.option(

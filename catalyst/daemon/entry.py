@@ -47,6 +47,7 @@ from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
 from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
+from catalyst.reporting.cycles import CycleDetail, CycleList
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.reporting.summary import DaySummary, summarise_day
 from catalyst.sim.broker import SimBroker, build_sim_broker
@@ -407,6 +408,44 @@ async def read_status(settings: Settings) -> StatusReport:
         )
     finally:
         await engine.dispose()
+
+
+async def read_cycles(settings: Settings, day: date | None) -> CycleList:
+    """`catalyst cycles`: the day's cycles (default: today in New York) with their funnels."""
+    chosen = day if day is not None else RealClock().now().astimezone(EXCHANGE_TZ).date()
+    engine = make_engine(database_url(settings))
+    try:
+        await check_schema_current(engine)
+        store = Store(make_session_factory(engine))
+        return CycleList(chosen, tuple(await store.cycles_for_day(chosen)))
+    finally:
+        await engine.dispose()
+
+
+async def read_cycle(settings: Settings, cycle_id: str) -> CycleDetail:
+    """`catalyst cycles show ID`: one cycle and its scan results at every stage; an unknown id
+    is `InvalidArgument` (the operator's to correct)."""
+    engine = make_engine(database_url(settings))
+    try:
+        await check_schema_current(engine)
+        store = Store(make_session_factory(engine))
+        cycle = await store.get_cycle(cycle_id)
+        if cycle is None:
+            raise InvalidArgument(
+                f"no cycle {cycle_id!r} in the journal ({_where(settings)}); "
+                f"`catalyst cycles --date {_day_of_cycle_id(cycle_id)}` lists a day's cycles"
+            )
+        return CycleDetail(cycle, tuple(await store.scan_results_for_cycle(cycle_id)))
+    finally:
+        await engine.dispose()
+
+
+def _day_of_cycle_id(cycle_id: str) -> str:
+    """The day a cycle id such as `20261124-0930` names, to list; else the option's form."""
+    try:
+        return date.fromisoformat(cycle_id[:8]).isoformat()  # 3.11 reads YYYYMMDD too
+    except ValueError:
+        return "YYYY-MM-DD"
 
 
 def pause_entries(settings: Settings, *, reason: str, by: str) -> Path:

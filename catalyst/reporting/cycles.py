@@ -1,0 +1,377 @@
+"""`catalyst cycles`: a day's scan cycles with their funnels, and one cycle's candidates with why
+each went on or dropped out.
+
+Pure: journal records in, text (laid out for a 100-column terminal) or JSON-ready dicts out.
+Times are shown in New York time, the exchange's. The text shows the key figures of each row
+(relative volume, gap, news, RSI: a column only when some row of the stage has it); `--json`
+carries every feature and indicator the cycle journaled.
+
+Rows journaled before migration 0003 know no stages: they are all `catalysts` rows with `kept`
+None and no features. For them only what was journaled then is shown: a final candidate, a
+refusal by risk (`reject_reason`), otherwise "-".
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.funnel import FUNNEL_ORDER
+from catalyst.store.records import CycleRecord, CycleStatus, ScanResultRecord
+
+WIDTH = 100  # the terminal width the text is laid out for
+MIN_REASON_WIDTH = 40  # narrower than this, a row's outcome goes on the lines below it
+REASON_INDENT = 8  # where a reason starts when it is put below its row
+FUNNEL_ARROW = " → "
+NOT_KNOWN = "-"
+LEGACY_NOTE = (
+    "(journaled before per-stage records: only final candidates and refusals by risk are known)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleList:
+    """`catalyst cycles`: the cycles of one trading day, by cycle number."""
+
+    day: date
+    cycles: tuple[CycleRecord, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"date": self.day.isoformat(), "cycles": [cycle_as_dict(c) for c in self.cycles]}
+
+    def render(self) -> str:
+        if not self.cycles:
+            return f"no cycles on {self.day.isoformat()}"
+        header = ("#", "id", "started", "took", "status", "trigger", "candidates", "trades")
+        rows = [
+            (
+                str(c.cycle_number),
+                c.cycle_id,
+                _local(c.started_at, "%H:%M:%S"),
+                _duration(c),
+                c.status,
+                c.triggered_by,
+                str(c.candidates_identified),
+                str(c.trades_executed),
+            )
+            for c in self.cycles
+        ]
+        widths = _widths(header, rows)
+        right = (True, False, False, False, False, False, True, True)
+        lines = [
+            f"cycles on {self.day.isoformat()}: {len(self.cycles)} (times America/New_York)",
+            _cells(header, widths, right).rstrip(),
+        ]
+        for cycle, row in zip(self.cycles, rows, strict=True):
+            lines.append(_cells(row, widths, right).rstrip())
+            lines += _cycle_notes(cycle, indent=widths[0] + 4)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleDetail:
+    """`catalyst cycles show ID`: one cycle, every symbol at every stage it reached, and the
+    final candidates with their entry, stop and target."""
+
+    cycle: CycleRecord
+    results: tuple[ScanResultRecord, ...]  # funnel order, then rank (as the store returns them)
+
+    def final_candidates(self) -> list[ScanResultRecord]:
+        """One row per final candidate: the one furthest along the funnel, in rank order."""
+        furthest: dict[str, ScanResultRecord] = {}
+        for row in self.results:
+            if row.final_candidate:
+                furthest[row.symbol] = row  # later rows are further along
+        return sorted(furthest.values(), key=lambda r: (r.rank_in_scan, r.symbol))
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "cycle": cycle_as_dict(self.cycle),
+            "scan_results": [scan_result_as_dict(r) for r in self.results],
+            "final_candidates": [scan_result_as_dict(r) for r in self.final_candidates()],
+        }
+
+    def render(self) -> str:
+        c = self.cycle
+        lines = [
+            f"cycle {c.cycle_id} (#{c.cycle_number} on {c.cycle_date.isoformat()}): {c.status}, "
+            f"{c.triggered_by}, {c.session_mode}",
+            f"  started {_local(c.started_at, '%Y-%m-%d %H:%M:%S %Z')}, took {_duration(c)}; "
+            f"candidates {c.candidates_identified}, trades {c.trades_executed}",
+            *_cycle_notes(c, indent=2),
+        ]
+        if not self.results:
+            lines += ["", "no scan results journaled for this cycle"]
+            return "\n".join(lines)
+        for stage in FUNNEL_ORDER:
+            rows = [r for r in self.results if r.stage is stage]
+            if rows:
+                lines += ["", *_stage_table(stage.value, rows)]
+        lines += ["", *_final_table(self.final_candidates())]
+        return "\n".join(lines)
+
+
+def cycle_as_dict(cycle: CycleRecord) -> dict[str, object]:
+    """A cycle for `--json`: datetimes ISO 8601, the funnel and skip counts in recorded order."""
+    return {
+        "cycle_id": cycle.cycle_id,
+        "cycle_date": cycle.cycle_date.isoformat(),
+        "cycle_number": cycle.cycle_number,
+        "session_mode": cycle.session_mode,
+        "triggered_by": cycle.triggered_by,
+        "status": cycle.status,
+        "started_at": cycle.started_at.isoformat(),
+        "scan_completed_at": _iso(cycle.scan_completed_at),
+        "finished_at": _iso(cycle.finished_at),
+        "duration_seconds": _seconds(cycle),
+        "candidates_identified": cycle.candidates_identified,
+        "trades_executed": cycle.trades_executed,
+        "error_message": cycle.error_message,
+        "funnel": dict(cycle.funnel),
+        "skipped": dict(cycle.skipped),
+    }
+
+
+def scan_result_as_dict(row: ScanResultRecord) -> dict[str, object]:
+    """A scan result for `--json`: the price as a decimal string, every figure journaled."""
+    return {
+        "stage": row.stage.value,
+        "rank": row.rank_in_scan,
+        "symbol": row.symbol,
+        "price": str(row.price_at_scan),
+        "volume": row.volume_at_scan,
+        "scan_timestamp": row.scan_timestamp.isoformat(),
+        "scan_type": row.scan_type,
+        "composite_score": row.composite_score,
+        "kept": row.kept,
+        "final_candidate": row.final_candidate,
+        "reject_reason": row.reject_reason,
+        "pattern": row.pattern,
+        "features": dict(row.features),
+        "indicators": dict(row.indicators),
+        "reasons": list(row.reasons),
+        "plan": dict(row.plan) if row.plan is not None else None,
+    }
+
+
+# ------------------------------------------------------------------------ the cycle's lines
+
+
+def _cycle_notes(cycle: CycleRecord, *, indent: int) -> list[str]:
+    """The funnel, the universe's skip counts and the error, each wrapped under `indent`."""
+    pad = " " * indent
+    lines: list[str] = []
+    if cycle.funnel:
+        items = [f"{stage} {count}" for stage, count in cycle.funnel.items()]
+        lines += _wrap_items(f"{pad}funnel: ", items, FUNNEL_ARROW)
+    if cycle.skipped:
+        by_count = sorted(cycle.skipped.items(), key=lambda item: (-item[1], item[0]))
+        total = sum(cycle.skipped.values())
+        lines += _wrap_items(f"{pad}skipped {total}: ", [f"{k} {v}" for k, v in by_count], ", ")
+    if cycle.error_message or cycle.status in (CycleStatus.FAILED, CycleStatus.MISSED):
+        label = f"{pad}{'missed' if cycle.status == CycleStatus.MISSED else 'error'}: "
+        why = cycle.error_message or "no reason journaled"
+        lines += _wrap(why, WIDTH, indent=label, hang=" " * len(label))
+    return lines
+
+
+def _wrap_items(label: str, items: Sequence[str], separator: str) -> list[str]:
+    """`items` joined by `separator` after `label`, lines broken only between items (after the
+    separator), continuation lines hung under the first item."""
+    pieces = [item + separator for item in items[:-1]] + list(items[-1:])
+    lines: list[str] = []
+    current = label
+    for piece in pieces:
+        if current != label and not current.isspace() and len(current + piece.rstrip()) > WIDTH:
+            lines.append(current.rstrip())
+            current = " " * len(label)
+        current += piece
+    lines.append(current.rstrip())
+    return lines
+
+
+def _wrap(text: str, width: int, *, indent: str = "", hang: str = "") -> list[str]:
+    # Never at a hyphen: "-0.3%" is a number, not two words.
+    return textwrap.wrap(
+        text, width, initial_indent=indent, subsequent_indent=hang, break_on_hyphens=False
+    )
+
+
+# ------------------------------------------------------------------------ stage tables
+
+
+@dataclass(frozen=True, slots=True)
+class _Figure:
+    """A key figure shown as a column of a stage's table (when some row of it has the figure)."""
+
+    header: str
+    key: str  # in the row's features, or with `indicator` in its indicators
+    form: str
+    indicator: bool = False
+
+    def value(self, row: ScanResultRecord) -> object:
+        figures: Mapping[str, object] = row.indicators if self.indicator else row.features
+        return figures.get(self.key)
+
+    def text(self, row: ScanResultRecord) -> str:
+        value = self.value(row)
+        if value is None:
+            return NOT_KNOWN
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return str(value)
+        text = self.form.format(value)
+        if self.key == "news_count":  # the count, and the headlines' score when they moved it
+            score = row.features.get("news_score")
+            if isinstance(score, int | float) and score:
+                text += f" {score:+.2f}"
+        return text
+
+
+_FIGURES = (
+    _Figure("rvol", "relative_volume", "{:.1f}x"),
+    _Figure("gap", "gap_pct", "{:+.1f}%"),
+    _Figure("news", "news_count", "{:.0f}"),
+    _Figure("rsi", "rsi", "{:.0f}", indicator=True),
+)
+
+
+def _stage_table(stage: str, rows: Sequence[ScanResultRecord]) -> list[str]:
+    """A stage's heading, then one line per symbol that reached it, in rank order."""
+    kept = sum(1 for r in rows if r.kept is True)
+    dropped = sum(1 for r in rows if r.kept is False)
+    summary = f"{stage}: {len(rows)} reached"
+    if kept or dropped:
+        summary += f", {kept} kept, {dropped} dropped"
+    with_pattern = any(r.pattern for r in rows)
+    figures = [f for f in _FIGURES if any(f.value(r) is not None for r in rows)]
+    header = ["rank", "symbol", "price", "score", *(["pattern"] if with_pattern else [])]
+    header += [f.header for f in figures]
+    right = [True, False, True, True, *([False] if with_pattern else []), *(True for _ in figures)]
+    cells = [
+        [
+            str(r.rank_in_scan),
+            r.symbol,
+            _price(r.price_at_scan),
+            _score(r.composite_score),
+            *([r.pattern or NOT_KNOWN] if with_pattern else []),
+            *(f.text(r) for f in figures),
+        ]
+        for r in rows
+    ]
+    widths = _widths(header, cells)
+    lines = [summary, _cells(header, widths, right) + "  outcome"]
+    for r, row in zip(rows, cells, strict=True):
+        lines += _with_outcome(_cells(row, widths, right) + "  ", _outcome(r))
+    if any(r.kept is None for r in rows):
+        lines.append(f"  {LEGACY_NOTE}")
+    return lines
+
+
+def _with_outcome(prefix: str, outcome: str) -> list[str]:
+    """A row's cells and its outcome: wrapped in the outcome's column when there is room for
+    it, otherwise on the lines below the row."""
+    room = WIDTH - len(prefix)
+    if len(outcome) <= room or room >= MIN_REASON_WIDTH:
+        first, *more = _wrap(outcome, max(room, 1))
+        return [prefix + first, *(" " * len(prefix) + line for line in more)]
+    below = " " * REASON_INDENT
+    return [prefix.rstrip(), *_wrap(outcome, WIDTH, indent=below, hang=below)]
+
+
+def _outcome(row: ScanResultRecord) -> str:
+    """Kept, dropped or final, and why: the reason it was dropped, else what moved it on."""
+    why = row.reject_reason or "; ".join(row.reasons)
+    if row.kept is None:  # a row from before stages: only these two facts were journaled
+        verdict = "final" if row.final_candidate else "dropped" if row.reject_reason else ""
+        if not verdict:
+            return NOT_KNOWN
+    else:
+        verdict = "final" if row.final_candidate else "kept" if row.kept else "dropped"
+    return f"{verdict}: {why}" if why else verdict
+
+
+# ------------------------------------------------------------------------ final candidates
+
+
+def _final_table(finals: Sequence[ScanResultRecord]) -> list[str]:
+    if not finals:
+        return ["final candidates: none"]
+    header = ["rank", "symbol", "stage", "price", "score", "entry", "stop", "target", "r:r"]
+    right = [True, False, False, True, True, True, True, True, True]
+    rows = []
+    for r in finals:
+        prices = [(r.plan or {}).get(key, NOT_KNOWN) for key in ("entry", "stop", "target")]
+        at = [str(r.rank_in_scan), r.symbol, r.stage.value, _price(r.price_at_scan)]
+        rows.append([*at, _score(r.composite_score), *prices, _reward_to_risk(*prices)])
+    widths = _widths(header, rows)
+    lines = [f"final candidates: {len(finals)}", _cells(header, widths, right).rstrip()]
+    return lines + [_cells(row, widths, right).rstrip() for row in rows]
+
+
+def _reward_to_risk(entry: str, stop: str, target: str) -> str:
+    """Reward over risk of a long entry, "-" unless all three prices are there and sane."""
+    try:
+        risk = Decimal(entry) - Decimal(stop)
+        reward = Decimal(target) - Decimal(entry)
+    except InvalidOperation:
+        return NOT_KNOWN
+    return f"{reward / risk:.1f}" if risk > 0 else NOT_KNOWN
+
+
+# ------------------------------------------------------------------------ cells and values
+
+
+def _widths(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[int]:
+    widths = [len(h) for h in header]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    return widths
+
+
+def _cells(row: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> str:
+    """`row` padded to `widths` (right-aligned where `right` says), two spaces in; not
+    stripped, so that text appended to it starts in one column for every row."""
+    parts = [
+        cell.rjust(width) if align_right else cell.ljust(width)
+        for cell, width, align_right in zip(row, widths, right, strict=True)
+    ]
+    return "  " + "  ".join(parts)
+
+
+def _price(price: Decimal) -> str:
+    return f"{price:.4f}" if price < 1 else f"{price:.2f}"
+
+
+def _score(score: float | None) -> str:
+    return NOT_KNOWN if score is None else f"{score:.2f}"
+
+
+def _local(at: datetime, pattern: str) -> str:
+    return at.astimezone(EXCHANGE_TZ).strftime(pattern)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def _seconds(cycle: CycleRecord) -> float | None:
+    """How long the cycle ran; None while running, and for a missed one (it never ran)."""
+    if cycle.finished_at is None or cycle.status == CycleStatus.MISSED:
+        return None
+    return round((cycle.finished_at - cycle.started_at).total_seconds(), 3)
+
+
+def _duration(cycle: CycleRecord) -> str:
+    seconds = _seconds(cycle)
+    if seconds is None:
+        return "running" if cycle.status == CycleStatus.RUNNING else NOT_KNOWN
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
