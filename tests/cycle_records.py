@@ -97,8 +97,6 @@ def funnel_rows() -> list[ScanResultRecord]:
             features={"relative_volume": 0.9, "gap_pct": -0.3, "news_count": 0},
             reject_reason="catalyst score 0.12 not among the 50 best",
         ),
-        scan_row(FunnelStage.PATTERNS, 1, "ACME", pattern="bull_flag"),
-        scan_row(FunnelStage.PATTERNS, 2, "CRUX", pattern="higher_lows"),
         scan_row(
             FunnelStage.TECHNICALS,
             1,

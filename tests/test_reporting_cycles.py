@@ -118,7 +118,6 @@ def test_detail_shows_the_stages_in_funnel_order_with_their_counts() -> None:
     assert headings == [
         "most_active: 3 reached, 3 kept, 0 dropped",
         "catalysts: 3 reached, 2 kept, 1 dropped",
-        "patterns: 2 reached, 2 kept, 0 dropped",
         "technicals: 2 reached, 2 kept, 0 dropped",
         "ranked: 2 reached, 1 kept, 1 dropped",
     ]
@@ -126,7 +125,7 @@ def test_detail_shows_the_stages_in_funnel_order_with_their_counts() -> None:
 
 def test_detail_shows_a_dropped_symbol_with_its_reason_on_its_row() -> None:
     text = _detail()
-    bolt = _entry("BOLT", _section(text, "catalysts:", "patterns:"))
+    bolt = _entry("BOLT", _section(text, "catalysts:", "technicals:"))
     assert (
         bolt == "3 BOLT 12.34 0.12 0.9x -0.3% 0 dropped: catalyst score 0.12 not among the 50 best"
     )
@@ -135,7 +134,7 @@ def test_detail_shows_a_dropped_symbol_with_its_reason_on_its_row() -> None:
 
 
 def test_detail_shows_what_moved_a_kept_symbol_and_its_key_figures() -> None:
-    catalysts = _section(_detail(), "catalysts:", "patterns:")
+    catalysts = _section(_detail(), "catalysts:", "technicals:")
     header, acme = catalysts.splitlines()[1:3]
     assert header.split() == ["rank", "symbol", "price", "score", "rvol", "gap", "news", "outcome"]
     assert _entry("ACME", catalysts) == (
