@@ -61,6 +61,7 @@ def run(config: Config) -> dict[str, Any]:
         f"--broker={config.broker}",
         f"--latency-ms={config.latency_ms}",
         f"--freeze={config.freeze}",
+        "--stall-sites",
     ]
     server = start_server(config.symbols, START) if config.broker == "alpaca" else None
     try:

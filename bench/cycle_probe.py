@@ -38,6 +38,7 @@ from alpaca_cycle import CountingLimiter
 from alpaca_daemon import shipped_settings
 from cycle_processes import Server, server_url, start_server, stop_server
 from rss import peak_rss_mb
+from stall_sites import StallSites
 
 from catalyst.brokers.alpaca import AlpacaBroker, make_clients
 from catalyst.config.models import Settings
@@ -53,27 +54,33 @@ from catalyst.timekeeping.clock import SimClock
 
 DAY = datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ).date()  # a Tuesday, a full session
 START = datetime.combine(DAY, clock_time(8, 0), tzinfo=EXCHANGE_TZ)
-SCANS = tuple(datetime.combine(DAY, t, tzinfo=EXCHANGE_TZ) for t in (clock_time(9, 15),
-              clock_time(9, 30), clock_time(10, 30)))  # fmt: skip
+SCANS = tuple(
+    datetime.combine(DAY, clock_time(hour, minute), tzinfo=EXCHANGE_TZ)
+    for hour, minute in ((9, 15), (9, 30), (10, 30))
+)
 MONITOR_INTERVAL = 0.010  # seconds the stall monitor sleeps per round
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class StallMonitor:
     """Sleeps `MONITOR_INTERVAL` in a loop; the worst lateness since `reset` is the longest
     stretch the event loop could not run a ready task (a risk-watch tick would wait as long)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sites: StallSites | None) -> None:
         self.worst = 0.0
+        self._sites = sites
 
     def reset(self) -> None:
         self.worst = 0.0
+        if self._sites is not None:
+            self._sites.take()  # what stalled before this cycle is not charged to it
 
     async def run(self) -> None:
         while True:
             before = time.monotonic()
             await asyncio.sleep(MONITOR_INTERVAL)
             self.worst = max(self.worst, time.monotonic() - before - MONITOR_INTERVAL)
+            if self._sites is not None:
+                self._sites.beat()
 
 
 @dataclass
@@ -169,7 +176,8 @@ async def run_cycles(args: argparse.Namespace, state: str) -> dict[str, Any]:
         else:
             broker = alpaca_broker(server, clock)
             if args.latency_ms:
-                server.call("POST", "/__faults", {"kind": "latency", "latency_ms": args.latency_ms})
+                latency = {"kind": "latency", "latency_ms": args.latency_ms, "path": "/v"}
+                server.call("POST", "/__faults", latency)  # Alpaca's routes, not the bench's
         components = await build(settings, broker, clock, url)
         try:
             if args.freeze == "startup":
@@ -190,7 +198,8 @@ def server_for(args: argparse.Namespace) -> AbstractAsyncContextManager[Server |
 async def measure(
     args: argparse.Namespace, components: Components, clock: SimClock, server: Server | None
 ) -> list[dict[str, Any]]:
-    monitor, gc_timer = StallMonitor(), GcTimer()
+    sites = StallSites() if args.stall_sites else None
+    monitor, gc_timer = StallMonitor(sites), GcTimer()
     watcher = asyncio.create_task(monitor.run(), name="stall-monitor")
     gc.callbacks.append(gc_timer)
     profiler = cProfile.Profile() if args.profile else None
@@ -212,7 +221,9 @@ async def measure(
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             if profiler is not None:
                 profiler.disable()
-            await asyncio.sleep(0)  # let the monitor see the end of a stall that ran to the end
+            # The monitor's next beat closes a stall that lasted to the cycle's end.
+            await asyncio.sleep(MONITOR_INTERVAL * 2)
+            stall_ms, stall_sites = monitor.worst * 1000, [] if sites is None else sites.take()
             if report.skipped_reason is not None:
                 raise RuntimeError(f"cycle {report.cycle_id}: {report.skipped_reason}")
             served = None if server is None else server.call("GET", "/__bench/stats")
@@ -226,11 +237,12 @@ async def measure(
                     "requests": CountingLimiter.requests if server is not None else None,
                     "served": None if served is None else served["requests"],
                     "server_cpu_s": None if served is None else served["cpu_s"],
-                    "stall_ms": monitor.worst * 1000,
+                    "stall_ms": stall_ms,
                     "gc": gc_timer.figures(),
                     "peak_rss_mb": peak_rss_mb(),
                     "funnel": dict(report.funnel),
                     "placed": len(report.placed),
+                    "stall_sites": stall_sites,
                 }
             )
             if number == 0 and args.freeze == "first-assets":
@@ -250,6 +262,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--freeze", choices=("none", "startup", "first-assets"), default="none")
     parser.add_argument("--profile", metavar="PATH", help="cProfile the cycles into PATH")
+    parser.add_argument(
+        "--stall-sites", action="store_true", help="sample the loop's stack while it stalls"
+    )
     parser.add_argument(
         "--server-url-on-stdin",
         action="store_true",
