@@ -14,8 +14,9 @@ Printed per cycle: wall time, the daemon's CPU time (and the server's), HTTP req
 the adapter's rate limiter, which every request passes once), the event loop's longest stall
 (a task sleeping 10 ms in a loop, its worst lateness on the real monotonic clock), the garbage
 collector's CPU time and gen2 collections, and the process's peak RSS. Then the targets with
-PASS/MISS, the 12,000 : 4,119 ratios, and the collector with and without `gc.freeze()` at
-start-up (where the daemon now freezes). Misses do not fail the run; errors do.
+PASS/MISS (with, for each stall, the calls the loop was stuck in: bench/stall_sites.py), the
+12,000 : 4,119 ratios, and the collector with and without `gc.freeze()` at start-up (where
+`catalyst run` now freezes). Misses do not fail the run; errors do.
 
 Wall times and stalls grow when other processes compete for the CPU: the load average is printed
 first, and CPU times are shown beside wall times.
