@@ -31,3 +31,4 @@ bench: install
 	$(BIN)/python bench/breach_to_flat.py
 	$(BIN)/python bench/halted_requests.py
 	$(BIN)/python bench/technicals.py
+	$(BIN)/python bench/cycle.py

@@ -283,6 +283,7 @@ async def _trade_live(
         refresh_calendar=calendar.refresh,
         heartbeat=heartbeat,
         account_lock=account_lock,
+        freeze_heap=True,  # this process runs one supervisor: start-up's heap stays for good
     )
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(

@@ -9,7 +9,8 @@ heartbeat and the keeper of the account lock.
 Start-up order matters: the database must be migrated, the journal reconciled with the broker
 (a failure stops the daemon before it trades), scans missed while the daemon was down settled (one
 missed by less than `schedule.missed_scan_grace_minutes` runs first, older ones are journaled as
-missed), and only then is the scheduler armed and systemd told READY=1.
+missed), and only then is the scheduler armed and systemd told READY=1 (under `catalyst run`,
+right after the heap left by start-up is frozen out of the garbage collector's reach).
 
 Shutdown (SIGTERM, or the end of a simulated day; see `catalyst.daemon.stopping` for the bound):
 no new entries from that moment; during start-up the start-up work is cancelled at once; once
@@ -20,6 +21,7 @@ until it has ended. Bracket protection stays at the broker; the next start recon
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -71,6 +73,20 @@ class Reload:
     needs_restart: tuple[str, ...]
 
 
+def _freeze_start_up_heap() -> None:
+    """Move every object alive after start-up out of the garbage collector's reach.
+
+    Start-up's objects (modules, config, components: the imports alone leave some 160,000
+    tracked objects) live as long as the process, yet every full collection walked them all
+    again: at 12,000 symbols the collector took 20-30 % of a scan's CPU (about 260 ms at 09:15),
+    and freezing here cut that by 69-80 % (to about 55 ms), its longest pause from 100-250 ms to
+    10-80 ms (bench/cycle.py). Only for a process that runs one supervisor (`catalyst run`):
+    frozen cyclic garbage is never freed.
+    """
+    gc.collect()  # garbage first, so none of it is frozen
+    gc.freeze()
+
+
 class _StopRequested(Exception):
     """Raised inside the TaskGroup to cancel every task once the drain is over."""
 
@@ -99,8 +115,10 @@ class Supervisor:
         refresh_calendar: Callable[[date], Awaitable[object]] | None = None,
         heartbeat: Heartbeat | None = None,
         account_lock: AccountLock | None = None,
+        freeze_heap: bool = False,  # see _freeze_start_up_heap
     ) -> None:
         self._components = components
+        self._freeze_heap = freeze_heap
         self._systemd = systemd
         self._until = simulated_until
         self._drain_seconds = drain_seconds
@@ -185,6 +203,8 @@ class Supervisor:
             notifier=c.notifier,
             on_recovered=reconciliation.wake,  # journal = broker as soon as it is back
         )
+        if self._freeze_heap:
+            _freeze_start_up_heap()
         self._systemd.ready()
         self._systemd.status(f"{mode}; trading {state.status.value}")
         schedule = self._schedule(trigger, start)
