@@ -148,6 +148,12 @@ class SimBroker:
         self._sync()
         return self._exchange.account()
 
+    @property
+    def market(self) -> SyntheticMarket:
+        """Today's synthetic market: what it planted is for grading a strategy (tests, bench),
+        never for the pipeline, which sees only what the `Broker` port returns."""
+        return self._exchange.market
+
     async def get_session(self, day: date) -> TradingSession | None:
         """The exchange session on `day` from the calendar."""
         return self._calendar.session(day)
