@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from catalyst.pipeline.candidates import (
     Candidate,
@@ -38,9 +37,8 @@ from catalyst.pipeline.candidates import (
     UniverseMember,
 )
 from catalyst.pipeline.news import NewsScore
+from catalyst.pipeline.numbers import clip01, is_positive_price, pct_change
 from catalyst.pipeline.volume_profile import relative_volume
-
-_FEATURE_CAP = 1e6  # keeps stored features finite when a baseline is absurdly small
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,21 +129,21 @@ def catalyst_candidate(
 def catalyst_score(features: CatalystFeatures, params: CatalystParams) -> float:
     """The documented weighted sum, in [0, 1] and finite."""
     parts = [
-        (params.momentum_weight, _clip01(features.momentum_pct / params.momentum_full_pct)),
-        (params.gap_weight, _clip01(features.gap_pct / params.gap_full_pct)),
-        (params.news_weight, _clip01(features.news_score)),
+        (params.momentum_weight, clip01(features.momentum_pct / params.momentum_full_pct)),
+        (params.gap_weight, clip01(features.gap_pct / params.gap_full_pct)),
+        (params.news_weight, clip01(features.news_score)),
     ]
     if features.relative_volume is not None:
         excess = (features.relative_volume - 1.0) / (params.rel_volume_full - 1.0)
-        parts.append((params.volume_weight, _clip01(excess)))
+        parts.append((params.volume_weight, clip01(excess)))
     total_weight = sum(weight for weight, _ in parts)
     if total_weight <= 0:
         return 0.0
     # Before the open the volume term is absent: the others share its weight in proportion.
     raw = sum(weight * value for weight, value in parts) / total_weight
-    direction = _clip01(1.0 + features.momentum_pct / params.falling_zero_pct)
+    direction = clip01(1.0 + features.momentum_pct / params.falling_zero_pct)
     bad_news = 1.0 + min(features.news_score, 0.0)
-    return _clip01(raw * direction * bad_news)
+    return clip01(raw * direction * bad_news)
 
 
 def _features(
@@ -156,10 +154,10 @@ def _features(
     premarket: bool,
 ) -> tuple[CatalystFeatures, tuple[str, ...]]:
     snap = member.snapshot
-    in_session = not premarket and snap.day_volume > 0 and _positive(snap.day_open)
+    in_session = not premarket and snap.day_volume > 0 and is_positive_price(snap.day_open)
     base = snap.day_open if in_session else snap.prev_close
-    momentum = _pct_change(snap.last_price, base)
-    gap = _pct_change(snap.day_open if in_session else snap.last_price, snap.prev_close)
+    momentum = pct_change(snap.last_price, base)
+    gap = pct_change(snap.day_open if in_session else snap.last_price, snap.prev_close)
     reasons = [
         f"momentum {momentum:+.1f}% vs {'open' if in_session else 'previous close'}",
         f"{'gap' if in_session else 'pre-market gap'} {gap:+.1f}%",
@@ -172,7 +170,7 @@ def _features(
             rvol = 0.0
             reasons.append("no volume baseline")
         else:
-            rvol = min(relative_volume(max(snap.day_volume, 0), average, fraction), _FEATURE_CAP)
+            rvol = relative_volume(max(snap.day_volume, 0), average, fraction)
             reasons.append(f"relative volume {rvol:.1f}x for the time of day")
     news_score = news.score if news is not None and math.isfinite(news.score) else 0.0
     if news is not None:
@@ -185,27 +183,3 @@ def _features(
         news_score=min(max(news_score, -1.0), 1.0),
     )
     return features, tuple(reasons)
-
-
-def _pct_change(new: Decimal, base: Decimal) -> float:
-    try:
-        if not (_finite(new) and _positive(base)) or new <= 0:
-            return 0.0
-        value = float((new - base) / base * 100)
-    except ArithmeticError:
-        return 0.0
-    return min(max(value, -_FEATURE_CAP), _FEATURE_CAP) if math.isfinite(value) else 0.0
-
-
-def _clip01(value: float) -> float:
-    if math.isnan(value):
-        return 0.0
-    return min(max(value, 0.0), 1.0)
-
-
-def _finite(value: Decimal) -> bool:
-    return isinstance(value, Decimal) and value.is_finite()
-
-
-def _positive(value: Decimal) -> bool:
-    return _finite(value) and value > 0

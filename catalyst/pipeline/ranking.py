@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from catalyst.pipeline.candidates import Candidate, StageRejection, StageResult
+from catalyst.pipeline.numbers import clip01
 from catalyst.pipeline.patterns import PatternMatch, best_match
 from catalyst.pipeline.stops import StopParams, propose_stop
 from catalyst.pipeline.technicals import Technicals
@@ -90,7 +91,7 @@ def technical_score(
     if t.rsi is not None:
         parts.append(_rsi_part(t.rsi, params))
     if t.volume_surge is not None:
-        parts.append(_clip01((t.volume_surge - 1.0) / (params.surge_full - 1.0)))
+        parts.append(clip01((t.volume_surge - 1.0) / (params.surge_full - 1.0)))
     if t.bollinger_percent_b is not None:
         parts.append(_percent_b_part(t.bollinger_percent_b))
     finite = [p for p in parts if math.isfinite(p)]
@@ -126,7 +127,7 @@ def _ranked(
     last = float(candidate.last_price)
     pattern = best_match(analysis.patterns) if analysis is not None else None
     technicals = analysis.technicals if analysis is not None else None
-    parts = [(params.catalyst_weight, _clip01(candidate.catalyst_score))]
+    parts = [(params.catalyst_weight, clip01(candidate.catalyst_score))]
     reasons = list(candidate.reasons)
     if analysis is not None and analysis.has_session_bars:
         parts.append((params.pattern_weight, pattern.strength if pattern is not None else 0.0))
@@ -136,7 +137,7 @@ def _ranked(
         parts.append((params.technical_weight, tech))
         reasons.append(_technicals_line(technicals, tech))
     total = sum(weight for weight, _ in parts)
-    confidence = _clip01(sum(w * v for w, v in parts) / total) if total > 0 else 0.0
+    confidence = clip01(sum(w * v for w, v in parts) / total) if total > 0 else 0.0
     stop = propose_stop(
         candidate.last_price,
         daily_atr=analysis.daily_atr if analysis is not None else None,
@@ -164,19 +165,13 @@ def _rsi_part(rsi: float, params: RankParams) -> float:
     if params.rsi_low <= rsi <= params.rsi_high:
         return 1.0
     if rsi < params.rsi_low:
-        return _clip01((rsi - params.rsi_floor) / (params.rsi_low - params.rsi_floor))
-    return _clip01((params.rsi_ceiling - rsi) / (params.rsi_ceiling - params.rsi_high))
+        return clip01((rsi - params.rsi_floor) / (params.rsi_low - params.rsi_floor))
+    return clip01((params.rsi_ceiling - rsi) / (params.rsi_ceiling - params.rsi_high))
 
 
 def _percent_b_part(percent_b: float) -> float:
     if 0.5 <= percent_b <= 1.0:
         return 1.0
     if percent_b < 0.5:
-        return _clip01(2.0 * percent_b)
-    return _clip01((1.3 - percent_b) / 0.3)
-
-
-def _clip01(value: float) -> float:
-    if math.isnan(value):
-        return 0.0
-    return min(max(value, 0.0), 1.0)
+        return clip01(2.0 * percent_b)
+    return clip01((1.3 - percent_b) / 0.3)

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 
 from catalyst.domain.models import NewsItem
 from catalyst.pipeline.candidates import Candidate, CatalystFeatures, UniverseMember
+from catalyst.pipeline.numbers import bounded, clip01, is_positive_price, pct_change
 
 MOMENTUM_WEIGHT = 0.35
 RELATIVE_VOLUME_WEIGHT = 0.35
@@ -38,7 +38,6 @@ GAP_FULL_PCT = 5.0
 NEWS_FULL_COUNT = 3
 FALLING_ZERO_PCT = 2.0  # momentum at or below -2 % scores 0
 SESSION_FRACTION_FLOOR = 0.05  # the first minutes' volume is not extrapolated to a whole day
-_FEATURE_CAP = 1e6  # keeps stored features finite when a baseline is absurdly small
 
 
 def score_catalysts(
@@ -78,27 +77,27 @@ def score_catalysts(
 def confidence(features: CatalystFeatures) -> float:
     """The documented weighted sum of bounded feature transforms, in [0, 1] and finite."""
     raw = (
-        MOMENTUM_WEIGHT * _clip01(features.momentum_pct / MOMENTUM_FULL_PCT)
+        MOMENTUM_WEIGHT * clip01(features.momentum_pct / MOMENTUM_FULL_PCT)
         + RELATIVE_VOLUME_WEIGHT
-        * _clip01(
+        * clip01(
             ((features.relative_volume or 0.0) - RELATIVE_VOLUME_NORMAL)
             / (RELATIVE_VOLUME_FULL - RELATIVE_VOLUME_NORMAL)
         )
-        + GAP_WEIGHT * _clip01(features.gap_pct / GAP_FULL_PCT)
+        + GAP_WEIGHT * clip01(features.gap_pct / GAP_FULL_PCT)
         + NEWS_WEIGHT * min(max(features.news_count, 0), NEWS_FULL_COUNT) / NEWS_FULL_COUNT
     )
-    direction = _clip01(1.0 + features.momentum_pct / FALLING_ZERO_PCT)
-    return _clip01(raw * direction)
+    direction = clip01(1.0 + features.momentum_pct / FALLING_ZERO_PCT)
+    return clip01(raw * direction)
 
 
 def _features(
     member: UniverseMember, average: float | None, news_count: int, fraction: float
 ) -> tuple[CatalystFeatures, tuple[str, ...]]:
     snap = member.snapshot
-    in_session = snap.day_volume > 0 and _positive(snap.day_open)
+    in_session = snap.day_volume > 0 and is_positive_price(snap.day_open)
     momentum_base = snap.day_open if in_session else snap.prev_close
-    momentum = _pct_change(snap.last_price, momentum_base)
-    gap = _pct_change(snap.day_open, snap.prev_close) if in_session else 0.0
+    momentum = pct_change(snap.last_price, momentum_base)
+    gap = pct_change(snap.day_open, snap.prev_close) if in_session else 0.0
     reasons = [f"momentum {momentum:+.1f}% vs {'open' if in_session else 'previous close'}"]
     if momentum < 0:
         reasons.append("falling price: long-only score scaled down")
@@ -107,7 +106,7 @@ def _features(
         relative_volume = 0.0
         reasons.append("no volume baseline")
     else:
-        relative_volume = _bounded(max(snap.day_volume, 0) / expected)
+        relative_volume = bounded(max(snap.day_volume, 0) / expected)
         reasons.append(f"relative volume {relative_volume:.1f}x")
     if in_session:
         reasons.append(f"gap {gap:+.1f}%")
@@ -124,32 +123,3 @@ def _session_fraction(value: float) -> float:
     if math.isnan(value):
         return 1.0
     return min(max(value, SESSION_FRACTION_FLOOR), 1.0)
-
-
-def _pct_change(new: Decimal, base: Decimal) -> float:
-    try:
-        if not (_finite(new) and _positive(base)):
-            return 0.0
-        return _bounded(float((new - base) / base * 100))
-    except ArithmeticError:
-        return 0.0
-
-
-def _bounded(value: float) -> float:
-    if math.isnan(value):
-        return 0.0
-    return min(max(value, -_FEATURE_CAP), _FEATURE_CAP)
-
-
-def _clip01(value: float) -> float:
-    if math.isnan(value):
-        return 0.0
-    return min(max(value, 0.0), 1.0)
-
-
-def _finite(value: Decimal) -> bool:
-    return isinstance(value, Decimal) and value.is_finite()
-
-
-def _positive(value: Decimal) -> bool:
-    return _finite(value) and value > 0

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from catalyst.domain.models import Asset, Snapshot
 from catalyst.pipeline.candidates import StageRejection, StageResult, UniverseMember
+from catalyst.pipeline.numbers import is_finite_price, is_positive_price
 
 # Alpaca's exchange codes for listed US equities. OTC, crypto and the rest are out of scope.
 US_EQUITY_EXCHANGES = frozenset({"AMEX", "ARCA", "BATS", "NYSE", "NASDAQ", "NYSEARCA"})
@@ -178,7 +179,7 @@ def _asset_problem(asset: Asset, seen: set[str], exchanges: frozenset[str]) -> _
 
 
 def _far_from_band(known: Decimal | None, band: tuple[Decimal, Decimal]) -> _Problem | None:
-    if known is None or not _positive(known):
+    if known is None or not is_positive_price(known):
         return None
     low, high = band
     if known * KNOWN_PRICE_SLACK < low or known > high * KNOWN_PRICE_SLACK:
@@ -220,9 +221,9 @@ def _snapshot_problem(
 
 
 def _price_problem(snapshot: Snapshot) -> _Problem | None:
-    if not _positive(snapshot.last_price):
+    if not is_positive_price(snapshot.last_price):
         return SkipReason.INVALID_PRICE, f"invalid last price {snapshot.last_price}"
-    if not _positive(snapshot.prev_close):
+    if not is_positive_price(snapshot.prev_close):
         return SkipReason.INVALID_PRICE, f"invalid previous close {snapshot.prev_close}"
     for name, value in (
         ("day open", snapshot.day_open),
@@ -230,7 +231,7 @@ def _price_problem(snapshot: Snapshot) -> _Problem | None:
         ("day low", snapshot.day_low),
     ):
         # Zero is allowed: before the open there is no session bar yet.
-        if not _finite(value) or value < 0:
+        if not is_finite_price(value) or value < 0:
             return SkipReason.INVALID_PRICE, f"invalid {name} {value}"
     if snapshot.day_volume > 0 and snapshot.day_open <= 0:
         return SkipReason.INVALID_PRICE, "volume today but no day open"
@@ -249,7 +250,7 @@ def _spread_problem(snapshot: Snapshot, max_spread_pct: Decimal) -> _Problem | N
     bid, ask = snapshot.bid, snapshot.ask
     if bid is None or ask is None:
         return None
-    if not _finite(bid) or not _finite(ask) or bid < 0 or ask < 0:
+    if not is_finite_price(bid) or not is_finite_price(ask) or bid < 0 or ask < 0:
         return SkipReason.INVALID_QUOTE, f"invalid quote {bid} / {ask}"
     if bid == 0 or ask == 0:
         return None  # one side not quoted (common pre-market): no spread to judge
@@ -260,16 +261,3 @@ def _spread_problem(snapshot: Snapshot, max_spread_pct: Decimal) -> _Problem | N
     if spread > max_spread_pct:
         return SkipReason.WIDE_SPREAD, f"spread {spread:.2%} of mid exceeds {max_spread_pct:.2%}"
     return None
-
-
-def _finite(value: Decimal) -> bool:
-    # Guard against floats sneaking in as well as Decimal NaN/Infinity; Decimal NaN raises on `<`.
-    return (
-        isinstance(value, Decimal | int)
-        and not isinstance(value, bool)
-        and Decimal(value).is_finite()
-    )
-
-
-def _positive(value: Decimal) -> bool:
-    return _finite(value) and value > 0

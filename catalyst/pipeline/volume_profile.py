@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-RELATIVE_VOLUME_CAP = 1e6  # keeps the figure finite when a baseline is absurdly small
+from catalyst.pipeline.numbers import FEATURE_CAP
+
 # The first minutes' volume is not extrapolated: below this share of a day, F is held here.
 MIN_EXPECTED_SHARE = 0.02
 
@@ -31,10 +32,10 @@ def expected_volume_share(session_fraction: float) -> float:
 
 def relative_volume(volume_so_far: float, baseline_day_volume: float, fraction: float) -> float:
     """Today's volume so far over what a baseline day has traded by `fraction` of the session;
-    0 when there is no usable baseline; capped at `RELATIVE_VOLUME_CAP` (never NaN or inf)."""
+    0 when there is no usable baseline; capped at `FEATURE_CAP` (never NaN or inf)."""
     if not (math.isfinite(volume_so_far) and math.isfinite(baseline_day_volume)):
         return 0.0
     if baseline_day_volume <= 0 or volume_so_far <= 0:
         return 0.0
     value = volume_so_far / (baseline_day_volume * expected_volume_share(fraction))
-    return min(value, RELATIVE_VOLUME_CAP)
+    return min(value, FEATURE_CAP)
