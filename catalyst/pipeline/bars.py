@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from catalyst.domain.models import Bar
@@ -67,6 +69,22 @@ def resample_bars(frame: pd.DataFrame, minutes: int) -> pd.DataFrame:
     )
     counts = grouped["close"].count()
     return out[counts > 0].astype("float64")
+
+
+def running_vwap(
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    volume: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """The volume-weighted average of the typical price (high + low + close) / 3 from the first
+    bar given to each bar; NaN until some volume has traded. Pass the session's bars only for
+    a session-anchored VWAP (what the patterns and the technicals both read)."""
+    typical = (high + low + close) / 3.0
+    cum_volume = np.cumsum(volume)
+    cum_value = np.cumsum(typical * volume)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cum_volume > 0, cum_value / cum_volume, np.nan)
 
 
 def _row(bar: Bar) -> tuple[pd.Timestamp, float, float, float, float, float] | None:

@@ -52,6 +52,8 @@ from ta.momentum import RSIIndicator
 from ta.trend import MACD, EMAIndicator
 from ta.volatility import AverageTrueRange, BollingerBands
 
+from catalyst.pipeline.bars import running_vwap
+
 FLAT_RSI = 50.0  # a close that never moved: neither overbought nor oversold
 FLAT_PERCENT_B = 0.5  # bands collapsed onto the middle: the close sits on it
 # Bands narrower than this fraction of the middle are "collapsed": %b of a width that is only
@@ -215,17 +217,13 @@ def _bollinger(
 def _vwap(frame: pd.DataFrame, anchor: pd.Timestamp) -> float | None:
     # On numpy arrays: slicing the frame itself costs more than the sums.
     in_session = np.asarray(frame.index >= anchor)
-    volume = frame["volume"].to_numpy()[in_session]
-    total = float(volume.sum())
-    if not total > 0:  # no session bar, or none traded
+    if not in_session.any():
         return None
-    typical = (
-        frame["high"].to_numpy()[in_session]
-        + frame["low"].to_numpy()[in_session]
-        + frame["close"].to_numpy()[in_session]
-    ) / 3.0
-    vwap = float((typical * volume).sum()) / total
-    return vwap if math.isfinite(vwap) else None
+    high, low, close, volume = (
+        frame[c].to_numpy()[in_session] for c in ("high", "low", "close", "volume")
+    )
+    vwap = float(running_vwap(high, low, close, volume)[-1])
+    return vwap if math.isfinite(vwap) else None  # NaN: no session bar traded
 
 
 def _volume_surge(volume: pd.Series, window: int) -> float | None:

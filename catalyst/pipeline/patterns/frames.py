@@ -20,7 +20,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from catalyst.pipeline.bars import BAR_COLUMNS, empty_bars, resample_bars
+from catalyst.pipeline.bars import BAR_COLUMNS, empty_bars, resample_bars, running_vwap
 
 # A volume ratio against a baseline of no volume at all is "very large", not infinite.
 RATIO_CAP = 1e6
@@ -83,17 +83,13 @@ def usable_bars(bars: pd.DataFrame) -> pd.DataFrame:
 
 def session_vwap(bars: pd.DataFrame) -> np.ndarray:
     """The running VWAP at each bar (see the module doc); `bars` must be usable."""
-    typical = (bars["high"].to_numpy() + bars["low"].to_numpy() + bars["close"].to_numpy()) / 3
-    volume = bars["volume"].to_numpy()
-    cum_volume = np.cumsum(volume)
-    cum_value = np.cumsum(typical * volume)
-    running_mean = np.cumsum(typical) / np.arange(1, len(typical) + 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vwap = np.where(cum_volume > 0, cum_value / cum_volume, running_mean)
+    high, low, close = (bars[c].to_numpy() for c in ("high", "low", "close"))
+    vwap = running_vwap(high, low, close, bars["volume"].to_numpy())
+    # Before any volume has traded the typical prices' plain running mean stands in.
+    running_mean = np.cumsum((high + low + close) / 3) / np.arange(1, len(close) + 1)
+    vwap = np.where(np.isnan(vwap), running_mean, vwap)
     # Rounding in the sums can leave VWAP a hair outside the day's range; keep it inside.
-    running_low = np.minimum.accumulate(bars["low"].to_numpy())
-    running_high = np.maximum.accumulate(bars["high"].to_numpy())
-    return np.clip(vwap, running_low, running_high)
+    return np.clip(vwap, np.minimum.accumulate(low), np.maximum.accumulate(high))
 
 
 def trailing_run(mask: np.ndarray) -> int:
