@@ -1,0 +1,72 @@
+"""The scan's funnel through the real Alpaca adapter against the fake server, at 09:15 (pre-market:
+no session bar yet, the last trade from the pre-market) and just after the open, with the
+requests it takes counted at the server.
+
+A stand-in that answered no snapshot before the first minute made both early scans screen 0
+symbols; here both must screen the universe and find the planted catalysts from what exists then.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from support import make_settings
+from test_alpaca_market_data import CALENDAR, OPEN, PRE_MARKET, rig
+
+from catalyst.domain.funnel import FunnelStage
+from catalyst.tasks.funnel_scan import FunnelScan, ScanOutcome
+from catalyst.timekeeping.day_plan import plan_for
+
+SYMBOLS = 300
+
+
+async def _scan_at(
+    at_offset: timedelta, tmp_path: Path
+) -> tuple[ScanOutcome, dict[str, int], set[str]]:
+    settings = make_settings(tmp_path)
+    async with rig(OPEN + at_offset, symbols=SYMBOLS) as r:
+        session = CALENDAR.session(OPEN.date())
+        assert session is not None
+        plan = plan_for(session, settings.trading)
+        assets = await r.broker.list_assets()
+        before = dict(r.server.requests)
+        outcome = await FunnelScan(broker=r.broker, calendar=CALENDAR, settings=settings).scan(
+            plan, r.clock.now(), assets
+        )
+        after = r.server.requests
+        spent = {
+            path: after[path] - before.get(path, 0)
+            for path in after
+            if after[path] != before.get(path, 0)
+        }
+        gaps = dict(zip(r.market.universe.symbols, r.market.gap, strict=True))
+        planted_up = {s for s in r.market.catalyst_symbols if gaps[s] > 0}
+    return outcome, spent, planted_up
+
+
+async def test_the_premarket_scan_screens_the_universe_and_shortlists_the_gappers(
+    tmp_path: Path,
+) -> None:
+    outcome, spent, planted_up = await _scan_at(PRE_MARKET - OPEN, tmp_path)
+
+    assert outcome.funnel["screened"] > 0.8 * outcome.funnel["snapshots_requested"]
+    shortlisted = {r.symbol for r in outcome.rows if r.stage is FunnelStage.CATALYSTS and r.kept}
+    assert len(shortlisted & planted_up) >= 0.7 * len(planted_up)
+    # Pre-market: no minute bars to ask for; one snapshot batch, one daily-bars read.
+    assert spent.get("GET /v2/stocks/snapshots") == 1
+    assert spent.get("GET /v2/stocks/bars") == 1  # daily history only
+
+
+async def test_the_first_minutes_scan_finds_the_gappers_and_asks_for_one_page_of_bars(
+    tmp_path: Path,
+) -> None:
+    outcome, spent, planted_up = await _scan_at(timedelta(minutes=6), tmp_path)
+
+    assert outcome.funnel["screened"] > 0.8 * outcome.funnel["snapshots_requested"]
+    ranked = [r for r in outcome.rows if r.stage is FunnelStage.RANKED]
+    picked = {r.symbol for r in ranked if r.kept}
+    assert picked
+    assert picked <= planted_up
+    assert spent.get("GET /v2/stocks/snapshots") == 1
+    assert spent.get("GET /v2/stocks/bars") == 2  # daily history, then today's minute bars
