@@ -27,7 +27,7 @@ def select_top(
             rejected.append(
                 StageRejection(
                     candidate.symbol,
-                    f"confidence {candidate.confidence:.2f} below {min_confidence:.2f}",
+                    f"confidence {candidate.confidence:.3f} below {min_confidence:.2f}",
                 )
             )
         else:
