@@ -151,6 +151,18 @@ MALFORMED = {
         "technical_count must not exceed catalyst_count",
         trading="strategy:\n  catalyst_count: 10\n  technical_count: 20\n",
     ),
+    "strategy_pattern_threshold": Malformed(
+        TRADING,
+        "strategy.patterns.flag_max_retrace",
+        "must be at most 1 (got 2)",
+        trading="strategy:\n  patterns:\n    flag_max_retrace: 2\n",
+    ),
+    "strategy_technicals_order": Malformed(
+        TRADING,
+        "strategy.technicals",
+        "macd_fast (30) must be below macd_slow (26)",
+        trading="strategy:\n  technicals:\n    macd_fast: 30\n",
+    ),
     "strategy_unknown_kind": Malformed(
         TRADING, "strategy.kind", "funnel", trading="strategy:\n  kind: hunch\n"
     ),

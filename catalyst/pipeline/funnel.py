@@ -15,17 +15,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from catalyst.config.strategy import PatternParams, TechnicalParams
 from catalyst.domain.models import Bar, NewsItem
 from catalyst.pipeline.bars import bars_frame
 from catalyst.pipeline.candidates import Candidate, StageResult, UniverseMember
 from catalyst.pipeline.catalysts import CatalystParams, screen_catalysts
 from catalyst.pipeline.most_active import most_active
 from catalyst.pipeline.news import NewsParams, NewsScore, score_news
-from catalyst.pipeline.patterns import PatternContext, PatternParams, detect_patterns
+from catalyst.pipeline.patterns import PatternContext, detect_patterns
 from catalyst.pipeline.ranking import Analysis, RankParams, rank_candidates
 from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.stops import StopParams
-from catalyst.pipeline.technicals import TechnicalParams, compute_technicals, daily_atr
+from catalyst.pipeline.technicals import compute_technicals, daily_atr
 
 Age = Callable[[datetime, datetime], timedelta]
 

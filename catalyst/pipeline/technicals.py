@@ -52,6 +52,7 @@ from ta.momentum import RSIIndicator
 from ta.trend import MACD, EMAIndicator
 from ta.volatility import AverageTrueRange, BollingerBands
 
+from catalyst.config.strategy import TechnicalParams as TechnicalParams  # re-exported
 from catalyst.pipeline.bars import running_vwap
 
 FLAT_RSI = 50.0  # a close that never moved: neither overbought nor oversold
@@ -59,45 +60,6 @@ FLAT_PERCENT_B = 0.5  # bands collapsed onto the middle: the close sits on it
 # Bands narrower than this fraction of the middle are "collapsed": %b of a width that is only
 # rounding noise would be an arbitrary (and possibly huge) number.
 _FLAT_BAND_WIDTH = 1e-9
-
-
-@dataclass(frozen=True, slots=True)
-class TechnicalParams:
-    """Indicator windows, in bars of the frame given; the defaults are the issue's."""
-
-    rsi_window: int = 14
-    macd_fast: int = 12
-    macd_slow: int = 26
-    macd_signal: int = 9
-    ema_fast: int = 9
-    ema_slow: int = 20
-    atr_window: int = 14
-    bollinger_window: int = 20
-    bollinger_std: float = 2.0  # band half-width, in population standard deviations
-    volume_surge_window: int = 20  # the last bar's volume over the mean of the N before it
-
-    def __post_init__(self) -> None:
-        windows = {
-            "rsi_window": self.rsi_window,
-            "macd_fast": self.macd_fast,
-            "macd_slow": self.macd_slow,
-            "macd_signal": self.macd_signal,
-            "ema_fast": self.ema_fast,
-            "ema_slow": self.ema_slow,
-            "atr_window": self.atr_window,
-            "bollinger_window": self.bollinger_window,
-            "volume_surge_window": self.volume_surge_window,
-        }
-        for name, window in windows.items():
-            if window < 1:
-                raise ValueError(f"TechnicalParams.{name} must be >= 1, got {window}")
-        if self.macd_fast >= self.macd_slow:
-            raise ValueError(
-                f"TechnicalParams.macd_fast ({self.macd_fast}) must be below macd_slow "
-                f"({self.macd_slow})"
-            )
-        if not (math.isfinite(self.bollinger_std) and self.bollinger_std > 0):
-            raise ValueError(f"TechnicalParams.bollinger_std must be > 0, got {self.bollinger_std}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

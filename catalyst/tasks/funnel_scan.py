@@ -93,6 +93,8 @@ def strategy_params(settings: Settings) -> StrategyParams:
             pattern_weight=strategy.rank_weights.pattern,
             technical_weight=strategy.rank_weights.technicals,
         ),
+        patterns=strategy.patterns,
+        technicals=strategy.technicals,
         stops=StopParams(
             atr_multiple=strategy.atr_stop_multiple,
             min_stop_pct=min(strategy.min_stop_pct, workflow.stop_loss_pct / 2),
