@@ -148,8 +148,8 @@ MALFORMED = {
     "strategy_counts_widen": Malformed(
         TRADING,
         "strategy",
-        "technical_count must not exceed catalyst_count",
-        trading="strategy:\n  catalyst_count: 10\n  technical_count: 20\n",
+        "rank.keep must not exceed catalysts.keep",
+        trading="strategy:\n  catalysts:\n    keep: 10\n  rank:\n    keep: 20\n",
     ),
     "strategy_pattern_threshold": Malformed(
         TRADING,
@@ -162,6 +162,12 @@ MALFORMED = {
         "strategy.technicals",
         "macd_fast (30) must be below macd_slow (26)",
         trading="strategy:\n  technicals:\n    macd_fast: 30\n",
+    ),
+    "strategy_bad_keyword_class": Malformed(
+        TRADING,
+        "strategy.news.keywords",
+        "fda: unknown news class",
+        trading="strategy:\n  news:\n    keywords:\n      fda: {phrases: [FDA], weight: 1}\n",
     ),
     "strategy_unknown_kind": Malformed(
         TRADING, "strategy.kind", "funnel", trading="strategy:\n  kind: hunch\n"

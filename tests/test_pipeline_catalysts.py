@@ -123,7 +123,7 @@ def test_the_filter_keeps_the_best_k_best_first_ties_by_symbol() -> None:
 def test_params_refuse_nonsense() -> None:
     with pytest.raises(ValueError, match="keep"):
         CatalystParams(keep=0)
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(ValueError, match="catalyst weight"):
         CatalystParams(momentum_weight=0, volume_weight=0, gap_weight=0, news_weight=0)
     with pytest.raises(ValueError, match="rel_volume_full"):
         CatalystParams(rel_volume_full=1.0)

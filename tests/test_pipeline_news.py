@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from catalyst.config.strategy import NewsSettings
 from catalyst.domain.models import NewsItem
 from catalyst.pipeline.news import (
     DEFAULT_KEYWORD_RULES,
@@ -418,3 +419,16 @@ def test_bad_keyword_rules_are_refused_naming_the_key(
 def test_keyword_rules_must_be_a_mapping() -> None:
     with pytest.raises(ValueError, match="must be a mapping"):
         parse_keyword_rules(["earnings_beat"])  # type: ignore[arg-type]
+
+
+def test_configured_keyword_classes_replace_those_defaults_and_keep_the_rest() -> None:
+    settings = NewsSettings(
+        lookback_hours=6,
+        keywords={"fda_clinical": {"phrases": ["miracle cure"], "weight": 0.9}},
+    )
+    params = NewsParams.of(settings)
+
+    assert params.lookback == timedelta(hours=6)
+    assert classify_headline("Acme touts miracle cure", params.rules) == (NewsClass.FDA_CLINICAL,)
+    assert classify_headline("Acme wins FDA approval", params.rules) == ()  # default replaced
+    assert NewsClass.EARNINGS_BEAT in classify_headline("Acme beats estimates", params.rules)

@@ -11,13 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stubs import candidate
 
+from catalyst.config.strategy import StopSettings
 from catalyst.pipeline.patterns import PatternKind, PatternMatch
 from catalyst.pipeline.ranking import Analysis, RankParams, rank_candidates, technical_score
 from catalyst.pipeline.stops import StopParams
 from catalyst.pipeline.technicals import Technicals
 
 PARAMS = RankParams()
-STOPS = StopParams()
+STOPS = StopParams.of(StopSettings(), max_stop_pct=0.02)
 BULLISH = Technicals(
     rsi=62,
     macd_histogram=0.05,

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from catalyst.config.strategy import StopSettings
 from catalyst.domain.ticks import is_valid_tick
 from catalyst.pipeline.stops import StopParams, propose_stop
 
 D = Decimal
-PARAMS = StopParams()  # 0.5 x daily ATR; valid between 0.5 % and 2 % below the entry
+PARAMS = StopParams.of(StopSettings(), max_stop_pct=0.02)  # 0.5 x daily ATR; 0.5-2 % below
 
 
 def test_the_tighter_of_two_valid_stops_wins() -> None:
@@ -48,9 +49,14 @@ def test_an_invalidation_above_the_entry_is_ignored() -> None:
 
 def test_params_refuse_nonsense() -> None:
     with pytest.raises(ValueError, match="atr_multiple"):
-        StopParams(atr_multiple=0)
+        StopParams(atr_multiple=0, min_stop_pct=0, max_stop_pct=0.02, invalidation_buffer_pct=0)
     with pytest.raises(ValueError, match="min_stop_pct"):
-        StopParams(min_stop_pct=0.03, max_stop_pct=0.02)
+        StopParams(atr_multiple=1, min_stop_pct=0.03, max_stop_pct=0.02, invalidation_buffer_pct=0)
+
+
+def test_a_configured_minimum_at_or_above_the_widest_stop_is_halved_below_it() -> None:
+    params = StopParams.of(StopSettings(min_stop_pct=0.03), max_stop_pct=0.02)
+    assert params.min_stop_pct == 0.01
 
 
 @given(

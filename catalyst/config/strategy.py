@@ -1,19 +1,24 @@
-"""The `strategy` section of trading_config.yaml: the funnel's sizes, weights and stops.
+"""The `strategy` section of trading_config.yaml: every size, weight and threshold of the funnel.
 
-Defaults here are the funnel's documented defaults (the pipeline modules explain each formula);
-the pattern detectors and the technicals take `PatternParams` and `TechnicalParams` as they are.
+Each stage of `catalyst.pipeline` takes its section as it is (`CatalystParams`, `PatternParams`,
+`TechnicalParams`, `RankParams`); the stops and the news score are built from `StopSettings` and
+`NewsSettings` by the scan. The pipeline modules document what each number does.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from catalyst.domain.news_classes import KeywordRuleError, parse_keyword_rules
 
 Weight = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=1, le=1000)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Percent = Annotated[float, Field(ge=0, le=100)]
+Hours = Annotated[float, Field(gt=0, le=168)]
 
 
 class _Frozen(BaseModel):
@@ -27,27 +32,75 @@ class ScanStrategy(StrEnum):
     CATALYST_SCORE = "catalyst_score"  # the single catalyst score Catalyst ranked by before
 
 
-class CatalystWeights(_Frozen):
-    """How the catalyst filter weighs its features (they need not sum to 1)."""
+class CatalystParams(_Frozen):
+    """The catalyst filter (`catalyst.pipeline.catalysts`): how many it keeps, how it weighs."""
 
-    momentum: Weight = 0.30
-    relative_volume: Weight = 0.30
-    gap: Weight = 0.15
-    news: Weight = 0.25
+    keep: Count = 50
+    momentum_weight: Weight = 0.30
+    volume_weight: Weight = 0.30
+    gap_weight: Weight = 0.15
+    news_weight: Weight = 0.25
+    momentum_full_pct: Positive = 4.0  # momentum scoring full marks
+    rel_volume_full: Annotated[float, Field(gt=1, allow_inf_nan=False)] = 5.0
+    gap_full_pct: Positive = 5.0
+    falling_zero_pct: Positive = 2.0  # a fall of this much scores 0
 
     @model_validator(mode="after")
-    def _some_weight(self) -> CatalystWeights:
-        if self.momentum + self.relative_volume + self.gap + self.news <= 0:
+    def _some_weight(self) -> CatalystParams:
+        weights = self.momentum_weight + self.volume_weight + self.gap_weight + self.news_weight
+        if weights <= 0:
             raise ValueError("at least one catalyst weight must be above 0")
         return self
 
 
-class RankWeights(_Frozen):
-    """How the final rank weighs the catalyst score, the best pattern and the technicals."""
+class RankParams(_Frozen):
+    """The final rank (`catalyst.pipeline.ranking`): how many it keeps, its weights and bands."""
 
-    catalyst: Annotated[float, Field(gt=0, le=1)] = 0.50
-    pattern: Weight = 0.25
-    technicals: Weight = 0.25
+    keep: Count = 20
+    catalyst_weight: Annotated[float, Field(gt=0, le=1)] = 0.50
+    pattern_weight: Weight = 0.25
+    technical_weight: Weight = 0.25
+    rsi_floor: Percent = 40.0
+    rsi_low: Percent = 50.0
+    rsi_high: Percent = 70.0
+    rsi_ceiling: Percent = 85.0
+    surge_full: Annotated[float, Field(gt=1, allow_inf_nan=False)] = 3.0
+
+    @model_validator(mode="after")
+    def _rsi_bands(self) -> RankParams:
+        if not self.rsi_floor < self.rsi_low <= self.rsi_high < self.rsi_ceiling:
+            raise ValueError("rank needs rsi_floor < rsi_low <= rsi_high < rsi_ceiling")
+        return self
+
+
+class StopSettings(_Frozen):
+    """The proposed stop (`catalyst.pipeline.stops`); the widest is `workflow.stop_loss_pct`."""
+
+    atr_multiple: Annotated[float, Field(gt=0, le=5)] = 0.5
+    min_stop_pct: Annotated[float, Field(ge=0, lt=0.5)] = 0.005
+    invalidation_buffer_pct: Annotated[float, Field(ge=0, lt=0.1)] = 0.001
+
+
+class NewsSettings(_Frozen):
+    """The news score (`catalyst.pipeline.news`) and the keyword classes added to the defaults."""
+
+    lookback_hours: Hours = 24.0
+    half_life_hours: Hours = 4.0
+    unmatched_weight: Annotated[float, Field(ge=-1, le=1)] = 0.05
+    headline_cap: Positive = 1.5
+    saturation: Positive = 1.0
+    max_headlines: Annotated[int, Field(ge=0, le=50)] = 5
+    # news class -> {phrases: [...], weight: x}; replaces that class's default rule.
+    keywords: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("keywords")
+    @classmethod
+    def _keyword_rules(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            parse_keyword_rules(value)
+        except KeywordRuleError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class PatternParams(_Frozen):
@@ -123,19 +176,15 @@ class TechnicalParams(_Frozen):
 
 class StrategyConfig(_Frozen):
     kind: ScanStrategy = ScanStrategy.FUNNEL
-    catalyst_count: Annotated[int, Field(gt=0, le=1000)] = 50
-    technical_count: Annotated[int, Field(gt=0, le=500)] = 20
-    catalyst_weights: CatalystWeights = CatalystWeights()
-    rank_weights: RankWeights = RankWeights()
-    news_lookback_hours: Annotated[float, Field(gt=0, le=168)] = 24.0
-    news_half_life_hours: Annotated[float, Field(gt=0, le=168)] = 4.0
-    atr_stop_multiple: Annotated[float, Field(gt=0, le=5)] = 0.5
-    min_stop_pct: Annotated[float, Field(ge=0, lt=0.5)] = 0.005
+    catalysts: CatalystParams = CatalystParams()
     patterns: PatternParams = PatternParams()
     technicals: TechnicalParams = TechnicalParams()
+    rank: RankParams = RankParams()
+    stops: StopSettings = StopSettings()
+    news: NewsSettings = NewsSettings()
 
     @model_validator(mode="after")
     def _counts_narrow(self) -> StrategyConfig:
-        if self.technical_count > self.catalyst_count:
-            raise ValueError("technical_count must not exceed catalyst_count")
+        if self.rank.keep > self.catalysts.keep:
+            raise ValueError("rank.keep must not exceed catalysts.keep")
         return self

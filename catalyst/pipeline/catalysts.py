@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
+from catalyst.config.strategy import CatalystParams as CatalystParams  # re-exported
 from catalyst.pipeline.candidates import (
     Candidate,
     CatalystFeatures,
@@ -39,33 +39,6 @@ from catalyst.pipeline.candidates import (
 from catalyst.pipeline.news import NewsScore
 from catalyst.pipeline.numbers import clip01, is_positive_price, pct_change
 from catalyst.pipeline.volume_profile import relative_volume
-
-
-@dataclass(frozen=True, slots=True)
-class CatalystParams:
-    """The catalyst filter's knobs (see the module doc for the formula)."""
-
-    keep: int = 50
-    momentum_weight: float = 0.30
-    volume_weight: float = 0.30
-    gap_weight: float = 0.15
-    news_weight: float = 0.25
-    momentum_full_pct: float = 4.0
-    rel_volume_full: float = 5.0
-    gap_full_pct: float = 5.0
-    falling_zero_pct: float = 2.0
-
-    def __post_init__(self) -> None:
-        if self.keep < 1:
-            raise ValueError(f"catalyst keep must be >= 1, got {self.keep}")
-        weights = (self.momentum_weight, self.volume_weight, self.gap_weight, self.news_weight)
-        if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
-            raise ValueError(f"catalyst weights must be >= 0 and not all 0, got {weights}")
-        for name in ("momentum_full_pct", "gap_full_pct", "falling_zero_pct"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"catalyst {name} must be positive")
-        if not self.rel_volume_full > 1:
-            raise ValueError("catalyst rel_volume_full must be above 1")
 
 
 def screen_catalysts(

@@ -15,15 +15,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from catalyst.config.strategy import PatternParams, TechnicalParams
+from catalyst.config.models import WorkflowConfig
+from catalyst.config.strategy import (
+    CatalystParams,
+    PatternParams,
+    RankParams,
+    StopSettings,
+    StrategyConfig,
+    TechnicalParams,
+)
 from catalyst.domain.models import Bar, NewsItem
 from catalyst.pipeline.bars import bars_frame
 from catalyst.pipeline.candidates import Candidate, StageResult, UniverseMember
-from catalyst.pipeline.catalysts import CatalystParams, screen_catalysts
+from catalyst.pipeline.catalysts import screen_catalysts
 from catalyst.pipeline.most_active import most_active
 from catalyst.pipeline.news import NewsParams, NewsScore, score_news
 from catalyst.pipeline.patterns import PatternContext, detect_patterns
-from catalyst.pipeline.ranking import Analysis, RankParams, rank_candidates
+from catalyst.pipeline.ranking import Analysis, rank_candidates
 from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.stops import StopParams
 from catalyst.pipeline.technicals import compute_technicals, daily_atr
@@ -33,7 +41,7 @@ Age = Callable[[datetime, datetime], timedelta]
 
 @dataclass(frozen=True, slots=True)
 class StrategyParams:
-    """Every knob of the funnel, one frozen value per stage (built from the config)."""
+    """Every knob of the funnel, one frozen value per stage (`StrategyParams.of` the config)."""
 
     most_active: int = 200
     catalysts: CatalystParams = field(default_factory=CatalystParams)
@@ -41,7 +49,22 @@ class StrategyParams:
     patterns: PatternParams = field(default_factory=PatternParams)
     technicals: TechnicalParams = field(default_factory=TechnicalParams)
     rank: RankParams = field(default_factory=RankParams)
-    stops: StopParams = field(default_factory=StopParams)
+    stops: StopParams = field(
+        default_factory=lambda: StopParams.of(StopSettings(), max_stop_pct=0.02)
+    )
+
+    @classmethod
+    def of(cls, strategy: StrategyConfig, workflow: WorkflowConfig) -> StrategyParams:
+        """The funnel as `trading_config.yaml`'s `strategy` and `workflow` sections set it."""
+        return cls(
+            most_active=workflow.most_active_count,
+            catalysts=strategy.catalysts,
+            news=NewsParams.of(strategy.news),
+            patterns=strategy.patterns,
+            technicals=strategy.technicals,
+            rank=strategy.rank,
+            stops=StopParams.of(strategy.stops, max_stop_pct=workflow.stop_loss_pct),
+        )
 
 
 @dataclass(frozen=True, slots=True)

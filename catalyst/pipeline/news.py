@@ -30,8 +30,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from catalyst.config.strategy import NewsSettings
 from catalyst.domain.models import NewsItem
-from catalyst.pipeline.news_classes import (
+from catalyst.domain.news_classes import (
     KeywordRule,
     KeywordRuleError,
     NewsClass,
@@ -56,6 +57,7 @@ __all__ = [
 Age = Callable[[datetime, datetime], timedelta]
 """How old a headline created at the first instant is at the second."""
 
+_DEFAULTS = NewsSettings()  # the configuration's defaults are the score's defaults
 _REASON_HEADLINE_CHARS = 80  # a reason line stays one readable line
 
 
@@ -64,19 +66,32 @@ class NewsParams:
     """The news score's knobs; see the module doc for the formula."""
 
     # Headlines older than this are not read at all.
-    lookback: timedelta = timedelta(hours=24)
+    lookback: timedelta = timedelta(hours=_DEFAULTS.lookback_hours)
     # A headline's weight halves every `half_life` of age.
-    half_life: timedelta = timedelta(hours=4)
+    half_life: timedelta = timedelta(hours=_DEFAULTS.half_life_hours)
     # The weight of a headline that matches no class: a story is some attention.
-    unmatched_weight: float = 0.05
+    unmatched_weight: float = _DEFAULTS.unmatched_weight
     # One headline's summed class weights are clipped to +-headline_cap.
-    headline_cap: float = 1.5
+    headline_cap: float = _DEFAULTS.headline_cap
     # The recency-weighted sum that scores tanh(1) = 0.76.
-    saturation: float = 1.0
+    saturation: float = _DEFAULTS.saturation
     # How many headlines (strongest first) a score keeps to explain itself.
-    max_headlines: int = 5
+    max_headlines: int = _DEFAULTS.max_headlines
     # The keyword classes a headline is matched against (see news_keywords).
     rules: Mapping[NewsClass, KeywordRule] = field(default_factory=lambda: DEFAULT_KEYWORD_RULES)
+
+    @classmethod
+    def of(cls, settings: NewsSettings) -> NewsParams:
+        """The knobs from `strategy.news`: its keyword classes replace those defaults."""
+        return cls(
+            lookback=timedelta(hours=settings.lookback_hours),
+            half_life=timedelta(hours=settings.half_life_hours),
+            unmatched_weight=settings.unmatched_weight,
+            headline_cap=settings.headline_cap,
+            saturation=settings.saturation,
+            max_headlines=settings.max_headlines,
+            rules={**DEFAULT_KEYWORD_RULES, **parse_keyword_rules(settings.keywords)},
+        )
 
     def __post_init__(self) -> None:
         for name in ("lookback", "half_life"):

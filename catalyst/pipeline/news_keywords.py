@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from catalyst.pipeline.news_classes import KeywordRule, NewsClass
+from catalyst.domain.news_classes import KeywordRule, NewsClass
 
 
 def _words(most: int) -> str:

@@ -28,37 +28,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from catalyst.config.strategy import RankParams as RankParams  # re-exported
 from catalyst.pipeline.candidates import Candidate, StageRejection, StageResult
 from catalyst.pipeline.numbers import clip01
 from catalyst.pipeline.patterns import PatternMatch, best_match
 from catalyst.pipeline.stops import StopParams, propose_stop
 from catalyst.pipeline.technicals import Technicals
-
-
-@dataclass(frozen=True, slots=True)
-class RankParams:
-    """The ranking's knobs (module doc)."""
-
-    keep: int = 20
-    catalyst_weight: float = 0.50
-    pattern_weight: float = 0.25
-    technical_weight: float = 0.25
-    rsi_floor: float = 40.0
-    rsi_low: float = 50.0
-    rsi_high: float = 70.0
-    rsi_ceiling: float = 85.0
-    surge_full: float = 3.0
-
-    def __post_init__(self) -> None:
-        if self.keep < 1:
-            raise ValueError(f"rank keep must be >= 1, got {self.keep}")
-        weights = (self.catalyst_weight, self.pattern_weight, self.technical_weight)
-        if not all(math.isfinite(w) and w >= 0 for w in weights) or self.catalyst_weight <= 0:
-            raise ValueError(f"rank weights must be >= 0, the catalyst one above 0: {weights}")
-        if not self.rsi_floor < self.rsi_low <= self.rsi_high < self.rsi_ceiling:
-            raise ValueError("rank needs rsi_floor < rsi_low <= rsi_high < rsi_ceiling")
-        if not self.surge_full > 1:
-            raise ValueError("rank surge_full must be above 1")
 
 
 @dataclass(frozen=True, slots=True)

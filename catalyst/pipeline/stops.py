@@ -18,17 +18,18 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from catalyst.config.strategy import StopSettings
 from catalyst.domain.ticks import round_down_to_tick
 
 
 @dataclass(frozen=True, slots=True)
 class StopParams:
-    """The stop proposal's knobs (module doc)."""
+    """The stop proposal's knobs (module doc): `strategy.stops`, and the widest stop allowed."""
 
-    atr_multiple: float = 0.5
-    min_stop_pct: float = 0.005
-    max_stop_pct: float = 0.02
-    invalidation_buffer_pct: float = 0.001
+    atr_multiple: float
+    min_stop_pct: float
+    max_stop_pct: float
+    invalidation_buffer_pct: float
 
     def __post_init__(self) -> None:
         if not (self.atr_multiple > 0 and math.isfinite(self.atr_multiple)):
@@ -37,6 +38,17 @@ class StopParams:
             raise ValueError("stops need 0 <= min_stop_pct < max_stop_pct < 0.5")
         if not 0 <= self.invalidation_buffer_pct < 0.1:
             raise ValueError("stop invalidation_buffer_pct must be in [0, 0.1)")
+
+    @classmethod
+    def of(cls, settings: StopSettings, *, max_stop_pct: float) -> StopParams:
+        """The knobs from the configuration; `max_stop_pct` is `workflow.stop_loss_pct`. A
+        `min_stop_pct` at or above it is halved below it, so a valid stop can exist."""
+        return cls(
+            atr_multiple=settings.atr_multiple,
+            min_stop_pct=min(settings.min_stop_pct, max_stop_pct / 2),
+            max_stop_pct=max_stop_pct,
+            invalidation_buffer_pct=settings.invalidation_buffer_pct,
+        )
 
 
 @dataclass(frozen=True, slots=True)

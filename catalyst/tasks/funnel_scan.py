@@ -25,7 +25,6 @@ from catalyst.config.strategy import ScanStrategy
 from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.models import Asset, Bar, NewsItem, Snapshot
 from catalyst.pipeline.candidates import Candidate, StageRejection, StageResult, UniverseMember
-from catalyst.pipeline.catalysts import CatalystParams
 from catalyst.pipeline.funnel import (
     StrategyParams,
     analyse,
@@ -35,10 +34,7 @@ from catalyst.pipeline.funnel import (
     select,
     shortlist,
 )
-from catalyst.pipeline.news import NewsParams
-from catalyst.pipeline.ranking import RankParams
 from catalyst.pipeline.scoring import score_catalysts
-from catalyst.pipeline.stops import StopParams
 from catalyst.pipeline.universe import (
     SkipReason,
     count_by_reason,
@@ -69,40 +65,6 @@ class ScanOutcome:
     volumes: dict[str, int] = field(default_factory=dict)
 
 
-def strategy_params(settings: Settings) -> StrategyParams:
-    """The funnel's parameters from the configuration (the rest at their documented defaults)."""
-    strategy = settings.trading.strategy
-    workflow = settings.trading.workflow
-    weights = strategy.catalyst_weights
-    return StrategyParams(
-        most_active=workflow.most_active_count,
-        catalysts=CatalystParams(
-            keep=strategy.catalyst_count,
-            momentum_weight=weights.momentum,
-            volume_weight=weights.relative_volume,
-            gap_weight=weights.gap,
-            news_weight=weights.news,
-        ),
-        news=NewsParams(
-            lookback=timedelta(hours=strategy.news_lookback_hours),
-            half_life=timedelta(hours=strategy.news_half_life_hours),
-        ),
-        rank=RankParams(
-            keep=strategy.technical_count,
-            catalyst_weight=strategy.rank_weights.catalyst,
-            pattern_weight=strategy.rank_weights.pattern,
-            technical_weight=strategy.rank_weights.technicals,
-        ),
-        patterns=strategy.patterns,
-        technicals=strategy.technicals,
-        stops=StopParams(
-            atr_multiple=strategy.atr_stop_multiple,
-            min_stop_pct=min(strategy.min_stop_pct, workflow.stop_loss_pct / 2),
-            max_stop_pct=workflow.stop_loss_pct,
-        ),
-    )
-
-
 class FunnelScan:
     """Runs the scan part of a cycle. One per daemon; keeps the day's asset list and prices."""
 
@@ -110,7 +72,7 @@ class FunnelScan:
         self._broker = broker
         self._calendar = calendar
         self._settings = settings
-        self._params = strategy_params(settings)
+        self._params = StrategyParams.of(settings.trading.strategy, settings.trading.workflow)
         # Last prices seen today: the asset screen skips symbols far outside the price band
         # before asking for their snapshots again.
         self._known_prices: dict[str, Decimal] = {}
@@ -119,7 +81,7 @@ class FunnelScan:
     def update_settings(self, settings: Settings) -> None:
         """Use `settings` from the next scan on (config reload)."""
         self._settings = settings
-        self._params = strategy_params(settings)
+        self._params = StrategyParams.of(settings.trading.strategy, settings.trading.workflow)
 
     async def scan(self, plan: DayPlan, now: datetime, assets: Sequence[Asset]) -> ScanOutcome:
         """One scan at `now` over `assets` (the broker's list, sectors applied)."""

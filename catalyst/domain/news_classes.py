@@ -6,7 +6,7 @@ not start or end inside a word, so "upgrade" does not match inside "downgrade". 
 matched with runs of whitespace collapsed to one space.
 
 `parse_keyword_rules` builds a rules table from config; the shipped one is
-`catalyst.pipeline.news_keywords.DEFAULT_KEYWORD_RULES`.
+`catalyst.pipeline.news_keywords.DEFAULT_KEYWORD_RULES` (the configuration adds to it).
 """
 
 from __future__ import annotations
