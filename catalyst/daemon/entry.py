@@ -476,8 +476,10 @@ async def dry_run_scan(
             )
         from catalyst.brokers.alpaca import build_alpaca_broker  # alpaca-py loads only when used
 
-        alpaca = build_alpaca_broker(settings, clock)
-        when = (await alpaca.get_market_clock()).timestamp
+        when = (await build_alpaca_broker(settings, clock).get_market_clock()).timestamp
+        # The adapter's market-data windows run on the broker's time from that reading on (real
+        # Alpaca's is the wall clock's; the fake server's, its simulated one).
+        alpaca = build_alpaca_broker(settings, AcceleratedClock(when, clock.now(), 1.0))
         broker, name = alpaca, f"Alpaca {'LIVE' if alpaca.live else 'paper'}"
     local = when.astimezone(EXCHANGE_TZ)
     session = await broker.get_session(local.date())
@@ -502,7 +504,7 @@ async def dry_run_scan(
     scan = FunnelScan(broker=broker, calendar=exchange_calendar, settings=settings)
     outcome = await scan.scan(plan, when, assets)
     account = await broker.get_account()
-    rows = list(outcome.rows)
+    brackets: dict[str, dict[str, str]] = {}
     unsized: dict[str, str] = {}
     for pick in outcome.selected:
         sized = plan_bracket(
@@ -514,30 +516,28 @@ async def dry_run_scan(
         )
         if isinstance(sized, Rejected):
             unsized[pick.symbol] = sized.reason
-            continue
-        bracket = {
-            "entry": str(sized.entry_price),
-            "stop": str(sized.stop_price),
-            "target": str(sized.target_price),
-            "qty": str(sized.qty),
-        }
-        rows = [
-            replace(r, plan=bracket)
-            if r.stage is FunnelStage.RANKED and r.symbol == pick.symbol
-            else r
-            for r in rows
-        ]
+        else:
+            brackets[pick.symbol] = {
+                "entry": str(sized.entry_price),
+                "stop": str(sized.stop_price),
+                "target": str(sized.target_price),
+                "qty": str(sized.qty),
+            }
+    rows = [
+        replace(r, plan=brackets[r.symbol])
+        if r.stage is FunnelStage.RANKED and r.symbol in brackets
+        else r
+        for r in outcome.rows
+    ]
     scan_type = "premarket" if plan.is_premarket(when) else "intraday"
-    # As the cycle decides before sizing (ScanCycle._entry_block_reason): picks it would not order.
-    held_back = (
-        SCAN_ONLY_REASON
-        if settings.trading.trading_session.mode is SessionMode.SCAN_ONLY
-        else "pre-market scan: watch only"
-        if plan.is_premarket(when)
-        else None
-        if plan.entries_allowed_at(when)
-        else f"past the entry cutoff ({plan.entry_cutoff:%H:%M})"
-    )
+    # What the cycle decides before sizing (ScanCycle._entry_block_reason): none is ordered.
+    held_back = None
+    if settings.trading.trading_session.mode is SessionMode.SCAN_ONLY:
+        held_back = SCAN_ONLY_REASON
+    elif plan.is_premarket(when):
+        held_back = "pre-market scan: watch only"
+    elif not plan.entries_allowed_at(when):
+        held_back = f"past the entry cutoff ({plan.entry_cutoff:%H:%M})"
     return DryRun(
         at=when,
         broker=name,
