@@ -281,6 +281,46 @@ def cycles_show(
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json or group_json else report.render())
 
 
+LIVE_SCAN_ONLY_IN_RUN = (
+    "a live scan only happens inside `catalyst run` (it may place orders); "
+    "`catalyst scan --dry-run` scans once and places nothing"
+)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--dry-run", "dry_run", is_flag=True, help="Required: scan once, order and journal nothing."
+)
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(["%Y-%m-%d %H:%M"]),
+    default=None,
+    help="The simulator only: the moment to scan, 'YYYY-MM-DD HH:MM' New York time "
+    "(default: now, if the market is open).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def scan(config_dir: Path, dry_run: bool, at: Any, as_json: bool) -> None:
+    """Run one scan now against the configured broker and print its ranked picks.
+
+    Prints the counts per funnel stage and the ranked shortlist (price, rel. volume, gap, news,
+    pattern, RSI, score, confidence, and each pick's entry, stop and target). Places no order
+    and writes nothing to the journal.
+    """
+    if not dry_run:
+        _fail(LIVE_SCAN_ONLY_IN_RUN, ExitCode.USAGE)
+    from catalyst.daemon.entry import dry_run_scan
+    from catalyst.domain.exchange import EXCHANGE_TZ
+
+    settings = _settings(config_dir)
+    # The scan's log lines go to stderr, and only from WARNING: stdout is the table (or JSON).
+    configure_logging("WARNING", settings.trading.logging.format, stream=sys.stderr)
+    moment = at.replace(tzinfo=EXCHANGE_TZ) if at is not None else None
+    report = _run(dry_run_scan(settings, moment))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+
+
 @main.command()
 @config_option
 @click.option(

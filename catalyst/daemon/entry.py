@@ -11,7 +11,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -20,11 +20,12 @@ from sqlalchemy.engine import make_url
 
 from catalyst import __version__
 from catalyst.config.loader import database_url, load_settings
-from catalyst.config.models import Settings
+from catalyst.config.models import SessionMode, Settings
 from catalyst.daemon.components import Components, build_components
 from catalyst.daemon.startup import Dependency, StartupWait, StopDuringStartup
 from catalyst.daemon.stopping import CLOSE_SECONDS, StopRequest
 from catalyst.daemon.supervisor import Supervisor
+from catalyst.domain.decisions import Rejected
 from catalyst.domain.errors import (
     BrokerAccessDenied,
     BrokerError,
@@ -35,6 +36,7 @@ from catalyst.domain.errors import (
     RetryableBrokerError,
 )
 from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.heartbeat import DaemonPresence, others_alive, presence_for
 from catalyst.domain.models import TradingSession
 from catalyst.logs import configure_logging
@@ -45,9 +47,11 @@ from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.instance_lock import LockHolder, StateDirLock
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
+from catalyst.pipeline.sizing import plan_bracket
 from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
 from catalyst.reporting.cycles import CycleDetail, CycleList
+from catalyst.reporting.dry_run import DryRun
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.reporting.summary import DaySummary, summarise_day
 from catalyst.sim.broker import SimBroker, build_sim_broker
@@ -55,10 +59,14 @@ from catalyst.store.account_lock import AccountLock
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
+from catalyst.tasks.funnel_scan import FunnelScan
 from catalyst.tasks.heartbeat import Heartbeat
+from catalyst.tasks.scan_cycle import SCAN_ONLY_REASON, _priced_at_limit
+from catalyst.tasks.stage_rows import to_records
 from catalyst.timekeeping.broker_calendar import BrokerSessionCalendar
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock, SimClock
+from catalyst.timekeeping.day_plan import plan_for
 
 log = structlog.get_logger(__name__)
 
@@ -439,6 +447,113 @@ async def read_cycle(settings: Settings, cycle_id: str) -> CycleDetail:
         return CycleDetail(cycle, tuple(await store.scan_results_for_cycle(cycle_id)))
     finally:
         await engine.dispose()
+
+
+async def dry_run_scan(
+    settings: Settings, at: datetime | None, *, wall_clock: Clock | None = None
+) -> DryRun:
+    """`catalyst scan --dry-run`: one scan cycle's funnel against the configured broker, with
+    the bracket each pick would be sized to; nothing is ordered and nothing is journaled (no
+    database is opened).
+
+    The simulator scans at `at` (default: now on `wall_clock`, the real one unless given) on a
+    simulated clock. Alpaca scans now, as its own market clock reads it (the wall clock's moment;
+    against the fake server, its simulated one), and `at` is refused. Outside the day's scan
+    window (its first scan, the pre-market one, up to the close) `InvalidArgument` says the
+    market is closed.
+    """
+    clock = wall_clock if wall_clock is not None else RealClock()
+    exchange_calendar = ExchangeCalendar()
+    broker: Broker
+    if settings.trading.broker.kind == "sim":
+        when = at if at is not None else clock.now()
+        broker = build_sim_broker(settings.trading.simulation, exchange_calendar, SimClock(when))
+        name = "simulator"
+    else:
+        if at is not None:
+            raise InvalidArgument(
+                "--at picks the simulator's moment; Alpaca scans now: leave it out"
+            )
+        from catalyst.brokers.alpaca import build_alpaca_broker  # alpaca-py loads only when used
+
+        when = (await build_alpaca_broker(settings, clock).get_market_clock()).timestamp
+        # The adapter's market-data windows run on the broker's time from that reading on (real
+        # Alpaca's is the wall clock's; the fake server's, its simulated one).
+        alpaca = build_alpaca_broker(settings, AcceleratedClock(when, clock.now(), 1.0))
+        broker, name = alpaca, f"Alpaca {'LIVE' if alpaca.live else 'paper'}"
+    local = when.astimezone(EXCHANGE_TZ)
+    session = await broker.get_session(local.date())
+    plan = None if session is None else plan_for(session, settings.trading)
+    opens = None if plan is None else min((*plan.scan_times, plan.session.open))
+    if plan is None or opens is None or not opens <= when < plan.session.close:
+        hours = "" if plan is None else f" (scans run {opens:%H:%M}-{plan.session.close:%H:%M})"
+        hint = (
+            "; the simulator scans any moment of a session: --at 'YYYY-MM-DD HH:MM' (New York)"
+            if at is None and name == "simulator"
+            else ""
+        )
+        raise InvalidArgument(
+            f"the market is closed at {local:%a %Y-%m-%d %H:%M} New York{hours}: "
+            f"nothing to scan{hint}"
+        )
+    overrides = settings.sector_overrides
+    assets = [
+        replace(a, sector=overrides[a.symbol]) if a.symbol in overrides else a
+        for a in await broker.list_assets()
+    ]
+    scan = FunnelScan(broker=broker, calendar=exchange_calendar, settings=settings)
+    outcome = await scan.scan(plan, when, assets)
+    account = await broker.get_account()
+    brackets: dict[str, dict[str, str]] = {}
+    unsized: dict[str, str] = {}
+    for pick in outcome.selected:
+        sized = plan_bracket(
+            _priced_at_limit(pick),  # as the cycle sizes it: at the marketable limit
+            account_equity=account.equity,
+            buying_power=account.buying_power,
+            limits=settings.risk.risk_limits,
+            workflow=settings.trading.workflow,
+        )
+        if isinstance(sized, Rejected):
+            unsized[pick.symbol] = sized.reason
+        else:
+            brackets[pick.symbol] = {
+                "entry": str(sized.entry_price),
+                "stop": str(sized.stop_price),
+                "target": str(sized.target_price),
+                "qty": str(sized.qty),
+            }
+    rows = [
+        replace(r, plan=brackets[r.symbol])
+        if r.stage is FunnelStage.RANKED and r.symbol in brackets
+        else r
+        for r in outcome.rows
+    ]
+    scan_type = "premarket" if plan.is_premarket(when) else "intraday"
+    # What the cycle decides before sizing (ScanCycle._entry_block_reason): none is ordered.
+    held_back = None
+    if settings.trading.trading_session.mode is SessionMode.SCAN_ONLY:
+        held_back = SCAN_ONLY_REASON
+    elif plan.is_premarket(when):
+        held_back = "pre-market scan: watch only"
+    elif not plan.entries_allowed_at(when):
+        held_back = f"past the entry cutoff ({plan.entry_cutoff:%H:%M})"
+    return DryRun(
+        at=when,
+        broker=name,
+        scan_type=scan_type,
+        funnel=outcome.funnel,
+        skipped=outcome.skipped,
+        results=tuple(
+            to_records(
+                rows, cycle_id="dry-run", at=when, scan_type=scan_type, volumes=outcome.volumes
+            )
+        ),
+        unsized=unsized,
+        held_back=held_back,
+        equity=account.equity,
+        buying_power=account.buying_power,
+    )
 
 
 def _day_of_cycle_id(cycle_id: str) -> str:
