@@ -17,6 +17,7 @@ from typing import NoReturn
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used only to create test databases
 import pytest
+import structlog
 from pg_admin import asyncpg_dsn
 from processes import Processes
 from sqlalchemy.engine import URL, make_url
@@ -42,6 +43,17 @@ async def _admin_connection(server: URL) -> asyncpg.Connection:
         return await asyncpg.connect(asyncpg_dsn(server), timeout=5)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         _pg_unavailable(f"PostgreSQL at {redact_url(server)} is unavailable: {exc}")
+
+
+@pytest.fixture(autouse=True)
+def _structlog_restored() -> Iterator[None]:
+    """Each test starts from the logging configuration the one before found: a command run
+    in-process (click's CliRunner) configures structlog for its level, which must not leak."""
+    saved = structlog.get_config()
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
 
 
 @pytest.fixture

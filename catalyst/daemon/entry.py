@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from catalyst import __version__
 from catalyst.config.loader import database_url, load_settings
-from catalyst.config.models import SessionMode, Settings
+from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
 from catalyst.daemon.startup import Dependency, StartupWait, StopDuringStartup
 from catalyst.daemon.stopping import CLOSE_SECONDS, StopRequest
@@ -47,7 +47,7 @@ from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.instance_lock import LockHolder, StateDirLock
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
-from catalyst.pipeline.sizing import plan_bracket
+from catalyst.pipeline.sizing import plan_bracket, priced_at_limit
 from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
 from catalyst.reporting.cycles import CycleDetail, CycleList
@@ -61,7 +61,7 @@ from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
 from catalyst.tasks.funnel_scan import FunnelScan
 from catalyst.tasks.heartbeat import Heartbeat
-from catalyst.tasks.scan_cycle import SCAN_ONLY_REASON, _priced_at_limit
+from catalyst.tasks.scan_cycle import entry_block_reason
 from catalyst.tasks.stage_rows import to_records
 from catalyst.timekeeping.broker_calendar import BrokerSessionCalendar
 from catalyst.timekeeping.calendar import ExchangeCalendar
@@ -508,7 +508,7 @@ async def dry_run_scan(
     unsized: dict[str, str] = {}
     for pick in outcome.selected:
         sized = plan_bracket(
-            _priced_at_limit(pick),  # as the cycle sizes it: at the marketable limit
+            priced_at_limit(pick),  # as the cycle sizes it: at the marketable limit
             account_equity=account.equity,
             buying_power=account.buying_power,
             limits=settings.risk.risk_limits,
@@ -530,14 +530,8 @@ async def dry_run_scan(
         for r in outcome.rows
     ]
     scan_type = "premarket" if plan.is_premarket(when) else "intraday"
-    # What the cycle decides before sizing (ScanCycle._entry_block_reason): none is ordered.
-    held_back = None
-    if settings.trading.trading_session.mode is SessionMode.SCAN_ONLY:
-        held_back = SCAN_ONLY_REASON
-    elif plan.is_premarket(when):
-        held_back = "pre-market scan: watch only"
-    elif not plan.entries_allowed_at(when):
-        held_back = f"past the entry cutoff ({plan.entry_cutoff:%H:%M})"
+    # What the cycle decides before sizing: at such a moment none is ordered.
+    held_back = entry_block_reason(settings.trading.trading_session.mode, plan, when)
     return DryRun(
         at=when,
         broker=name,

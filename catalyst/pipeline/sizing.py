@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import ROUND_FLOOR, Decimal
 
 from catalyst.config.models import RiskLimits, WorkflowConfig
@@ -11,6 +12,7 @@ from catalyst.domain.ticks import PENNY, round_down_to_tick, round_up_to_tick
 from catalyst.pipeline.candidates import Candidate
 
 BUYING_POWER_USE = Decimal("0.95")  # headroom for the fill landing above the last trade
+ENTRY_LIMIT_MARKUP = Decimal("1.002")  # entry limit 0.2 % above the last trade
 
 
 def plan_bracket(
@@ -63,3 +65,15 @@ def plan_bracket(
         target_price=target,
         confidence=candidate.confidence,
     )
+
+
+def priced_at_limit(candidate: Candidate) -> Candidate:
+    """The candidate priced at its entry limit: the worst price Catalyst will pay.
+
+    Entries are marketable limit orders, so the fill can never be above the price the position
+    was sized, stopped and risk-checked at (a market order could slip past every limit).
+    """
+    limit = round_down_to_tick(candidate.last_price * ENTRY_LIMIT_MARKUP)
+    if limit < candidate.last_price:
+        limit = round_up_to_tick(candidate.last_price)
+    return replace(candidate, last_price=limit)

@@ -29,12 +29,11 @@ from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.models import Asset, BracketSpec, LegRole, OrderRequest, OrderType, Side
 from catalyst.domain.plans import TradePlan
-from catalyst.domain.ticks import round_down_to_tick, round_up_to_tick
 from catalyst.execution.order_ids import client_order_id
 from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.pipeline.candidates import Candidate
-from catalyst.pipeline.sizing import plan_bracket
+from catalyst.pipeline.sizing import plan_bracket, priced_at_limit
 from catalyst.ports import Broker, Clock
 from catalyst.risk.cooldown import cooling_down
 from catalyst.risk.exposure import open_risk
@@ -49,7 +48,6 @@ from catalyst.timekeeping.day_plan import DayPlan, plan_for
 log = structlog.get_logger(__name__)
 
 SCAN_ONLY_REASON = "scan_only session: nothing is ordered"
-ENTRY_LIMIT_MARKUP = Decimal("1.002")  # entry limit 0.2 % above the last trade
 # A scan taking more than this share of its interval (the time to the next scan of the day, or
 # to the close after the last) is logged: prices have moved under it.
 CYCLE_BUDGET_SHARE = 0.25
@@ -228,15 +226,7 @@ class ScanCycle:
         )
 
     def _entry_block_reason(self, plan: DayPlan, now: datetime) -> str | None:
-        # Decided before any order is sized or checked: a scan_only session never reaches the
-        # submitter, whatever the clock or the book say.
-        if self._settings.trading.trading_session.mode is SessionMode.SCAN_ONLY:
-            return SCAN_ONLY_REASON
-        if plan.is_premarket(now):
-            return "pre-market scan: watch only"
-        if not plan.entries_allowed_at(now):
-            return "past the entry cutoff"
-        return None
+        return entry_block_reason(self._settings.trading.trading_session.mode, plan, now)
 
     async def _universe(self, day: date) -> tuple[Asset, ...]:
         if self._assets_day != day:
@@ -285,7 +275,7 @@ class ScanCycle:
         plans: list[TradePlan] = []
         for candidate in selected:
             sized = plan_bracket(
-                _priced_at_limit(candidate),
+                priced_at_limit(candidate),
                 account_equity=account.equity,
                 buying_power=account.buying_power,
                 limits=limits,
@@ -342,18 +332,6 @@ class ScanCycle:
         return f"{result.outcome.value}: {result.reason}"
 
 
-def _priced_at_limit(candidate: Candidate) -> Candidate:
-    """The candidate priced at its entry limit: the worst price Catalyst will pay.
-
-    Entries are marketable limit orders, so the fill can never be above the price the position
-    was sized, stopped and risk-checked at (a market order could slip past every limit).
-    """
-    limit = round_down_to_tick(candidate.last_price * ENTRY_LIMIT_MARKUP)
-    if limit < candidate.last_price:
-        limit = round_up_to_tick(candidate.last_price)
-    return replace(candidate, last_price=limit)
-
-
 def _interval_after(plan: DayPlan, fire_time: datetime) -> timedelta:
     later = [when for when in plan.scan_times if when > fire_time]
     return (min(later) if later else plan.session.close) - fire_time
@@ -392,3 +370,18 @@ def _risk_rows(selected: Sequence[Candidate], trade: _TradeOutcome) -> list[Stag
         if placed:
             rows.append(replace(row, stage=FunnelStage.ORDERED, reason=None))
     return rows
+
+
+def entry_block_reason(mode: SessionMode, plan: DayPlan, now: datetime) -> str | None:
+    """Why a cycle at `now` orders nothing at all, or None when it may enter.
+
+    Decided before any order is sized or checked: a scan_only session never reaches the
+    submitter, whatever the clock or the book say.
+    """
+    if mode is SessionMode.SCAN_ONLY:
+        return SCAN_ONLY_REASON
+    if plan.is_premarket(now):
+        return "pre-market scan: watch only"
+    if not plan.entries_allowed_at(now):
+        return f"past the entry cutoff ({plan.entry_cutoff.astimezone(EXCHANGE_TZ):%H:%M})"
+    return None
