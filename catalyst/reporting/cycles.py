@@ -60,14 +60,14 @@ class CycleList:
             )
             for c in self.cycles
         ]
-        widths = _widths(header, rows)
+        widths = column_widths(header, rows)
         right = (True, False, False, False, False, False, True, True)
         lines = [
             f"cycles on {self.day.isoformat()}: {len(self.cycles)} (times America/New_York)",
-            _cells(header, widths, right).rstrip(),
+            aligned_cells(header, widths, right).rstrip(),
         ]
         for cycle, row in zip(self.cycles, rows, strict=True):
-            lines.append(_cells(row, widths, right).rstrip())
+            lines.append(aligned_cells(row, widths, right).rstrip())
             lines += _cycle_notes(cycle, indent=widths[0] + 4)
         return "\n".join(lines)
 
@@ -167,11 +167,11 @@ def _cycle_notes(cycle: CycleRecord, *, indent: int) -> list[str]:
     lines: list[str] = []
     if cycle.funnel:
         items = [f"{stage} {count}" for stage, count in cycle.funnel.items()]
-        lines += _wrap_items(f"{pad}funnel: ", items, FUNNEL_ARROW)
+        lines += wrap_items(f"{pad}funnel: ", items, FUNNEL_ARROW)
     if cycle.skipped:
         by_count = sorted(cycle.skipped.items(), key=lambda item: (-item[1], item[0]))
         total = sum(cycle.skipped.values())
-        lines += _wrap_items(f"{pad}skipped {total}: ", [f"{k} {v}" for k, v in by_count], ", ")
+        lines += wrap_items(f"{pad}skipped {total}: ", [f"{k} {v}" for k, v in by_count], ", ")
     if cycle.error_message or cycle.status in (CycleStatus.FAILED, CycleStatus.MISSED):
         label = f"{pad}{'missed' if cycle.status == CycleStatus.MISSED else 'error'}: "
         why = cycle.error_message or "no reason journaled"
@@ -179,7 +179,7 @@ def _cycle_notes(cycle: CycleRecord, *, indent: int) -> list[str]:
     return lines
 
 
-def _wrap_items(label: str, items: Sequence[str], separator: str) -> list[str]:
+def wrap_items(label: str, items: Sequence[str], separator: str) -> list[str]:
     """`items` joined by `separator` after `label`, lines broken only between items (after the
     separator), continuation lines hung under the first item."""
     pieces = [item + separator for item in items[:-1]] + list(items[-1:])
@@ -231,7 +231,7 @@ class _Figure:
         return text
 
 
-_FIGURES = (
+FIGURES = (
     _Figure("rvol", "relative_volume", "{:.1f}x"),
     _Figure("gap", "gap_pct", "{:+.1f}%"),
     _Figure("news", "news_count", "{:.0f}"),
@@ -247,7 +247,7 @@ def _stage_table(stage: str, rows: Sequence[ScanResultRecord]) -> list[str]:
     if kept or dropped:
         summary += f", {kept} kept, {dropped} dropped"
     with_pattern = any(r.pattern for r in rows)
-    figures = [f for f in _FIGURES if any(f.value(r) is not None for r in rows)]
+    figures = [f for f in FIGURES if any(f.value(r) is not None for r in rows)]
     header = ["rank", "symbol", "price", "score", *(["pattern"] if with_pattern else [])]
     header += [f.header for f in figures]
     right = [True, False, True, True, *([False] if with_pattern else []), *(True for _ in figures)]
@@ -255,17 +255,17 @@ def _stage_table(stage: str, rows: Sequence[ScanResultRecord]) -> list[str]:
         [
             str(r.rank_in_scan),
             r.symbol,
-            _price(r.price_at_scan),
-            _score(r.composite_score),
+            price_text(r.price_at_scan),
+            score_text(r.composite_score),
             *([r.pattern or NOT_KNOWN] if with_pattern else []),
             *(f.text(r) for f in figures),
         ]
         for r in rows
     ]
-    widths = _widths(header, cells)
-    lines = [summary, _cells(header, widths, right) + "  outcome"]
+    widths = column_widths(header, cells)
+    lines = [summary, aligned_cells(header, widths, right) + "  outcome"]
     for r, row in zip(rows, cells, strict=True):
-        lines += _with_outcome(_cells(row, widths, right) + "  ", _outcome(r))
+        lines += _with_outcome(aligned_cells(row, widths, right) + "  ", _outcome(r))
     if any(r.kept is None for r in rows):
         lines.append(f"  {LEGACY_NOTE}")
     return lines
@@ -305,11 +305,11 @@ def _final_table(finals: Sequence[ScanResultRecord]) -> list[str]:
     rows = []
     for r in finals:
         prices = [(r.plan or {}).get(key, NOT_KNOWN) for key in ("entry", "stop", "target")]
-        at = [str(r.rank_in_scan), r.symbol, r.stage.value, _price(r.price_at_scan)]
-        rows.append([*at, _score(r.composite_score), *prices, _reward_to_risk(*prices)])
-    widths = _widths(header, rows)
-    lines = [f"final candidates: {len(finals)}", _cells(header, widths, right).rstrip()]
-    return lines + [_cells(row, widths, right).rstrip() for row in rows]
+        at = [str(r.rank_in_scan), r.symbol, r.stage.value, price_text(r.price_at_scan)]
+        rows.append([*at, score_text(r.composite_score), *prices, _reward_to_risk(*prices)])
+    widths = column_widths(header, rows)
+    lines = [f"final candidates: {len(finals)}", aligned_cells(header, widths, right).rstrip()]
+    return lines + [aligned_cells(row, widths, right).rstrip() for row in rows]
 
 
 def _reward_to_risk(entry: str, stop: str, target: str) -> str:
@@ -325,14 +325,14 @@ def _reward_to_risk(entry: str, stop: str, target: str) -> str:
 # ------------------------------------------------------------------------ cells and values
 
 
-def _widths(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[int]:
+def column_widths(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[int]:
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
     return widths
 
 
-def _cells(row: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> str:
+def aligned_cells(row: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> str:
     """`row` padded to `widths` (right-aligned where `right` says), two spaces in; not
     stripped, so that text appended to it starts in one column for every row."""
     parts = [
@@ -342,11 +342,11 @@ def _cells(row: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> 
     return "  " + "  ".join(parts)
 
 
-def _price(price: Decimal) -> str:
+def price_text(price: Decimal) -> str:
     return f"{price:.4f}" if price < 1 else f"{price:.2f}"
 
 
-def _score(score: float | None) -> str:
+def score_text(score: float | None) -> str:
     return NOT_KNOWN if score is None else f"{score:.2f}"
 
 

@@ -23,15 +23,15 @@ from decimal import Decimal
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FunnelStage
 from catalyst.reporting.cycles import (
-    _FIGURES,
+    FIGURES,
     FUNNEL_ARROW,
     NOT_KNOWN,
-    _cells,
-    _price,
-    _score,
-    _widths,
-    _wrap_items,
+    aligned_cells,
+    column_widths,
+    price_text,
     scan_result_as_dict,
+    score_text,
+    wrap_items,
 )
 from catalyst.store.records import ScanResultRecord
 
@@ -87,12 +87,12 @@ class DryRun:
         lines = [
             f"dry run at {at:%Y-%m-%d %H:%M %Z} against the {self.broker} "
             f"({self.scan_type} scan): {NOTHING_PLACED}",
-            *_wrap_items("funnel: ", [f"{k} {v}" for k, v in self.funnel.items()], FUNNEL_ARROW),
+            *wrap_items("funnel: ", [f"{k} {v}" for k, v in self.funnel.items()], FUNNEL_ARROW),
         ]
         if self.skipped:
             by_count = sorted(self.skipped.items(), key=lambda item: (-item[1], item[0]))
             total = sum(self.skipped.values())
-            lines += _wrap_items(f"skipped {total}: ", [f"{k} {v}" for k, v in by_count], ", ")
+            lines += wrap_items(f"skipped {total}: ", [f"{k} {v}" for k, v in by_count], ", ")
         ranked = self.ranked()
         lines += [
             "",
@@ -106,9 +106,9 @@ class DryRun:
         return "\n".join(lines)
 
     def _table(self, ranked: list[ScanResultRecord]) -> list[str]:
-        header = ["rank", "symbol", "price", *(f.header for f in _FIGURES), "pattern"]
+        header = ["rank", "symbol", "price", *(f.header for f in FIGURES), "pattern"]
         header += ["score", "conf", "entry", "stop", "target", "qty"]
-        right = [True, False, True, *(True for _ in _FIGURES), False, *(True,) * 6]
+        right = [True, False, True, *(True for _ in FIGURES), False, *(True,) * 6]
         cells = []
         for r in ranked:
             prices = [(r.plan or {}).get(key, NOT_KNOWN) for key in ("entry", "stop", "target")]
@@ -117,20 +117,20 @@ class DryRun:
                 [
                     str(r.rank_in_scan),
                     r.symbol,
-                    _price(r.price_at_scan),
-                    *(f.text(r) for f in _FIGURES),
+                    price_text(r.price_at_scan),
+                    *(f.text(r) for f in FIGURES),
                     r.pattern or NOT_KNOWN,
-                    _score(catalyst if isinstance(catalyst, int | float) else None),
-                    _score(r.composite_score),
+                    score_text(catalyst if isinstance(catalyst, int | float) else None),
+                    score_text(r.composite_score),
                     *prices,
                     (r.plan or {}).get("qty", NOT_KNOWN),
                 ]
             )
-        widths = _widths(header, cells)
-        lines = [_cells(header, widths, right) + "  outcome"]
+        widths = column_widths(header, cells)
+        lines = [aligned_cells(header, widths, right) + "  outcome"]
         for r, row in zip(ranked, cells, strict=True):
             # One line per symbol, however wide: a ranked shortlist is read down its columns.
-            lines.append(_cells(row, widths, right) + "  " + self._outcome(r))
+            lines.append(aligned_cells(row, widths, right) + "  " + self._outcome(r))
         return lines
 
     def _outcome(self, row: ScanResultRecord) -> str:
