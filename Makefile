@@ -32,3 +32,4 @@ bench: install
 	$(BIN)/python bench/halted_requests.py
 	$(BIN)/python bench/technicals.py
 	$(BIN)/python bench/cycle.py
+	$(BIN)/python bench/strategy.py
