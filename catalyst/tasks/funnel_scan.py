@@ -118,7 +118,8 @@ class FunnelScan:
         daily = await self._broker.get_daily_bars(symbols, AVERAGE_VOLUME_DAYS)
         news_items = await self._broker.get_news(symbols, now - self._params.news.lookback)
         averages = _average_volumes(daily)
-        if self._settings.trading.strategy.kind is ScanStrategy.CATALYST_SCORE:
+        # ==, not is: a settings copy made without validation may hold the plain string.
+        if self._settings.trading.strategy.kind == ScanStrategy.CATALYST_SCORE:
             return self._single_score(outcome, active.kept, averages, news_items, fraction)
         short = shortlist(
             active.kept,

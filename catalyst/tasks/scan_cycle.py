@@ -378,7 +378,7 @@ def entry_block_reason(mode: SessionMode, plan: DayPlan, now: datetime) -> str |
     Decided before any order is sized or checked: a scan_only session never reaches the
     submitter, whatever the clock or the book say.
     """
-    if mode is SessionMode.SCAN_ONLY:
+    if mode == SessionMode.SCAN_ONLY:  # ==: a plain "scan_only" (an unvalidated copy) too
         return SCAN_ONLY_REASON
     if plan.is_premarket(now):
         return "pre-market scan: watch only"
