@@ -1,9 +1,11 @@
 """The scan cycle: the pure stages called in sequence, with the broker and the journal around them.
 
-universe → most active → catalyst score → top N above the confidence floor → bracket sizing →
-pre-trade risk checks → bracket orders. Each cycle is recorded in `trading_cycles` (with its
-funnel: how many symbols survived each stage) and `scan_results`. A `scan_only` session stops
-after the scan: the cycle and its candidates are recorded, and nothing is ever ordered.
+The scan (`catalyst.tasks.funnel_scan`: universe → most active → catalysts → patterns and
+technicals → rank → floor and top N) → bracket sizing → pre-trade risk checks → bracket orders.
+Each cycle is recorded in `trading_cycles` (with its funnel: how many symbols survived each
+stage, and the universe's skip counts) and `scan_results` (one row per symbol per stage it
+reached, `catalyst.tasks.stage_rows`). A `scan_only` session stops after the scan: the cycle and
+its candidates are recorded, and nothing is ever ordered.
 
 A cycle's id is derived from its scheduled time (`20261124-0930`), so a restarted daemon that fires
 the same scan again recognises it, and every order's client_order_id (derived from the cycle id)
