@@ -37,5 +37,8 @@ def relative_volume(volume_so_far: float, baseline_day_volume: float, fraction: 
         return 0.0
     if baseline_day_volume <= 0 or volume_so_far <= 0:
         return 0.0
-    value = volume_so_far / (baseline_day_volume * expected_volume_share(fraction))
-    return min(value, FEATURE_CAP)
+    expected = baseline_day_volume * expected_volume_share(fraction)
+    if not expected > 0:  # a baseline so small that its share underflows to 0
+        return 0.0
+    value = volume_so_far / expected
+    return min(value, FEATURE_CAP) if math.isfinite(value) else FEATURE_CAP
