@@ -18,6 +18,7 @@ from typing import NoReturn
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used only to create test databases
 import pytest
 import structlog
+from hypothesis import settings
 from pg_admin import asyncpg_dsn
 from processes import Processes
 from sqlalchemy.engine import URL, make_url
@@ -27,6 +28,12 @@ from catalyst.redaction import redact_url
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.repository import Store
+
+# No per-example deadline: the machines are shared and slow at times, and a property must fail
+# on its inputs, never on the clock. HYPOTHESIS_PROFILE=thorough runs ten times the examples.
+settings.register_profile("catalyst", deadline=None)
+settings.register_profile("thorough", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "catalyst"))
 
 DEFAULT_TEST_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
