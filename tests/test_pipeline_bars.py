@@ -67,3 +67,12 @@ def test_resampling_aggregates_on_the_clock_and_leaves_halts_out() -> None:
     assert (first["open"], first["high"], first["low"], first["close"]) == (10, 14, 10, 14)
     assert first["volume"] == 50
     assert five.iloc[1]["volume"] == 20
+
+
+def test_symbols_without_bars_share_one_empty_frame_that_no_stage_changes() -> None:
+    first = bars_frame([]).frame
+    resampled = resample_bars(first, 5)
+    assert first is bars_frame([]).frame  # built once, not per symbol per scan
+    assert first.empty
+    assert resampled.empty
+    assert tuple(first.columns) == BAR_COLUMNS
