@@ -7,10 +7,11 @@ stamp operator actions; the daemon itself takes time from the clock it is given.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -48,6 +49,7 @@ from catalyst.ops.instance_lock import LockHolder, StateDirLock
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ops.sdnotify import SystemdNotifier, watchdog_interval
 from catalyst.pipeline.sizing import plan_bracket, priced_at_limit
+from catalyst.pipeline.universe import with_sectors
 from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
 from catalyst.reporting.cycles import CycleDetail, CycleList
@@ -61,8 +63,8 @@ from catalyst.store.migrate import check_schema_current, upgrade_database
 from catalyst.store.repository import Store
 from catalyst.tasks.funnel_scan import FunnelScan
 from catalyst.tasks.heartbeat import Heartbeat
-from catalyst.tasks.scan_cycle import entry_block_reason
-from catalyst.tasks.stage_rows import to_records
+from catalyst.tasks.scan_cycle import entry_block_reason, scan_type_at
+from catalyst.tasks.stage_rows import bracket_fields, to_records
 from catalyst.timekeeping.broker_calendar import BrokerSessionCalendar
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock, SimClock
@@ -401,12 +403,20 @@ def _reload(
     systemd.ready()
 
 
-async def read_status(settings: Settings) -> StatusReport:
-    """`catalyst status`: what the journal and the pause flag say, secrets never included."""
+@contextlib.asynccontextmanager
+async def _journal(settings: Settings) -> AsyncIterator[Store]:
+    """The configured journal, checked to be migrated, for a command that reads it."""
     engine = make_engine(database_url(settings))
     try:
         await check_schema_current(engine)
-        store = Store(make_session_factory(engine))
+        yield Store(make_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+async def read_status(settings: Settings) -> StatusReport:
+    """`catalyst status`: what the journal and the pause flag say, secrets never included."""
+    async with _journal(settings) as store:
         return await collect_status(
             settings,
             store,
@@ -415,29 +425,19 @@ async def read_status(settings: Settings) -> StatusReport:
             host=socket.gethostname(),
             state_dir=absolute_state_dir(settings),
         )
-    finally:
-        await engine.dispose()
 
 
 async def read_cycles(settings: Settings, day: date | None) -> CycleList:
     """`catalyst cycles`: the day's cycles (default: today in New York) with their funnels."""
     chosen = day if day is not None else RealClock().now().astimezone(EXCHANGE_TZ).date()
-    engine = make_engine(database_url(settings))
-    try:
-        await check_schema_current(engine)
-        store = Store(make_session_factory(engine))
+    async with _journal(settings) as store:
         return CycleList(chosen, tuple(await store.cycles_for_day(chosen)))
-    finally:
-        await engine.dispose()
 
 
 async def read_cycle(settings: Settings, cycle_id: str) -> CycleDetail:
     """`catalyst cycles show ID`: one cycle and its scan results at every stage; an unknown id
     is `InvalidArgument` (the operator's to correct)."""
-    engine = make_engine(database_url(settings))
-    try:
-        await check_schema_current(engine)
-        store = Store(make_session_factory(engine))
+    async with _journal(settings) as store:
         cycle = await store.get_cycle(cycle_id)
         if cycle is None:
             raise InvalidArgument(
@@ -445,8 +445,6 @@ async def read_cycle(settings: Settings, cycle_id: str) -> CycleDetail:
                 f"`catalyst cycles --date {_day_of_cycle_id(cycle_id)}` lists a day's cycles"
             )
         return CycleDetail(cycle, tuple(await store.scan_results_for_cycle(cycle_id)))
-    finally:
-        await engine.dispose()
 
 
 async def dry_run_scan(
@@ -496,11 +494,7 @@ async def dry_run_scan(
             f"the market is closed at {local:%a %Y-%m-%d %H:%M} New York{hours}: "
             f"nothing to scan{hint}"
         )
-    overrides = settings.sector_overrides
-    assets = [
-        replace(a, sector=overrides[a.symbol]) if a.symbol in overrides else a
-        for a in await broker.list_assets()
-    ]
+    assets = with_sectors(await broker.list_assets(), settings.sector_overrides)
     scan = FunnelScan(broker=broker, calendar=exchange_calendar, settings=settings)
     outcome = await scan.scan(plan, when, assets)
     account = await broker.get_account()
@@ -517,19 +511,14 @@ async def dry_run_scan(
         if isinstance(sized, Rejected):
             unsized[pick.symbol] = sized.reason
         else:
-            brackets[pick.symbol] = {
-                "entry": str(sized.entry_price),
-                "stop": str(sized.stop_price),
-                "target": str(sized.target_price),
-                "qty": str(sized.qty),
-            }
+            brackets[pick.symbol] = bracket_fields(sized)
     rows = [
         replace(r, plan=brackets[r.symbol])
         if r.stage is FunnelStage.RANKED and r.symbol in brackets
         else r
         for r in outcome.rows
     ]
-    scan_type = "premarket" if plan.is_premarket(when) else "intraday"
+    scan_type = scan_type_at(plan, when)
     # What the cycle decides before sizing: at such a moment none is ordered.
     held_back = entry_block_reason(settings.trading.trading_session.mode, plan, when)
     return DryRun(

@@ -2,7 +2,8 @@
 
     universe members ─ most_active ─▶ 200 ─ catalysts ─▶ 50      (`shortlist`)
     [the cycle fetches today's minute bars for the 50]
-    50 ─ patterns + technicals + rank ─▶ 20 ─ floor, top N ─▶ 5  (`analyse`, `rank`, `select`)
+    50 ─ patterns + technicals + rank ─▶ 20 ─ floor, top N ─▶ 5  (`analyse`, `rank`, then
+                                                                    `selection.select_top`)
 
 Each step takes frozen inputs and returns `StageResult`s; nothing here awaits, logs or touches
 the store or the broker, so the cycle can run the CPU-heavy steps off the event loop and a test
@@ -32,7 +33,6 @@ from catalyst.pipeline.most_active import most_active
 from catalyst.pipeline.news import NewsParams, NewsScore, score_news
 from catalyst.pipeline.patterns import PatternContext, detect_patterns
 from catalyst.pipeline.ranking import Analysis, rank_candidates
-from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.stops import StopParams
 from catalyst.pipeline.technicals import compute_technicals, daily_atr
 
@@ -166,8 +166,3 @@ def rank(
 ) -> StageResult[Candidate]:
     """Confidence, pattern, technicals and a stop for each; the best `params.rank.keep` kept."""
     return rank_candidates(candidates, analyses, params=params.rank, stops=params.stops)
-
-
-def select(ranked: Sequence[Candidate], *, n: int, min_confidence: float) -> StageResult[Candidate]:
-    """The top `n` at or above the confidence floor (`catalyst.pipeline.selection`)."""
-    return select_top(ranked, n=n, min_confidence=min_confidence)

@@ -37,4 +37,6 @@ def select_top(
         StageRejection(c.symbol, f"not in top {n} (rank {rank})")
         for rank, c in enumerate(eligible[n:], start=n + 1)
     )
-    return StageResult(kept=tuple(eligible[:n]), rejected=tuple(rejected))
+    return StageResult(
+        kept=tuple(eligible[:n]), rejected=tuple(rejected), considered=tuple(candidates)
+    )

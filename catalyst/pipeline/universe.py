@@ -9,7 +9,8 @@ line per symbol).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -156,6 +157,13 @@ def screen_universe(
         max_spread_pct=max_spread_pct,
     )
     return StageResult(kept=members.kept, rejected=listed.rejected + members.rejected)
+
+
+def with_sectors(assets: Iterable[Asset], overrides: Mapping[str, str]) -> tuple[Asset, ...]:
+    """`assets` with the configured sector overrides in place of the broker's sectors."""
+    return tuple(
+        replace(a, sector=overrides[a.symbol]) if a.symbol in overrides else a for a in assets
+    )
 
 
 def count_by_reason(rejected: Sequence[StageRejection]) -> dict[str, int]:

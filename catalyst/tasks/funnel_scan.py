@@ -31,10 +31,10 @@ from catalyst.pipeline.funnel import (
     market_hours_age,
     rank,
     screen_active,
-    select,
     shortlist,
 )
 from catalyst.pipeline.scoring import score_catalysts
+from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.universe import (
     SkipReason,
     count_by_reason,
@@ -61,7 +61,6 @@ class ScanOutcome:
     funnel: dict[str, int]
     skipped: dict[str, int]
     rows: list[StageRow] = field(default_factory=list)
-    prices: dict[str, Decimal] = field(default_factory=dict)
     volumes: dict[str, int] = field(default_factory=dict)
 
 
@@ -101,7 +100,8 @@ class FunnelScan:
             self._screen, listed.kept, snapshots, now, premarket, fraction
         )
         skipped = listed.rejected + universe.rejected
-        _log_universe(len(assets), len(listed.kept), len(universe.kept), skipped)
+        skip_counts = count_by_reason(skipped)
+        _log_universe(len(assets), len(listed.kept), len(universe.kept), skipped, skip_counts)
         outcome = ScanOutcome(
             selected=(),
             funnel={
@@ -110,8 +110,7 @@ class FunnelScan:
                 "screened": len(universe.kept),
                 "most_active": len(active.kept),
             },
-            skipped=count_by_reason(skipped),
-            prices={m.symbol: m.snapshot.last_price for m in active.kept},
+            skipped=skip_counts,
             volumes={m.symbol: m.snapshot.day_volume for m in active.kept},
         )
         symbols = [m.symbol for m in active.kept]
@@ -150,10 +149,10 @@ class FunnelScan:
         ranked = rank(short.catalysts.kept, analyses, self._params)
         outcome.rows += rows_for(FunnelStage.TECHNICALS, ranked)
         outcome.funnel["technicals"] = len(ranked.kept)
-        chosen = select(
+        chosen = select_top(
             ranked.kept, n=workflow.execute_top_n, min_confidence=workflow.min_confidence_score
         )
-        outcome.rows += rows_for(FunnelStage.RANKED, chosen, scored=ranked.kept)
+        outcome.rows += rows_for(FunnelStage.RANKED, chosen)
         outcome.funnel["selected"] = len(chosen.kept)
         outcome.selected = chosen.kept
         return outcome
@@ -195,10 +194,10 @@ class FunnelScan:
             news=news_items,
             session_fraction_elapsed=fraction,
         )
-        chosen = select(
+        chosen = select_top(
             candidates, n=workflow.execute_top_n, min_confidence=workflow.min_confidence_score
         )
-        outcome.rows += rows_for(FunnelStage.RANKED, chosen, scored=candidates)
+        outcome.rows += rows_for(FunnelStage.RANKED, chosen)
         outcome.funnel["catalysts"] = len(candidates)
         outcome.funnel["selected"] = len(chosen.kept)
         outcome.selected = chosen.kept
@@ -210,7 +209,11 @@ class FunnelScan:
 
 
 def _log_universe(
-    listed: int, requested: int, screened: int, skipped: Sequence[StageRejection]
+    listed: int,
+    requested: int,
+    screened: int,
+    skipped: Sequence[StageRejection],
+    counts: Mapping[str, int],
 ) -> None:
     """One INFO line with the counts per reason; the symbols themselves only at DEBUG (a real
     asset list skips over a thousand symbols per cycle)."""
@@ -221,7 +224,7 @@ def _log_universe(
         snapshots_requested=requested,
         screened=screened,
         bad_data=len(bad),
-        skipped=count_by_reason(skipped),
+        skipped=dict(counts),
     )
     for rejection in bad:
         log.debug(

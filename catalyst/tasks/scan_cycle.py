@@ -36,6 +36,7 @@ from catalyst.execution.submitter import OrderSubmitter, Outcome
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.pipeline.candidates import Candidate
 from catalyst.pipeline.sizing import plan_bracket, priced_at_limit
+from catalyst.pipeline.universe import with_sectors
 from catalyst.ports import Broker, Clock
 from catalyst.risk.cooldown import cooling_down
 from catalyst.risk.exposure import open_risk
@@ -43,7 +44,7 @@ from catalyst.risk.rules import BookState, check_all
 from catalyst.store.records import CycleStart, CycleStatus, OrderIntent
 from catalyst.store.repository import Store
 from catalyst.tasks.funnel_scan import FunnelScan
-from catalyst.tasks.stage_rows import StageRow, candidate_row, to_records
+from catalyst.tasks.stage_rows import StageRow, bracket_fields, candidate_row, to_records
 from catalyst.timekeeping.calendar import SessionCalendar
 from catalyst.timekeeping.day_plan import DayPlan, plan_for
 
@@ -194,11 +195,11 @@ class ScanCycle:
 
     async def _run(self, cycle_id: str, plan: DayPlan) -> CycleReport:
         now = self._clock.now()
-        scan_type = "premarket" if plan.is_premarket(now) else "intraday"
+        scan_type = scan_type_at(plan, now)
         scan = await self._funnel.scan(plan, now, await self._universe(plan.session.day))
         scan_completed = self._clock.now()
         trade = _TradeOutcome()
-        reason = self._entry_block_reason(plan, now)
+        reason = entry_block_reason(self._settings.trading.trading_session.mode, plan, now)
         if reason is None:
             trade = await self._trade(cycle_id, plan, scan.selected)
         else:
@@ -227,15 +228,10 @@ class ScanCycle:
             tuple(trade.rejected.items()),
         )
 
-    def _entry_block_reason(self, plan: DayPlan, now: datetime) -> str | None:
-        return entry_block_reason(self._settings.trading.trading_session.mode, plan, now)
-
     async def _universe(self, day: date) -> tuple[Asset, ...]:
         if self._assets_day != day:
-            overrides = self._settings.sector_overrides
-            self._assets = tuple(
-                replace(a, sector=overrides[a.symbol]) if a.symbol in overrides else a
-                for a in await self._broker.list_assets()
+            self._assets = with_sectors(
+                await self._broker.list_assets(), self._settings.sector_overrides
             )
             await self._store.upsert_securities(self._assets, self._clock.now())
             self._assets_day = day
@@ -353,14 +349,7 @@ def _risk_rows(selected: Sequence[Candidate], trade: _TradeOutcome) -> list[Stag
     rows: list[StageRow] = []
     for rank, candidate in enumerate(selected, start=1):
         sized = trade.plans.get(candidate.symbol)
-        plan = None
-        if sized is not None:
-            plan = {
-                "entry": str(sized.entry_price),
-                "stop": str(sized.stop_price),
-                "target": str(sized.target_price),
-                "qty": str(sized.qty),
-            }
+        plan = bracket_fields(sized) if sized is not None else None
         placed = candidate.symbol in trade.placed
         reason = trade.rejected.get(candidate.symbol)
         row = replace(
@@ -372,6 +361,11 @@ def _risk_rows(selected: Sequence[Candidate], trade: _TradeOutcome) -> list[Stag
         if placed:
             rows.append(replace(row, stage=FunnelStage.ORDERED, reason=None))
     return rows
+
+
+def scan_type_at(plan: DayPlan, now: datetime) -> str:
+    """The journal's `scan_type` of a scan at `now`: premarket or intraday."""
+    return "premarket" if plan.is_premarket(now) else "intraday"
 
 
 def entry_block_reason(mode: SessionMode, plan: DayPlan, now: datetime) -> str | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from catalyst.domain.funnel import FunnelStage
+from catalyst.domain.plans import TradePlan
 from catalyst.pipeline.candidates import Candidate, StageResult
 from catalyst.store.records import ScanResultRecord
 
@@ -36,15 +37,10 @@ class StageRow:
     final: bool = False
 
 
-def rows_for(
-    stage: FunnelStage,
-    result: StageResult[Candidate],
-    *,
-    scored: Sequence[Candidate] | None = None,
-) -> list[StageRow]:
-    """The rows of one stage: everything it judged (`result.considered`, else `scored`, else
-    what it kept), in rank order, each kept or dropped with its reason."""
-    judged = result.considered or (tuple(scored) if scored is not None else result.kept)
+def rows_for(stage: FunnelStage, result: StageResult[Candidate]) -> list[StageRow]:
+    """The rows of one stage: everything it judged (`result.considered`, else what it kept),
+    kept ones first, each in rank order, kept or dropped with its reason."""
+    judged = result.considered or result.kept
     kept = {c.symbol for c in result.kept}
     reasons = {r.symbol: r.reason for r in result.rejected}
     ordered = sorted(judged, key=lambda c: (c.symbol not in kept, -c.confidence, c.symbol))
@@ -52,6 +48,16 @@ def rows_for(
         candidate_row(stage, c, rank, kept=c.symbol in kept, reason=reasons.get(c.symbol))
         for rank, c in enumerate(ordered, start=1)
     ]
+
+
+def bracket_fields(plan: TradePlan) -> dict[str, str]:
+    """A sized bracket as the journal's `plan` column holds it (decimal strings)."""
+    return {
+        "entry": str(plan.entry_price),
+        "stop": str(plan.stop_price),
+        "target": str(plan.target_price),
+        "qty": str(plan.qty),
+    }
 
 
 def candidate_row(
