@@ -39,12 +39,13 @@ EXPECTED_TABLES = {
     "trading_state_history",
     "daily_equity",
     "daemon_heartbeats",
+    "account_snapshots",
     "alembic_version",
 }
 
 
-def test_head_revision_is_scan_results_per_stage_and_migrations_are_found() -> None:
-    assert head_revision() == "0003"
+def test_head_revision_is_account_snapshots_and_migrations_are_found() -> None:
+    assert head_revision() == "0004"
     assert (migrations_directory() / "versions" / "0001_initial_schema.py").is_file()
 
 
@@ -95,7 +96,7 @@ async def test_check_schema_current_when_database_is_empty_names_revisions_and_t
     finally:
         await engine.dispose()
     message = str(raised.value)
-    assert "is not migrated (at revision none, need 0003)" in message
+    assert "is not migrated (at revision none, need 0004)" in message
     assert "run `catalyst db upgrade`" in message
     assert redact_url(db_url) in message
 

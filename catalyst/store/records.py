@@ -250,3 +250,25 @@ class TradingStateChange:
     changed_by: str
     changed_at: datetime
     halt_day: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshotRecord:
+    """The broker's account at `at`, as the risk-watch read it; `day_pnl` against the baseline.
+
+    `day_start_equity` is the day's P&L baseline (`daily_equity`: the broker's equity at the
+    previous close), so `day_pnl` is realised plus unrealised since the open.
+    """
+
+    at: datetime
+    equity: Decimal
+    cash: Decimal
+    buying_power: Decimal
+    day_start_equity: Decimal
+
+    def __post_init__(self) -> None:
+        _require_aware("at", self.at)
+
+    @property
+    def day_pnl(self) -> Decimal:
+        return self.equity - self.day_start_equity

@@ -229,6 +229,20 @@ daily_equity = Table(
     Column("warned_at", UTCDateTime, nullable=True),
 )
 
+# The broker's account as the risk-watch saw it, at most once a minute
+# (`catalyst.tasks.risk_watch`): the intraday equity curve, and the account figures of `status`.
+account_snapshots = Table(
+    "account_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("equity", Money, nullable=False),
+    Column("cash", Money, nullable=False),
+    Column("buying_power", Money, nullable=False),
+    Column("day_start_equity", Money, nullable=False),
+    Index(None, "at"),
+)
+
 # Written every few seconds by a running daemon (`catalyst.tasks.heartbeat`); read by `status`
 # and `flatten` to tell whether a daemon is there. One row per (host, state dir).
 daemon_heartbeats = Table(

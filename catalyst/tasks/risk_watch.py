@@ -38,6 +38,7 @@ from catalyst.execution.flatten import Flattener
 from catalyst.ports import Broker, Clock, Notifier
 from catalyst.risk.daily_loss import LossLevel, evaluate_daily_loss
 from catalyst.store.repository import Store
+from catalyst.tasks.account_samples import AccountSamples
 from catalyst.tasks.watch_journal import WatchJournal
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import SessionCalendar
@@ -78,6 +79,7 @@ class RiskWatch:
         self._risk = risk
         self._flattener = flattener
         self._notifier = notifier
+        self._account_samples = AccountSamples(store, calendar)  # the day's equity curve
         self._start_equity: tuple[date, Decimal] | None = None
         self._alarm = Alarm(clock, "risk-watch")
         self.last_check: datetime | None = None
@@ -173,6 +175,8 @@ class RiskWatch:
                 f"-{self._risk.risk_limits.max_daily_loss_usd}",
                 day=day,
             )
+        # After acting: a slow journal write must never delay the emergency stop.
+        await self._account_samples.offer(account, start, now)
         return level
 
     async def _adopt_emergency_halt(self) -> None:
