@@ -281,6 +281,23 @@ def cycles_show(
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json or group_json else report.render())
 
 
+@main.command()
+@config_option
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port, printed at start).",
+)
+def web(config_dir: Path, port: int) -> None:
+    """The read-only web dashboard on 127.0.0.1: state, positions, cycles, risk events."""
+    from catalyst.daemon.entry import serve_dashboard
+
+    settings = _settings(config_dir)
+    _run(serve_dashboard(settings, port, lambda line: click.echo(line, err=True)))
+
+
 LIVE_SCAN_ONLY_IN_RUN = (
     "a live scan only happens inside `catalyst run` (it may place orders); "
     "`catalyst scan --dry-run` scans once and places nothing"

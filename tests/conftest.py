@@ -18,6 +18,7 @@ from typing import NoReturn
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used only to create test databases
 import pytest
 import structlog
+from day_journal import JournaledDay, journal_a_simulated_day
 from hypothesis import settings
 from pg_admin import asyncpg_dsn
 from processes import Processes
@@ -129,3 +130,9 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
         yield spawned
     finally:
         spawned.reap()
+
+
+@pytest.fixture(scope="session")
+def simulated_day(tmp_path_factory: pytest.TempPathFactory) -> JournaledDay:
+    """A whole simulated trading day journaled once per session (copy it before use)."""
+    return journal_a_simulated_day(tmp_path_factory.mktemp("simulated-day"))

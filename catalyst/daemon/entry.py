@@ -69,6 +69,9 @@ from catalyst.timekeeping.broker_calendar import BrokerSessionCalendar
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock, SimClock
 from catalyst.timekeeping.day_plan import plan_for
+from catalyst.web.app import build_app
+from catalyst.web.server import bind_loopback, serve
+from catalyst.web.source import JournalSource
 
 log = structlog.get_logger(__name__)
 
@@ -432,6 +435,28 @@ async def read_cycles(settings: Settings, day: date | None) -> CycleList:
     chosen = day if day is not None else RealClock().now().astimezone(EXCHANGE_TZ).date()
     async with _journal(settings) as store:
         return CycleList(chosen, tuple(await store.cycles_for_day(chosen)))
+
+
+async def serve_dashboard(settings: Settings, port: int, announce: Callable[[str], None]) -> None:
+    """`catalyst web`: the read-only dashboard on 127.0.0.1:`port` until SIGINT/SIGTERM."""
+    sock = bind_loopback(port)
+    try:
+        async with _journal(settings) as store:
+            source = JournalSource(
+                settings,
+                store,
+                RealClock(),
+                ExchangeCalendar(),
+                host=socket.gethostname(),
+                state_dir=absolute_state_dir(settings),
+            )
+            announce(
+                f"dashboard on http://127.0.0.1:{sock.getsockname()[1]}/ (read-only; "
+                f"{_where(settings)}); Ctrl-C stops it"
+            )
+            await serve(build_app(source), sock)
+    finally:
+        sock.close()
 
 
 async def read_cycle(settings: Settings, cycle_id: str) -> CycleDetail:

@@ -1,0 +1,1 @@
+"""The read-only web dashboard (`catalyst web`): the journal as a page that refreshes itself."""
