@@ -336,3 +336,36 @@ async def test_reconcile_failure_is_an_operational_error(
 
     with pytest.raises(OperationalError, match="reconciliation failed"):
         await _reconciler(broker, migrated_store, clock, submitter).reconcile()
+
+
+async def test_reconcile_tells_catalyst_s_own_entries_and_exits_from_someone_else_s(
+    broker: FaultyBroker, submitter: OrderSubmitter, migrated_store: Store, clock: SimClock
+) -> None:
+    # Every entry and exit of Catalyst's changes the positions; only the others are news for a
+    # person (a warning), or the journal would cry wolf on every trade.
+    assets = [a.symbol for a in await broker.inner.list_assets() if a.tradable]
+    snapshots = await broker.inner.get_snapshots(assets)
+    ours, theirs = [s for s, v in sorted(snapshots.items()) if v.last_price > 5][:2]
+    entry = _bracket("cat-test-own-entry", ours, snapshots[ours].last_price)
+    await submitter.place(_intent(entry, clock), lambda: broker.submit_order(entry))
+    await broker.inner.submit_order(OrderRequest("manual-buy-2", theirs, Side.BUY, 5))
+
+    await _reconciler(broker, migrated_store, clock, submitter).reconcile(protect=False)
+    await broker.inner.cancel_all_orders()  # the bracket's legs, so the shares can be sold
+    await broker.inner.submit_order(OrderRequest("cat-test-own-exit", ours, Side.SELL, 10))
+    await broker.inner.submit_order(OrderRequest("manual-sell-2", theirs, Side.SELL, 5))
+    await _reconciler(broker, migrated_store, clock, submitter).reconcile(protect=False)
+
+    events = await migrated_store.risk_events_since(clock.now() - timedelta(1))
+    seen = {
+        (e.kind.value, e.severity.value, symbol)
+        for e in events
+        for symbol in (ours, theirs)
+        if f" {symbol} " in e.message
+    }
+    assert seen == {
+        ("position_appeared", "info", ours),
+        ("position_appeared", "warning", theirs),
+        ("position_gone", "info", ours),
+        ("position_gone", "warning", theirs),
+    }

@@ -103,15 +103,29 @@ class Reconciler:
             await self._cancel_stale_entries(open_orders, now)
         except BrokerError as exc:
             raise OperationalError(f"reconciliation failed: {exc}") from exc
-        ours = await self._catalyst_symbols(now)
-        diff = await self._store.sync_positions(positions, now, catalyst_symbols=ours)
+        bought, sold = await self._catalyst_trades_today(now)
+        diff = await self._store.sync_positions(positions, now, catalyst_symbols=bought | sold)
+        # Catalyst's own entries and exits are bookkeeping (INFO); a position that appears or
+        # goes without one of them was opened or closed by someone else: a person should know.
         for symbol in diff.added:
+            ours = symbol in bought
             await self._event(
-                RiskEventKind.POSITION_APPEARED, f"broker reports a position in {symbol}", now
+                RiskEventKind.POSITION_APPEARED,
+                f"position in {symbol} opened by Catalyst's entry"
+                if ours
+                else f"broker reports a position in {symbol} that Catalyst did not open",
+                now,
+                Severity.INFO if ours else Severity.WARNING,
             )
         for symbol in diff.removed:
+            ours = symbol in sold
             await self._event(
-                RiskEventKind.POSITION_GONE, f"position in {symbol} is gone at the broker", now
+                RiskEventKind.POSITION_GONE,
+                f"position in {symbol} closed by Catalyst's exit"
+                if ours
+                else f"position in {symbol} is gone at the broker without an exit by Catalyst",
+                now,
+                Severity.INFO if ours else Severity.WARNING,
             )
         protected: tuple[str, ...] = ()
         if protect and not self._flatten_lock.locked():  # a flatten in progress is closing them
@@ -122,10 +136,13 @@ class Reconciler:
             log.info("reconciled", **_as_log(report))
         return report
 
-    async def _catalyst_symbols(self, now: datetime) -> set[str]:
-        # Positions that came from Catalyst's own fills today; anything else is external.
+    async def _catalyst_trades_today(self, now: datetime) -> tuple[set[str], set[str]]:
+        # Symbols bought and sold by Catalyst's own fills today; any other position is external.
         fills = await self._store.fills_for_day(now.astimezone(EXCHANGE_TZ).date())
-        return {f.symbol for f in fills if f.client_order_id.startswith(ORDER_ID_PREFIX)}
+        ours = [f for f in fills if f.client_order_id.startswith(ORDER_ID_PREFIX)]
+        bought = {f.symbol for f in ours if f.side is Side.BUY}
+        sold = {f.symbol for f in ours if f.side is Side.SELL}
+        return bought, sold
 
     async def _record_fills(self, now: datetime) -> int:
         since = self._fills_since if self._fills_since is not None else now - FILL_LOOKBACK
@@ -247,8 +264,14 @@ class Reconciler:
         )
         await self._submitter.place(intent, lambda: self._broker.submit_order(request))
 
-    async def _event(self, kind: RiskEventKind, message: str, now: datetime) -> None:
-        await self._store.record_risk_event(kind, Severity.WARNING, message, now)
+    async def _event(
+        self,
+        kind: RiskEventKind,
+        message: str,
+        now: datetime,
+        severity: Severity = Severity.WARNING,
+    ) -> None:
+        await self._store.record_risk_event(kind, severity, message, now)
 
 
 def _stop_covered_qty(open_orders: Sequence[Order]) -> dict[str, int]:
