@@ -87,13 +87,17 @@ def morning_journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _copy_journal(source: Path, target: Path) -> Path:
+    for suffix in ("", "-wal"):  # a clean close checkpoints the WAL; copy it should one remain
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    return target
+
+
 @pytest.fixture
 async def morning(tmp_path: Path, morning_journal: Path) -> AsyncIterator[Morning]:
     """A copy of the morning's journal, this test's to change."""
-    path = tmp_path / "journal.db"
-    for suffix in ("", "-wal"):  # a clean close checkpoints the WAL; copy it should one remain
-        if Path(f"{morning_journal}{suffix}").exists():
-            shutil.copyfile(f"{morning_journal}{suffix}", f"{path}{suffix}")
+    path = _copy_journal(morning_journal, tmp_path / "journal.db")
     url = f"sqlite+aiosqlite:///{path}"
     engine = make_engine(url)
     store = Store(make_session_factory(engine))
@@ -124,7 +128,8 @@ async def test_status_json_says_what_the_journal_says(morning: Morning) -> None:
         unrealised = (held.current_price - held.avg_entry_price) * held.qty
         assert shown["unrealised_pnl"] == str(unrealised)
         entry = await store.get_order(shown["entry_client_order_id"])
-        assert entry is not None and entry.symbol == held.symbol
+        assert entry is not None
+        assert entry.symbol == held.symbol
         legs = {leg.role: leg for leg in await store.legs_of(entry.client_order_id)}
         assert shown["stop_price"] == str(legs[LegRole.STOP_LOSS].stop_price)
         assert shown["target_price"] == str(legs[LegRole.TAKE_PROFIT].limit_price)
@@ -153,8 +158,17 @@ async def test_status_json_says_what_the_journal_says(morning: Morning) -> None:
         o.client_order_id for o in await store.non_final_orders()
     ]
     assert report["cycles_today"] == len(await store.cycles_for_day(DAY))
-    assert report["account"] is None, "no account snapshot in the journal: a gap, not a guess"
-    assert report["pnl_today"]["total"] is None
+    snapshot = await store.latest_account_snapshot()
+    assert snapshot is not None, "the risk-watch sampled the account during the morning"
+    assert report["account"] == {
+        "as_of": snapshot.at.isoformat(),
+        "equity": str(snapshot.equity),
+        "cash": str(snapshot.cash),
+        "buying_power": str(snapshot.buying_power),
+        "day_start_equity": str(snapshot.day_start_equity),
+        "day_pnl": str(snapshot.day_pnl),
+    }
+    assert report["pnl_today"]["total"] == str(snapshot.day_pnl)
     assert report["daemon"]["liveness"] == "none"
     assert report["flatten_request"] is None
     assert report["as_of"] == morning.clock.now().isoformat()

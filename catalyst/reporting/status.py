@@ -3,16 +3,16 @@
 Read from the journal and the state dir only: no broker call and no credentials needed, so an
 operator can always run it (on the simulator the broker lives inside the daemon). Positions are
 the mirror the daemon last reconciled and marked, their stops and targets the journal's working
-orders; the account figures are the risk-watch's latest snapshot. `as_dict` is the stable
-`--json` form (Decimals as strings, times ISO 8601 with their offset); the words and tables for a
-person are `catalyst.reporting.status_view`.
+orders; the account figures are the risk-watch's latest snapshot (`account_snapshots`).
+`as_dict` is the stable `--json` form (Decimals as strings, times ISO 8601 with their offset);
+the words and tables for a person are `catalyst.reporting.status_view`.
 """
 
 from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,28 +27,13 @@ from catalyst.ports import Clock
 from catalyst.reporting.pnl import realised_pnl
 from catalyst.reporting.status_json import status_dict
 from catalyst.reporting.status_positions import PositionLine, position_lines
-from catalyst.store.records import CycleStatus, OrderRecord
+from catalyst.store.records import AccountSnapshotRecord, CycleStatus, OrderRecord
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import SessionCalendar
 from catalyst.timekeeping.day_plan import plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger
 
 RECENT_ORDERS = 10  # today's orders listed one by one (all are counted)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountFigures:
-    """The broker's account as the risk-watch last recorded it."""
-
-    at: datetime
-    equity: Decimal
-    cash: Decimal
-    buying_power: Decimal
-    day_start_equity: Decimal
-
-    @property
-    def day_pnl(self) -> Decimal:
-        return self.equity - self.day_start_equity
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +66,7 @@ class StatusReport:
     paused: bool
     pause_detail: str | None
     flatten: FlattenView | None
-    account: AccountFigures | None  # None until the risk-watch has recorded one
+    account: AccountSnapshotRecord | None  # the risk-watch's latest, None before its first
     positions: tuple[PositionLine, ...]
     realised_pnl_today: Decimal
     open_orders: tuple[OrderRecord, ...]
@@ -104,12 +89,24 @@ class StatusReport:
         return min((p.price_at for p in self.positions), default=None)
 
     @property
+    def day_pnl(self) -> Decimal | None:
+        """Today's whole P&L by the broker's equity, when the latest snapshot is today's."""
+        account = self.account
+        if account is None or _day(account.at) != _day(self.as_of):
+            return None
+        return account.day_pnl
+
+    @property
     def unprotected(self) -> tuple[PositionLine, ...]:
         return tuple(p for p in self.positions if p.stop_qty < abs(p.qty))
 
     def as_dict(self) -> dict[str, object]:
         """The `--json` form: these keys are kept stable for scripts."""
         return status_dict(self)
+
+
+def _day(at: datetime) -> date:
+    return at.astimezone(EXCHANGE_TZ).date()
 
 
 async def collect_status(
@@ -128,7 +125,7 @@ async def collect_status(
     directory = state_dir if state_dir is not None else settings.trading.paths.state_dir.absolute()
     where = str(directory)
     beats = await store.heartbeats()
-    day = now.astimezone(EXCHANGE_TZ).date()
+    day = _day(now)
     state = await store.get_trading_state()
     flag = PauseFlag(settings.trading.paths.resolved_pause_file)
     max_age = timedelta(seconds=settings.trading.trading_session.flatten_request_max_age_seconds)
@@ -158,7 +155,7 @@ async def collect_status(
         paused=flag.is_set(),
         pause_detail=flag.describe(),
         flatten=FlattenView(pending, max_age) if pending is not None else None,
-        account=None,  # GAP: the risk-watch's account snapshots are not in the journal yet
+        account=await store.latest_account_snapshot(),
         positions=position_lines(positions, open_orders, entries, legs, opened),
         realised_pnl_today=realised_pnl(fills_today),
         open_orders=open_orders,

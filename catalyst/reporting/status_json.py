@@ -69,7 +69,7 @@ def status_dict(report: StatusReport) -> dict[str, object]:
         "pnl_today": {
             "realised": _money(report.realised_pnl_today),
             "unrealised": _money(report.unrealised_pnl),
-            "total": _money(report.account.day_pnl) if report.account else None,
+            "total": _money(report.day_pnl),  # null unless today's account snapshot has it
         },
         "realised_pnl_today": _money(report.realised_pnl_today),
         "unrealised_pnl": _money(report.unrealised_pnl),

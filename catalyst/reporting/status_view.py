@@ -20,6 +20,8 @@ from catalyst.reporting.status_json import pause_fields
 from catalyst.reporting.status_positions import PositionLine, Protection
 from catalyst.store.records import OrderRecord
 
+STALE_ACCOUNT = timedelta(minutes=5)  # older than a few samples: shown as stale
+
 
 class Level(StrEnum):
     """How loudly a line should be shown."""
@@ -255,14 +257,17 @@ def _account_field(report: StatusReport) -> Field:
     if account is None:
         return Field(
             "account",
-            "not in the journal yet (the risk-watch has recorded no snapshot)",
+            "none recorded yet (a running daemon's risk-watch records the broker's account "
+            "once a minute in session)",
             Level.WARN,
         )
+    old = report.as_of - account.at > STALE_ACCOUNT
     return Field(
         "account",
         f"equity {_money(account.equity)}, buying power {_money(account.buying_power)}, "
         f"cash {_money(account.cash)} (as of {_when(account.at, report.as_of)}, "
         f"{_ago(account.at, report.as_of)})",
+        Level.WARN if old else Level.NORMAL,
     )
 
 
@@ -271,8 +276,8 @@ def _pnl_field(report: StatusReport) -> Field:
         f"realised {_signed(report.realised_pnl_today)}, "
         f"unrealised {_signed(report.unrealised_pnl)}"
     )
-    if report.account is not None:
-        words = f"{_signed(report.account.day_pnl)} on equity ({words})"
+    if report.day_pnl is not None:
+        words = f"{_signed(report.day_pnl)} by equity ({words})"
     return Field("P&L today", words)
 
 
