@@ -225,12 +225,16 @@ def demo(config_dir: Path, day: Any, database_url: str | None, quiet: bool) -> N
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(config_dir: Path, as_json: bool) -> None:
-    """Trading state, pause flag, positions, today's P&L and the next scan."""
+    """Daemon, trading state, account, positions with stops, orders, fills, next scan."""
     from catalyst.daemon.entry import read_status
+    from catalyst.reporting.status_render import print_status
 
     settings = _settings(config_dir)
     report = _run(read_status(settings))
-    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_status(report)
 
 
 @main.group(invoke_without_command=True)

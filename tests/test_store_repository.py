@@ -326,6 +326,42 @@ async def test_order_counts_for_day_counts_catalysts_top_level_orders_by_status(
     assert await migrated_store.order_counts_for_day(DAY, NEW_YORK) == {"intent": 1, "filled": 1}
 
 
+async def test_latest_filled_entries_are_each_symbols_newest_filled_top_level_entry(
+    migrated_store: Store,
+) -> None:
+    store = migrated_store
+    for client_id, symbol, minutes in [
+        ("aapl-old", "AAPL", 0),
+        ("aapl-new", "AAPL", 30),
+        ("aapl-unfilled", "AAPL", 60),
+        ("tsla", "TSLA", 10),
+    ]:
+        await store.record_order_intent(
+            intent(client_id, symbol=symbol, created_at=T0 + timedelta(minutes=minutes))
+        )
+        if client_id != "aapl-unfilled":
+            await store.record_order_update(client_id, status="filled", at=T0, filled_qty=10)
+    await store.record_legs("aapl-new", [broker_order("leg", broker_id="b-leg")], T0)
+
+    latest = await store.latest_filled_entries(["AAPL", "MSFT"])
+
+    assert {symbol: e.client_order_id for symbol, e in latest.items()} == {"AAPL": "aapl-new"}
+    assert await store.latest_filled_entries([]) == {}
+
+
+async def test_orders_for_day_lists_legs_and_intents_of_the_local_day_only(
+    migrated_store: Store,
+) -> None:
+    await migrated_store.record_order_intent(intent("cat-1"))
+    await migrated_store.record_order_intent(intent("cat-0", created_at=T0 - timedelta(days=1)))
+    leg = broker_order("leg", broker_id="b-leg", role=LegRole.TAKE_PROFIT)
+    await migrated_store.record_legs("cat-1", [leg], T0)
+
+    listed = await migrated_store.orders_for_day(DAY, NEW_YORK)
+
+    assert [o.client_order_id for o in listed] == ["cat-1", "leg"]
+
+
 # ------------------------------------------------------------------------- fills
 
 
@@ -369,6 +405,15 @@ async def test_fills_for_day_uses_the_local_calendar_day(migrated_store: Store) 
     assert [f.qty for f in on_day] == [3, 1]
     assert on_day[0].price == Decimal("50.00")
     assert on_day[0].timestamp.tzinfo is UTC
+
+
+async def test_fills_since_includes_the_boundary_and_keeps_time_order(
+    migrated_store: Store,
+) -> None:
+    for qty, minutes in [(1, -1), (2, 5), (3, 0)]:
+        await migrated_store.record_fill(fill(at=T0 + timedelta(minutes=minutes), qty=qty))
+
+    assert [f.qty for f in await migrated_store.fills_since(T0)] == [3, 2]
 
 
 # ------------------------------------------------------------------------- trading state

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Row, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalyst.domain.errors import OperationalError
@@ -388,6 +389,36 @@ class OrderStore(StoreBase):
             )
             return [_order_record(row) for row in result]
 
+    async def orders_for_day(self, day: date, tz: tzinfo = EXCHANGE_TZ) -> list[OrderRecord]:
+        """Every journaled order created on the local `day` in `tz` (legs, external orders and
+        intents included), oldest first."""
+        start, end = _day_bounds(day, tz)
+        async with self._transaction("orders_for_day") as session:
+            result = await session.execute(
+                select(orders)
+                .where(and_(orders.c.created_at >= start, orders.c.created_at < end))
+                .order_by(orders.c.created_at, orders.c.id)
+            )
+            return [_order_record(row) for row in result]
+
+    async def latest_filled_entries(self, symbols: Sequence[str]) -> dict[str, OrderRecord]:
+        """For each of `symbols`, the newest top-level entry order that filled at least in part
+        (the one whose bracket legs protect the position now), if the journal has one."""
+        if not symbols:
+            return {}
+        async with self._transaction("latest_filled_entries") as session:
+            result = await session.execute(
+                select(orders)
+                .where(
+                    orders.c.symbol.in_(sorted(set(symbols))),
+                    orders.c.role == LegRole.ENTRY.value,
+                    orders.c.parent_client_order_id.is_(None),
+                    orders.c.filled_qty > 0,
+                )
+                .order_by(orders.c.created_at, orders.c.id)
+            )
+            return {record.symbol: record for record in map(_order_record, result)}
+
     async def order_events_for(self, client_order_id: str) -> list[OrderEventRecord]:
         """The status history of one order, oldest first."""
         async with self._transaction("order_events_for") as session:
@@ -459,18 +490,16 @@ class OrderStore(StoreBase):
                 .where(and_(fills.c.at >= start, fills.c.at < end))
                 .order_by(fills.c.at, fills.c.id)
             )
-            return [
-                Fill(
-                    order_id=row.broker_order_id,
-                    client_order_id=row.client_order_id,
-                    symbol=row.symbol,
-                    side=Side(row.side),
-                    qty=row.qty,
-                    price=row.price,
-                    timestamp=row.at,
-                )
-                for row in result
-            ]
+            return [_fill(row) for row in result]
+
+    async def fills_since(self, since: datetime) -> list[Fill]:
+        """Fills at or after `since`, oldest first."""
+        _require_aware("since", since)
+        async with self._transaction("fills_since") as session:
+            result = await session.execute(
+                select(fills).where(fills.c.at >= since).order_by(fills.c.at, fills.c.id)
+            )
+            return [_fill(row) for row in result]
 
     async def stop_outs_for_day(self, day: date, tz: tzinfo = EXCHANGE_TZ) -> dict[str, datetime]:
         """Each symbol whose protective stop filled on the local `day`, and its latest such fill."""
@@ -489,3 +518,15 @@ class OrderStore(StoreBase):
                 .group_by(fills.c.symbol)
             )
             return {symbol: at for symbol, at in result}
+
+
+def _fill(row: Row[Any]) -> Fill:
+    return Fill(
+        order_id=row.broker_order_id,
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        qty=row.qty,
+        price=row.price,
+        timestamp=row.at,
+    )
