@@ -92,16 +92,6 @@ async def build_components(
     alerts = QueuedNotifier(notifier)  # alerts never hold up the risk-watch
     submitter = OrderSubmitter(broker, store, clock, failpoints=failpoints)
     flattener = Flattener(broker, store, clock, submitter)
-    scan_cycle = ScanCycle(
-        broker=broker,
-        store=store,
-        clock=clock,
-        calendar=calendar,
-        settings=settings,
-        submitter=submitter,
-        pause_flag=pause_flag,
-        entries_stopped=entries_stopped,
-    )
     approvals = ApprovalWatch(
         broker=broker,
         store=store,
@@ -111,6 +101,17 @@ async def build_components(
         submitter=submitter,
         pause_flag=pause_flag,
         entries_stopped=entries_stopped,
+    )
+    scan_cycle = ScanCycle(
+        broker=broker,
+        store=store,
+        clock=clock,
+        calendar=calendar,
+        settings=settings,
+        submitter=submitter,
+        pause_flag=pause_flag,
+        entries_stopped=entries_stopped,
+        on_proposed=approvals.wake,
     )
     watch_journal = WatchJournal(store)  # one view of the journal for the three watches
     risk_watch = RiskWatch(

@@ -89,8 +89,10 @@ class ScanCycle:
         submitter: OrderSubmitter,
         pause_flag: PauseFlag,
         entries_stopped: Callable[[], bool],
+        on_proposed: Callable[[], None] = lambda: None,
     ) -> None:
         self._broker = broker
+        self._on_proposed = on_proposed  # supervised: the approval watch looks at once
         self._store = store
         self._clock = clock
         self._calendar = calendar
@@ -334,6 +336,7 @@ class ScanCycle:
             expires_at=proposal.expires_at.isoformat(),
         )
         outcome.proposed[trade.symbol] = proposal.proposal_id
+        self._on_proposed()
 
 
 def _interval_after(plan: DayPlan, fire_time: datetime) -> timedelta:
