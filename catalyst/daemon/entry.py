@@ -55,7 +55,7 @@ from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
 from catalyst.reporting.cycles import CycleDetail, CycleList
 from catalyst.reporting.dry_run import DryRun
-from catalyst.reporting.proposals import ProposalList
+from catalyst.reporting.proposals import ProposalList, price_text
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.reporting.summary import DaySummary, summarise_day
 from catalyst.sim.broker import SimBroker, build_sim_broker
@@ -729,8 +729,9 @@ async def decide_proposal(
             "`catalyst proposals` lists the ones waiting"
         )
     what = (
-        f"{proposal.proposal_id} (buy {proposal.qty} {proposal.symbol} at {proposal.entry_price}, "
-        f"stop {proposal.stop_price}, target {proposal.target_price})"
+        f"{proposal.proposal_id} (buy {proposal.qty} {proposal.symbol} at "
+        f"{price_text(proposal.entry_price)}, stop {price_text(proposal.stop_price)}, "
+        f"target {price_text(proposal.target_price)})"
     )
     if applied and decision is ProposalStatus.APPROVED:
         return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from catalyst.domain.exchange import EXCHANGE_TZ
@@ -12,6 +13,11 @@ from catalyst.domain.proposals import EntryProposal, ProposalStatus
 
 def _local(when: datetime | None) -> str | None:
     return None if when is None else f"{when.astimezone(EXCHANGE_TZ):%H:%M:%S}"
+
+
+def price_text(value: Decimal) -> str:
+    """A price as a person reads it: at least cents (the journal may give back `101.2`)."""
+    return str(value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value)  # type: ignore[operator]
 
 
 def approve_command(proposal_id: str) -> str:
@@ -62,9 +68,9 @@ class ProposalList:
                     "symbol": p.symbol,
                     "sector": p.sector,
                     "qty": p.qty,
-                    "entry": str(p.entry_price),
-                    "stop": str(p.stop_price),
-                    "target": str(p.target_price),
+                    "entry": price_text(p.entry_price),
+                    "stop": price_text(p.stop_price),
+                    "target": price_text(p.target_price),
                     "confidence": p.confidence,
                     "reasons": list(p.reasons),
                     "created_at": p.created_at.isoformat(),
@@ -102,8 +108,9 @@ class ProposalList:
         for p in shown:
             lines.append("")
             lines.append(
-                f"{p.proposal_id}  buy {p.qty} {p.symbol} at {p.entry_price} limit, stop "
-                f"{p.stop_price}, target {p.target_price}  confidence {p.confidence:.2f}  "
+                f"{p.proposal_id}  buy {p.qty} {p.symbol} at {price_text(p.entry_price)} limit, "
+                f"stop {price_text(p.stop_price)}, target {price_text(p.target_price)}  "
+                f"confidence {p.confidence:.2f}  "
                 f"(scan {p.cycle_id})"
             )
             if p.reasons:
