@@ -302,6 +302,54 @@ def web(config_dir: Path, port: int) -> None:
     _run(serve_dashboard(settings, port, lambda line: click.echo(line, err=True)))
 
 
+@main.command()
+@config_option
+@click.option(
+    "--all", "everything", is_flag=True, help="Today's proposals, whatever became of them."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def proposals(config_dir: Path, everything: bool, as_json: bool) -> None:
+    """Supervised mode: the entries waiting for a decision, time left, and the commands."""
+    from catalyst.daemon.entry import read_proposals
+
+    settings = _settings(config_dir)
+    report = _run(read_proposals(settings, everything=everything))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+
+
+@main.command()
+@config_option
+@click.argument("proposal_id")
+def approve(config_dir: Path, proposal_id: str) -> None:
+    """Approve a proposed entry: the daemon checks it again and sends it within seconds."""
+    from catalyst.daemon.entry import decide_proposal
+    from catalyst.domain.proposals import ProposalStatus
+
+    settings = _settings(config_dir)
+    click.echo(
+        _run(decide_proposal(settings, proposal_id, ProposalStatus.APPROVED, by=_operator()))
+    )
+
+
+@main.command()
+@config_option
+@click.argument("proposal_id")
+@click.option("--reason", default=None, callback=_non_blank, help="Why not (recorded).")
+def reject(config_dir: Path, proposal_id: str, reason: str | None) -> None:
+    """Reject a proposed entry: it is never sent."""
+    from catalyst.daemon.entry import decide_proposal
+    from catalyst.domain.proposals import ProposalStatus
+
+    settings = _settings(config_dir)
+    click.echo(
+        _run(
+            decide_proposal(
+                settings, proposal_id, ProposalStatus.REJECTED, by=_operator(), note=reason
+            )
+        )
+    )
+
+
 LIVE_SCAN_ONLY_IN_RUN = (
     "a live scan only happens inside `catalyst run` (it may place orders); "
     "`catalyst scan --dry-run` scans once and places nothing"

@@ -244,7 +244,7 @@ MALFORMED = {
     "bad_enum_value": Malformed(
         TRADING,
         "trading_session.mode",
-        "must be one of 'autonomous' or 'scan_only' (got 'yolo')",
+        "must be one of 'autonomous', 'supervised' or 'scan_only' (got 'yolo')",
         trading="trading_session:\n  mode: yolo\n",
     ),
     "bad_broker_environment": Malformed(
@@ -266,11 +266,11 @@ MALFORMED = {
         trading="trading_session:\n  mode: live\n",
         environ={"CATALYST_LIVE_TRADING": "yes"},
     ),
-    "supervised_mode_is_not_available_yet": Malformed(
+    "proposal_expiry_of_zero_minutes": Malformed(
         TRADING,
-        "trading_session.mode",
-        "this session mode is not available yet; use autonomous or scan_only (got 'supervised')",
-        trading="trading_session:\n  mode: supervised\n",
+        "trading_session.proposal_expiry_minutes",
+        "must be greater than 0",
+        trading="trading_session:\n  mode: supervised\n  proposal_expiry_minutes: 0\n",
     ),
     "old_and_new_name_for_one_action": Malformed(
         RISK,

@@ -38,6 +38,7 @@ class SessionMode(StrEnum):
     """What a trading session does with its scans (`trading_session.mode`)."""
 
     AUTONOMOUS = "autonomous"  # scan, check risk, place bracket orders
+    SUPERVISED = "supervised"  # scan, check risk, propose each entry; a person approves it
     SCAN_ONLY = "scan_only"  # scan and record; never order an entry
 
 
@@ -48,16 +49,16 @@ class BrokerEnvironment(StrEnum):
     LIVE = "live"
 
 
-# Session modes the operator's-view issue will add; named so the refusal can say "not yet".
-_NOT_YET_SESSION_MODES = frozenset({"supervised"})
-
-
 class TradingSessionConfig(_Frozen):
     mode: SessionMode = SessionMode.AUTONOMOUS
     auto_close_at_market_close: bool = True
     max_hold_time_minutes: Annotated[int, Field(gt=0, le=390)] = 180
     # A `catalyst flatten` request older than this is never acted on (logged as expired).
     flatten_request_max_age_seconds: Annotated[int, Field(gt=0, le=3600)] = 120
+    # supervised: a proposal nobody approved within this many minutes expires unsent.
+    proposal_expiry_minutes: Annotated[int, Field(gt=0, le=390)] = 15
+    # supervised: at approval the price must still be within this fraction of the proposed entry.
+    proposal_max_price_move_pct: Annotated[float, Field(gt=0, lt=0.2)] = 0.01
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -66,10 +67,8 @@ class TradingSessionConfig(_Frozen):
         if value in ("paper", "live"):
             raise ValueError(
                 "paper/live moved to broker.environment; trading_session.mode is now the "
-                "session mode (autonomous or scan_only)"
+                "session mode (autonomous, supervised or scan_only)"
             )
-        if value in _NOT_YET_SESSION_MODES:
-            raise ValueError("this session mode is not available yet; use autonomous or scan_only")
         return value
 
 

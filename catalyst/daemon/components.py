@@ -26,6 +26,7 @@ from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current
 from catalyst.store.outbox import HaltSpool, JournalOutbox
 from catalyst.store.repository import Store
+from catalyst.tasks.approvals import ApprovalWatch
 from catalyst.tasks.end_of_day import EndOfDayFlattener
 from catalyst.tasks.flatten_requests import FlattenRequestWatch
 from catalyst.tasks.max_hold import MaxHoldWatch
@@ -50,6 +51,7 @@ class Components:
     submitter: OrderSubmitter
     flattener: Flattener
     scan_cycle: ScanCycle
+    approvals: ApprovalWatch
     risk_watch: RiskWatch
     max_hold: MaxHoldWatch
     flatten_requests: FlattenRequestWatch
@@ -90,6 +92,16 @@ async def build_components(
     alerts = QueuedNotifier(notifier)  # alerts never hold up the risk-watch
     submitter = OrderSubmitter(broker, store, clock, failpoints=failpoints)
     flattener = Flattener(broker, store, clock, submitter)
+    approvals = ApprovalWatch(
+        broker=broker,
+        store=store,
+        clock=clock,
+        calendar=calendar,
+        settings=settings,
+        submitter=submitter,
+        pause_flag=pause_flag,
+        entries_stopped=entries_stopped,
+    )
     scan_cycle = ScanCycle(
         broker=broker,
         store=store,
@@ -99,6 +111,7 @@ async def build_components(
         submitter=submitter,
         pause_flag=pause_flag,
         entries_stopped=entries_stopped,
+        on_proposed=approvals.wake,
     )
     watch_journal = WatchJournal(store)  # one view of the journal for the three watches
     risk_watch = RiskWatch(
@@ -160,6 +173,7 @@ async def build_components(
         submitter=submitter,
         flattener=flattener,
         scan_cycle=scan_cycle,
+        approvals=approvals,
         risk_watch=risk_watch,
         max_hold=max_hold,
         flatten_requests=flatten_requests,

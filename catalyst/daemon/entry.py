@@ -40,6 +40,7 @@ from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.heartbeat import DaemonPresence, others_alive, presence_for
 from catalyst.domain.models import TradingSession
+from catalyst.domain.proposals import ProposalStatus, normalise_proposal_id
 from catalyst.logs import configure_logging
 from catalyst.notify import build_notifier
 from catalyst.ops.failpoints import Failpoints
@@ -54,6 +55,7 @@ from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
 from catalyst.reporting.cycles import CycleDetail, CycleList
 from catalyst.reporting.dry_run import DryRun
+from catalyst.reporting.proposals import ProposalList, price_text
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.reporting.summary import DaySummary, summarise_day
 from catalyst.sim.broker import SimBroker, build_sim_broker
@@ -686,3 +688,73 @@ def _where(settings: Settings) -> str:
     return (
         f"state dir {absolute_state_dir(settings)}, database {redact_url(database_url(settings))}"
     )
+
+
+async def read_proposals(
+    settings: Settings, *, everything: bool = False, clock: Clock | None = None
+) -> ProposalList:
+    """`catalyst proposals`: the supervised entries waiting for a decision (with `everything`,
+    today's proposals whatever became of them)."""
+    now = (clock if clock is not None else RealClock()).now()
+    async with _journal(settings) as store:
+        if everything:
+            today = now.astimezone(EXCHANGE_TZ).date()
+            found = await store.proposals(since=datetime.combine(today, time(), tzinfo=EXCHANGE_TZ))
+        else:
+            found = await store.proposals({ProposalStatus.PENDING})
+    return ProposalList(now, tuple(found), _where(settings), everything=everything)
+
+
+async def decide_proposal(
+    settings: Settings,
+    typed_id: str,
+    decision: ProposalStatus,
+    *,
+    by: str,
+    note: str | None = None,
+    clock: Clock | None = None,
+) -> str:
+    """`catalyst approve ID` / `catalyst reject ID`: record a person's decision in the journal
+    (a running daemon acts on an approval within seconds). An unknown id is `InvalidArgument`;
+    one expired or decided already is a `CatalystError` saying so: nothing changes then."""
+    proposal_id = normalise_proposal_id(typed_id)
+    at = (clock if clock is not None else RealClock()).now()
+    async with _journal(settings) as store:
+        applied, proposal = await store.decide_proposal(
+            proposal_id, decision, by=by, at=at, note=note
+        )
+    if proposal is None:
+        raise InvalidArgument(
+            f"no proposal {typed_id.strip()!r} in the journal ({_where(settings)}); "
+            "`catalyst proposals` lists the ones waiting"
+        )
+    what = (
+        f"{proposal.proposal_id} (buy {proposal.qty} {proposal.symbol} at "
+        f"{price_text(proposal.entry_price)}, stop {price_text(proposal.stop_price)}, "
+        f"target {price_text(proposal.target_price)})"
+    )
+    if applied and decision is ProposalStatus.APPROVED:
+        return (
+            f"approved {what} by {by}: the daemon checks it again and sends it within seconds, "
+            f"unless it expires first at {_ny(proposal.expires_at)} ({_where(settings)})"
+        )
+    if applied:
+        return f"rejected {what} by {by}: it will not be sent ({_where(settings)})"
+    if proposal.status in (ProposalStatus.PENDING, ProposalStatus.EXPIRED):
+        raise CatalystError(
+            f"proposal {what} expired at {_ny(proposal.expires_at)}: not {decision}, "
+            "and it will never be sent"
+        )
+    decided = (
+        f" by {proposal.decided_by} at {_ny(proposal.decided_at)}"
+        if proposal.decided_by is not None
+        else ""
+    )
+    outcome = f": {proposal.outcome}" if proposal.outcome else ""
+    raise CatalystError(
+        f"proposal {what} is already {proposal.status}{decided}{outcome}; nothing changed"
+    )
+
+
+def _ny(when: datetime | None) -> str:
+    return "?" if when is None else f"{when.astimezone(EXCHANGE_TZ):%H:%M:%S} New York"

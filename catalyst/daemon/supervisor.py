@@ -1,6 +1,7 @@
 """The supervisor: reconcile, arm the schedule, run every long-lived task in one TaskGroup.
 
-Long-lived tasks (each in `catalyst.tasks`): the scheduler, the risk-watch, max hold, the
+Long-lived tasks (each in `catalyst.tasks`): the scheduler, the approval watch (supervised
+sessions' approved entries), the risk-watch, max hold, the
 operator's flatten request, the order-event recorder (fills journaled as the broker pushes them,
 each waking the risk-watch), the end-of-day flattener, the periodic reconciler and the journal
 keeper (after a database outage: catch up, then reconcile at once); under `catalyst run` also the
@@ -155,6 +156,7 @@ class Supervisor:
         trading = applied.trading
         c.settings = applied  # the scan trigger reads the schedule from here
         c.scan_cycle.update_settings(applied)
+        c.approvals.update_settings(applied)
         c.risk_watch.update_risk(applied.risk)
         c.flatten_requests.update_risk(applied.risk)
         c.max_hold.update(timedelta(minutes=trading.trading_session.max_hold_time_minutes))
@@ -212,6 +214,7 @@ class Supervisor:
             async with asyncio.TaskGroup() as group:
                 tasks = [
                     group.create_task(self._participate(schedule), name="scheduler"),
+                    group.create_task(self._participate(c.approvals.run()), name="approvals"),
                     group.create_task(self._participate(c.risk_watch.run()), name="risk-watch"),
                     group.create_task(self._participate(c.max_hold.run()), name="max-hold"),
                     group.create_task(

@@ -258,3 +258,37 @@ daemon_heartbeats = Table(
     Column("stopped_at", UTCDateTime, nullable=True),
     Index(None, "beat_at"),
 )
+
+# Supervised sessions: each entry a cycle would place, waiting for a person's decision
+# (`catalyst.domain.proposals`). One per (cycle, symbol); decided by `catalyst approve/reject`,
+# acted on by `catalyst.tasks.approvals`.
+entry_proposals = Table(
+    "entry_proposals",
+    metadata,
+    Column("proposal_id", String, primary_key=True),
+    Column("cycle_id", String, ForeignKey("trading_cycles.cycle_id"), nullable=False),
+    Column("symbol", String, nullable=False),
+    Column("sector", String, nullable=True),
+    Column("qty", Integer, nullable=False),
+    Column("entry_price", Money, nullable=False),
+    Column("stop_price", Money, nullable=False),
+    Column("target_price", Money, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("reasons", JSONText, nullable=True),  # ["why", ...] for a person
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("status", String, nullable=False),
+    Column("decided_by", String, nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("decision_note", Text, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("outcome", Text, nullable=True),
+    Column("client_order_id", String, nullable=True),
+    UniqueConstraint("cycle_id", "symbol"),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    CheckConstraint(
+        "status IN ('pending', 'approved', 'rejected', 'expired', 'sent', 'refused')",
+        name="status",
+    ),
+    Index(None, "status"),
+)

@@ -5,7 +5,10 @@ technicals → rank → floor and top N) → bracket sizing → pre-trade risk c
 Each cycle is recorded in `trading_cycles` (with its funnel: how many symbols survived each
 stage, and the universe's skip counts) and `scan_results` (one row per symbol per stage it
 reached, `catalyst.tasks.stage_rows`). A `scan_only` session stops after the scan: the cycle and
-its candidates are recorded, and nothing is ever ordered.
+its candidates are recorded, and nothing is ever ordered. A `supervised` session goes through
+sizing and the risk checks as an autonomous one does, then journals each entry it would place as
+a pending proposal (`catalyst.domain.proposals`) instead of sending it; a person approves it and
+`catalyst.tasks.approvals` checks it again and sends it, or it expires unsent.
 
 A cycle's id is derived from its scheduled time (`20261124-0930`), so a restarted daemon that fires
 the same scan again recognises it, and every order's client_order_id (derived from the cycle id)
@@ -20,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 import structlog
 
@@ -29,20 +31,19 @@ from catalyst.domain.decisions import Approved, Rejected
 from catalyst.domain.errors import JournalUnavailable
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FunnelStage
-from catalyst.domain.models import Asset, BracketSpec, LegRole, OrderRequest, OrderType, Side
+from catalyst.domain.models import Asset
 from catalyst.domain.plans import TradePlan
-from catalyst.execution.order_ids import client_order_id
-from catalyst.execution.submitter import OrderSubmitter, Outcome
+from catalyst.domain.proposals import EntryProposal
+from catalyst.execution.submitter import OrderSubmitter
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.pipeline.candidates import Candidate
 from catalyst.pipeline.sizing import plan_bracket, priced_at_limit
 from catalyst.pipeline.universe import with_sectors
 from catalyst.ports import Broker, Clock
-from catalyst.risk.cooldown import cooling_down
-from catalyst.risk.exposure import open_risk
-from catalyst.risk.rules import BookState, check_all
-from catalyst.store.records import CycleStart, CycleStatus, OrderIntent
+from catalyst.risk.rules import check_all
+from catalyst.store.records import CycleStart, CycleStatus
 from catalyst.store.repository import Store
+from catalyst.tasks.entries import late_block_reason, place_bracket, read_book
 from catalyst.tasks.funnel_scan import FunnelScan
 from catalyst.tasks.stage_rows import StageRow, bracket_fields, candidate_row, to_records
 from catalyst.timekeeping.calendar import SessionCalendar
@@ -71,6 +72,7 @@ class CycleReport:
     placed: tuple[str, ...] = ()
     rejected: tuple[tuple[str, str], ...] = ()
     skipped_reason: str | None = None
+    proposed: tuple[str, ...] = ()  # supervised: the ids of the proposals journaled
 
 
 class ScanCycle:
@@ -87,8 +89,10 @@ class ScanCycle:
         submitter: OrderSubmitter,
         pause_flag: PauseFlag,
         entries_stopped: Callable[[], bool],
+        on_proposed: Callable[[], None] = lambda: None,
     ) -> None:
         self._broker = broker
+        self._on_proposed = on_proposed  # supervised: the approval watch looks at once
         self._store = store
         self._clock = clock
         self._calendar = calendar
@@ -163,6 +167,7 @@ class ScanCycle:
                 scan_type=report.scan_type,
                 funnel=dict(report.funnel),
                 placed=list(report.placed),
+                proposed=list(report.proposed),
                 rejected=len(report.rejected),
                 seconds=round(elapsed, 3),
             )
@@ -205,6 +210,8 @@ class ScanCycle:
         else:
             trade.rejected = {c.symbol: reason for c in scan.selected}
         scan.funnel["rejected_by_risk"] = len(trade.rejected)
+        if self._settings.trading.trading_session.mode == SessionMode.SUPERVISED:
+            scan.funnel["proposed"] = len(trade.proposed)
         scan.funnel["orders_placed"] = len(trade.placed)
         rows = scan.rows + _risk_rows(scan.selected, trade)
         await self._store.record_scan_results(
@@ -226,6 +233,7 @@ class ScanCycle:
             scan.funnel,
             tuple(trade.placed),
             tuple(trade.rejected.items()),
+            proposed=tuple(trade.proposed.values()),
         )
 
     async def _universe(self, day: date) -> tuple[Asset, ...]:
@@ -241,33 +249,14 @@ class ScanCycle:
         self, cycle_id: str, plan: DayPlan, selected: Sequence[Candidate]
     ) -> _TradeOutcome:
         limits = self._settings.risk.risk_limits
-        account = await self._broker.get_account()
-        positions = await self._broker.list_positions()
-        open_orders = await self._broker.list_open_orders()
-        start_equity = await self._store.get_or_set_day_start_equity(
-            plan.session.day, account.last_equity
-        )
-        state = await self._store.get_trading_state()
-        stop_outs = await self._store.stop_outs_for_day(plan.session.day)
-        sectors = {a.symbol: a.sector for a in self._assets}
-        book = BookState(
-            equity=account.equity,
-            buying_power=account.buying_power,
-            positions=positions,
-            open_entry_symbols=frozenset(o.symbol for o in open_orders),
-            sectors=sectors,
-            day_pnl=account.equity - start_equity,
-            trading_halted=state.is_halted,
-            paused=self._pause_flag.is_set(),
-            entries_allowed_now=plan.entries_allowed_at(self._clock.now()),
-            open_risk=open_risk(
-                positions,
-                open_orders,
-                Decimal(str(self._settings.trading.workflow.stop_loss_pct)),
-            ),
-            cooling_down=cooling_down(
-                stop_outs, self._clock.now(), limits.stop_out_cooldown_minutes
-            ),
+        account, book = await read_book(
+            broker=self._broker,
+            store=self._store,
+            clock=self._clock,
+            settings=self._settings,
+            plan=plan,
+            pause_flag=self._pause_flag,
+            sectors={a.symbol: a.sector for a in self._assets},
         )
         outcome = _TradeOutcome()
         plans: list[TradePlan] = []
@@ -288,46 +277,66 @@ class ScanCycle:
             if not isinstance(decision, Approved):
                 outcome.rejected[trade.symbol] = f"{decision.rule}: {decision.reason}"
                 continue
-            blocked = await self._late_block_reason()
+            blocked = await late_block_reason(
+                entries_stopped=self._entries_stopped,
+                pause_flag=self._pause_flag,
+                store=self._store,
+            )
             if blocked is not None:
                 outcome.rejected[trade.symbol] = blocked
                 continue
-            failure = await self._place_bracket(cycle_id, trade)
+            if self._settings.trading.trading_session.mode == SessionMode.SUPERVISED:
+                await self._propose(cycle_id, plan, trade, selected, outcome)
+                continue
+            failure = await place_bracket(
+                broker=self._broker,
+                submitter=self._submitter,
+                clock=self._clock,
+                cycle_id=cycle_id,
+                trade=trade,
+            )
             if failure is None:
                 outcome.placed.append(trade.symbol)
             else:
                 outcome.rejected[trade.symbol] = failure
         return outcome
 
-    async def _late_block_reason(self) -> str | None:
-        # Re-checked right before each send: the risk-watch may have halted mid-cycle.
-        if self._entries_stopped():
-            return "daemon stopping"
-        if self._pause_flag.is_set():
-            return "paused"
-        if (await self._store.get_trading_state()).is_halted:
-            return "halted"
-        return None
-
-    async def _place_bracket(self, cycle_id: str, trade: TradePlan) -> str | None:
-        request = OrderRequest(
-            client_order_id=client_order_id(cycle_id, trade.symbol, "entry"),
+    async def _propose(
+        self,
+        cycle_id: str,
+        plan: DayPlan,
+        trade: TradePlan,
+        selected: Sequence[Candidate],
+        outcome: _TradeOutcome,
+    ) -> None:
+        # Supervised: journal what would be sent; a person decides, the approval watch sends.
+        now = self._clock.now()
+        minutes = self._settings.trading.trading_session.proposal_expiry_minutes
+        reasons = next((c.reasons for c in selected if c.symbol == trade.symbol), ())
+        proposal = await self._store.record_proposal(
+            EntryProposal.for_plan(
+                trade,
+                cycle_id=cycle_id,
+                reasons=reasons,
+                created_at=now,
+                # Never later than the entry cutoff: nothing is entered after it, approved or not.
+                expires_at=min(now + timedelta(minutes=minutes), plan.entry_cutoff),
+            )
+        )
+        if proposal is None:
+            log.error(
+                "proposal id already taken by another proposal; not proposed", symbol=trade.symbol
+            )
+            outcome.rejected[trade.symbol] = "proposal id collision: not proposed"
+            return
+        log.info(
+            "entry proposed; waiting for a person",
+            proposal_id=proposal.proposal_id,
             symbol=trade.symbol,
-            side=Side.BUY,
-            qty=trade.qty,
-            type=OrderType.LIMIT,
-            limit_price=trade.entry_price,
-            bracket=BracketSpec(
-                take_profit_limit=trade.target_price, stop_loss_stop=trade.stop_price
-            ),
+            expires_at=proposal.expires_at.isoformat(),
         )
-        intent = OrderIntent.from_request(
-            request, role=LegRole.ENTRY, created_at=self._clock.now(), cycle_id=cycle_id
-        )
-        result = await self._submitter.place(intent, lambda: self._broker.submit_order(request))
-        if result.outcome is Outcome.PLACED:
-            return None
-        return f"{result.outcome.value}: {result.reason}"
+        outcome.proposed[trade.symbol] = proposal.proposal_id
+        self._on_proposed()
 
 
 def _interval_after(plan: DayPlan, fire_time: datetime) -> timedelta:
@@ -341,6 +350,7 @@ class _TradeOutcome:
 
     placed: list[str] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)  # symbol -> why not
+    proposed: dict[str, str] = field(default_factory=dict)  # supervised: symbol -> proposal id
     plans: dict[str, TradePlan] = field(default_factory=dict)  # sized, by symbol
 
 
@@ -351,9 +361,18 @@ def _risk_rows(selected: Sequence[Candidate], trade: _TradeOutcome) -> list[Stag
         sized = trade.plans.get(candidate.symbol)
         plan = bracket_fields(sized) if sized is not None else None
         placed = candidate.symbol in trade.placed
+        proposed = trade.proposed.get(candidate.symbol)
         reason = trade.rejected.get(candidate.symbol)
+        if proposed is not None:
+            reason = f"proposed as {proposed}: waiting for `catalyst approve {proposed}`"
         row = replace(
-            candidate_row(FunnelStage.RISK, candidate, rank, kept=placed, reason=reason),
+            candidate_row(
+                FunnelStage.RISK,
+                candidate,
+                rank,
+                kept=placed or proposed is not None,
+                reason=reason,
+            ),
             plan=plan,
             final=placed,
         )

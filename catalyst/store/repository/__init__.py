@@ -14,10 +14,19 @@ from catalyst.store.repository.cycles import CycleStore
 from catalyst.store.repository.heartbeats import HeartbeatStore
 from catalyst.store.repository.orders import OrderStore
 from catalyst.store.repository.positions import PositionStore
+from catalyst.store.repository.proposals import ProposalStore
 from catalyst.store.repository.risk import RiskStore
 
 __all__ = ["Store"]
 
 
-class Store(CycleStore, OrderStore, PositionStore, RiskStore, HeartbeatStore, AccountStore):
+class Store(
+    CycleStore,
+    OrderStore,
+    PositionStore,
+    RiskStore,
+    HeartbeatStore,
+    AccountStore,
+    ProposalStore,
+):
     """The journal. Share one per process; every method is its own unit of work."""
