@@ -1,0 +1,36 @@
+"""Read one trading day out of the journal into a `DayReport` (the only I/O of the report)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from catalyst.domain.models import LegRole
+from catalyst.execution.purposes import exit_purposes
+from catalyst.reporting.day_report import DayReport
+from catalyst.reporting.equity import EquityPoint
+from catalyst.reporting.trades import pair_trades
+from catalyst.store.records import OrderSource
+from catalyst.store.repository import Store
+
+
+async def load_day_report(store: Store, day: date, *, environment: str) -> DayReport:
+    """The report of the New York trading `day` from `store` (reads only)."""
+    fills = await store.fills_for_day(day)
+    orders = {o.client_order_id: o for o in await store.orders_for_day(day)}
+    events = await store.risk_events_for_day(day)
+    closing = [
+        (o.client_order_id, o.symbol)
+        for o in orders.values()
+        if o.source == OrderSource.CATALYST and o.role in (LegRole.EXIT, LegRole.STOP_LOSS)
+    ]
+    purposes = exit_purposes(day, closing, [(e.kind, e.at) for e in events])
+    equity: list[EquityPoint] = []  # the account snapshots, once the journal keeps them
+    return DayReport.build(
+        day,
+        environment=environment,
+        trades=pair_trades(fills, orders, purposes),
+        cycles=await store.cycles_for_day(day),
+        risk_events=events,
+        equity=equity,
+        start_equity=await store.day_start_equity(day),
+    )
