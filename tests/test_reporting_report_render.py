@@ -10,7 +10,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageStat
 from stubs import fill
 
 from catalyst.domain.models import LegRole, OrderClass, OrderType, Side
@@ -98,12 +98,24 @@ def test_the_chart_is_a_png_of_the_expected_size_with_a_curve_drawn_on_it() -> N
     png = equity_chart_png(_day())
     assert png is not None
     assert png.startswith(PNG_SIGNATURE)
-    image = Image.open(io.BytesIO(png)).convert("L")
+    image = Image.open(io.BytesIO(png)).convert("RGB")
     assert image.size == (WIDTH_PX, HEIGHT_PX)
     # Mostly white, but a curve, axes and text: far from one flat colour.
-    assert ImageStat.Stat(image).stddev[0] > 20
-    dark = sum(image.histogram()[:128])  # pixels darker than mid-grey
-    assert dark > 2000
+    assert ImageStat.Stat(image.convert("L")).stddev[0] > 20
+    # The curve itself: a line across the plot in its own colour (axes and text are black).
+    red, green, blue = (image.getchannel(c) for c in "RGB")
+    curve = ImageChops.multiply(
+        ImageChops.multiply(_band(red, 31), _band(green, 78)), _band(blue, 121)
+    )
+    curve_pixels = curve.histogram()[255]
+    assert curve_pixels > 1000
+    left, _, right, _ = curve.getbbox() or (0, 0, 0, 0)
+    assert right - left > WIDTH_PX // 2  # it spans the session
+
+
+def _band(channel: Image.Image, value: int, tolerance: int = 40) -> Image.Image:
+    """255 where `channel` is within `tolerance` of `value`, else 0."""
+    return channel.point(lambda v: 255 if abs(v - value) <= tolerance else 0)
 
 
 def test_no_equity_samples_means_no_chart_and_the_page_says_why() -> None:
