@@ -142,3 +142,34 @@ async def test_a_failing_report_is_logged_and_the_task_goes_on_to_the_next_day(
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
     assert calls == [DAY, date(2026, 11, 25)]
+
+
+async def test_the_days_orders_include_those_filled_on_it_and_their_parents(
+    migrated_store: Store,
+) -> None:
+    day_before = date(2026, 11, 23)
+
+    def intent(cid: str, created: datetime, parent: str | None = None) -> OrderIntent:
+        role = LegRole.STOP_LOSS if parent else LegRole.ENTRY
+        return OrderIntent(
+            cid,
+            "AAA",
+            Side.BUY,
+            10,
+            OrderType.MARKET,
+            OrderClass.SIMPLE,
+            role,
+            created,
+            parent_client_order_id=parent,
+        )
+
+    await migrated_store.record_order_intent(intent("parent", at(day_before, 15, 0)))
+    await migrated_store.record_order_intent(intent("leg", at(day_before, 15, 0), "parent"))
+    await migrated_store.record_order_intent(intent("stale", at(day_before, 15, 1)))
+    await migrated_store.record_order_intent(intent("today", at(DAY, 9, 45)))
+    await migrated_store.record_fill(
+        fill(Side.SELL, 10, "50", at=at(DAY, 9, 31), order_id="b-leg", client_order_id="leg")
+    )
+
+    found = [o.client_order_id for o in await migrated_store.orders_for_day(DAY)]
+    assert sorted(found) == ["leg", "parent", "today"]
