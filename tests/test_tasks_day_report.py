@@ -17,7 +17,7 @@ from catalyst.execution.order_ids import client_order_id
 from catalyst.execution.purposes import end_of_day_purpose
 from catalyst.reporting.day_report import DayReport
 from catalyst.reporting.trades import ExitReason
-from catalyst.store.records import OrderIntent
+from catalyst.store.records import AccountSnapshotRecord, OrderIntent
 from catalyst.store.repository import Store
 from catalyst.tasks.day_report import REPORT_DELAY, DayReportAfterClose, next_report
 from catalyst.timekeeping.calendar import ExchangeCalendar
@@ -80,6 +80,19 @@ async def _journal_a_day(store: Store) -> None:
     )
     await store.record_risk_event(RiskEventKind.POSITION_GONE, Severity.WARNING, "AAA gone", sold)
     await store.get_or_set_day_start_equity(DAY, Decimal(100000))
+    # The risk-watch's samples: one before the open (not the session's), then the session's.
+    for moment, equity in (
+        (at(DAY, 9, 0), "99000"),
+        (at(DAY, 9, 30), "100000"),
+        (at(DAY, 11, 0), "100120"),
+        (at(DAY, 12, 0), "99970"),
+        (at(DAY, 16, 0), "100050"),
+    ):
+        await store.record_account_snapshot(
+            AccountSnapshotRecord(
+                moment, Decimal(equity), Decimal(equity), Decimal(equity), Decimal(100000)
+            )
+        )
     # The next day's event is not this day's.
     await store.record_risk_event(
         RiskEventKind.BROKER_OUTAGE, Severity.WARNING, "later", at(date(2026, 11, 25), 10, 0)
@@ -112,6 +125,11 @@ async def test_the_report_reads_the_days_trades_and_events_from_the_journal(
     assert trade.r_multiple == Decimal("0.5")
     assert [e.message for e in report.risk_events] == ["AAA gone"]
     assert report.start_equity == Decimal(100000)
+    assert report.equity[0].at == at(DAY, 9, 30)  # the pre-market sample is out
+    assert report.day_pnl == Decimal(50)
+    drawdown = report.drawdown
+    assert drawdown is not None
+    assert drawdown.amount == Decimal(150)  # 100 120 at 11:00 to 99 970 at 12:00
 
 
 async def test_a_failing_report_is_logged_and_the_task_goes_on_to_the_next_day(

@@ -467,9 +467,10 @@ async def serve_dashboard(settings: Settings, port: int, announce: Callable[[str
 async def read_day_report(settings: Settings, day: date | None) -> DayReport:
     """`catalyst report`: the trading day (default: today in New York) from the journal."""
     chosen = day if day is not None else RealClock().now().astimezone(EXCHANGE_TZ).date()
+    session = ExchangeCalendar().session(chosen)
     async with _journal(settings) as store:
         return await load_day_report(
-            store, chosen, environment=settings.trading.broker.environment.value
+            store, chosen, environment=settings.trading.broker.environment.value, session=session
         )
 
 

@@ -72,7 +72,9 @@ class DayReportAfterClose:
     async def report(self, session: TradingSession) -> DayReport | None:
         """Report `session`'s day now; None when the journal cannot be read."""
         try:
-            report = await load_day_report(self._store, session.day, environment=self._environment)
+            report = await load_day_report(
+                self._store, session.day, environment=self._environment, session=session
+            )
         except JournalUnavailable as exc:
             log.warning("day report skipped: the journal is unavailable", error=str(exc))
             return None
