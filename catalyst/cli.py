@@ -350,6 +350,35 @@ def reject(config_dir: Path, proposal_id: str, reason: str | None) -> None:
     )
 
 
+@main.command()
+@config_option
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Trading day, YYYY-MM-DD (default: today in New York).",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the report as a self-contained HTML page (chart inline) to this file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def report(config_dir: Path, day: Any, html_path: Path | None, as_json: bool) -> None:
+    """The day's trades, P&L, win rate, drawdown, cycles and risk events."""
+    from catalyst.daemon.entry import read_day_report, write_report_html
+
+    settings = _settings(config_dir)
+    day_report = _run(read_day_report(settings, day.date() if day is not None else None))
+    click.echo(json.dumps(day_report.as_dict(), indent=2) if as_json else day_report.render())
+    if html_path is not None:
+        written = write_report_html(day_report, html_path)
+        click.echo(f"HTML report written to {written}", err=as_json)
+
+
 LIVE_SCAN_ONLY_IN_RUN = (
     "a live scan only happens inside `catalyst run` (it may place orders); "
     "`catalyst scan --dry-run` scans once and places nothing"

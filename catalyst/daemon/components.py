@@ -27,6 +27,7 @@ from catalyst.store.migrate import check_schema_current
 from catalyst.store.outbox import HaltSpool, JournalOutbox
 from catalyst.store.repository import Store
 from catalyst.tasks.approvals import ApprovalWatch
+from catalyst.tasks.day_report import DayReportAfterClose
 from catalyst.tasks.end_of_day import EndOfDayFlattener
 from catalyst.tasks.flatten_requests import FlattenRequestWatch
 from catalyst.tasks.max_hold import MaxHoldWatch
@@ -56,6 +57,7 @@ class Components:
     max_hold: MaxHoldWatch
     flatten_requests: FlattenRequestWatch
     end_of_day: EndOfDayFlattener
+    day_report: DayReportAfterClose
     reconciler: Reconciler
 
     async def close(self) -> None:
@@ -153,6 +155,12 @@ async def build_components(
         flattener=flattener,
         enabled=settings.trading.trading_session.auto_close_at_market_close,
     )
+    day_report = DayReportAfterClose(
+        clock=clock,
+        calendar=calendar,
+        store=store,
+        environment=settings.trading.broker.environment.value,
+    )
     reconciler = Reconciler(
         broker=broker,
         store=store,
@@ -178,5 +186,6 @@ async def build_components(
         max_hold=max_hold,
         flatten_requests=flatten_requests,
         end_of_day=end_of_day,
+        day_report=day_report,
         reconciler=reconciler,
     )

@@ -35,6 +35,7 @@ from catalyst.domain.errors import (
     InvalidArgument,
     OperationalError,
     RetryableBrokerError,
+    StorageUnusable,
 )
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FunnelStage
@@ -54,8 +55,12 @@ from catalyst.pipeline.universe import with_sectors
 from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
 from catalyst.reporting.cycles import CycleDetail, CycleList
+from catalyst.reporting.day_report import DayReport
 from catalyst.reporting.dry_run import DryRun
+from catalyst.reporting.journal_day import load_day_report
 from catalyst.reporting.proposals import ProposalList, price_text
+from catalyst.reporting.report_chart import equity_chart_png
+from catalyst.reporting.report_html import png_data_uri, render_html
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.reporting.summary import DaySummary, summarise_day
 from catalyst.sim.broker import SimBroker, build_sim_broker
@@ -459,6 +464,31 @@ async def serve_dashboard(settings: Settings, port: int, announce: Callable[[str
             await serve(build_app(source), sock)
     finally:
         sock.close()
+
+
+async def read_day_report(settings: Settings, day: date | None) -> DayReport:
+    """`catalyst report`: the trading day (default: today in New York) from the journal."""
+    chosen = day if day is not None else RealClock().now().astimezone(EXCHANGE_TZ).date()
+    session = ExchangeCalendar().session(chosen)
+    async with _journal(settings) as store:
+        return await load_day_report(
+            store, chosen, environment=settings.trading.broker.environment.value, session=session
+        )
+
+
+def write_report_html(report: DayReport, path: Path) -> Path:
+    """`catalyst report --html PATH`: the report as one self-contained page (the chart inline
+    as a `data:` URI); returns the absolute path written."""
+    png = equity_chart_png(report)
+    page = render_html(report, chart_src=None if png is None else png_data_uri(png))
+    target = path.absolute()
+    if not target.parent.is_dir():
+        raise InvalidArgument(f"--html {target}: the directory {target.parent} does not exist")
+    try:
+        target.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise StorageUnusable(f"--html {target}: cannot write it: {exc.strerror or exc}") from exc
+    return target
 
 
 async def read_cycle(settings: Settings, cycle_id: str) -> CycleDetail:

@@ -222,6 +222,7 @@ class Supervisor:
                     ),
                     group.create_task(self._participate(recorder.run()), name="order-events"),
                     group.create_task(self._participate(c.end_of_day.run()), name="eod-flattener"),
+                    group.create_task(self._participate(c.day_report.run()), name="day-report"),
                     group.create_task(self._participate(reconciliation.run()), name="reconciler"),
                     group.create_task(self._participate(keeper.run()), name="journal-keeper"),
                     group.create_task(c.notifier.deliver_forever(), name="alerts"),

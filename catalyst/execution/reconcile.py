@@ -41,6 +41,7 @@ from catalyst.domain.working_orders import STOP_TYPES, working_sells
 from catalyst.execution.journal import journal_broker_order
 from catalyst.execution.order_ids import PREFIX as ORDER_ID_PREFIX
 from catalyst.execution.order_ids import client_order_id
+from catalyst.execution.purposes import PROTECTIVE_ORDER_PART, protective_purpose
 from catalyst.execution.submitter import OrderSubmitter
 from catalyst.ports import Broker, Clock
 from catalyst.store.records import INTENT_STATUS, NOT_PLACED_STATUS, OrderIntent
@@ -237,8 +238,7 @@ class Reconciler:
 
     async def _place_protective_stop(self, position: Position, qty: int, now: datetime) -> None:
         stop = round_down_to_tick(position.avg_entry_price * (1 - self._stop_loss_pct))
-        purpose = f"protect-{now:%Y%m%d%H%M}"
-        cid = client_order_id(purpose, position.symbol, "stop")
+        cid = client_order_id(protective_purpose(now), position.symbol, PROTECTIVE_ORDER_PART)
         if position.current_price <= stop:
             request = OrderRequest(cid, position.symbol, Side.SELL, qty)
             role, what = LegRole.EXIT, "closing at market: price already below the stop"

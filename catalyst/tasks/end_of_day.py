@@ -13,6 +13,7 @@ import structlog
 from catalyst.config.models import ScheduleConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.execution.flatten import Flattener, FlattenResult
+from catalyst.execution.purposes import end_of_day_purpose
 from catalyst.ports import Clock
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import SessionCalendar
@@ -77,7 +78,7 @@ class EndOfDayFlattener:
                 await self._alarm.sleep_until(plan.session.close)
                 continue
             result = await self._flattener.flatten_all(
-                f"eod-{plan.session.day:%Y%m%d}", deadline=plan.session.close
+                end_of_day_purpose(plan.session.day), deadline=plan.session.close
             )
             self.results.append(result)
             flattened = plan.session.day

@@ -15,6 +15,7 @@ from catalyst.domain.errors import BrokerError, JournalUnavailable
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.execution.flatten import Flattener
+from catalyst.execution.purposes import manual_flatten_purpose
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ports import Clock
 from catalyst.tasks.watch_journal import WatchJournal
@@ -87,7 +88,7 @@ class FlattenRequestWatch:
         )
         session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
         result = await self._flattener.flatten_all(
-            f"manual-{now:%Y%m%d%H%M%S}", deadline=session.close if session else None
+            manual_flatten_purpose(now), deadline=session.close if session else None
         )
         self._request.done()
         await self._journal.record_risk_event(

@@ -18,6 +18,7 @@ from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.positions import position_opened_at
 from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.execution.flatten import Flattener
+from catalyst.execution.purposes import max_hold_purpose
 from catalyst.ports import Broker, Clock
 from catalyst.tasks.watch_journal import WatchJournal
 from catalyst.timekeeping.alarm import Alarm
@@ -85,7 +86,5 @@ class MaxHoldWatch:
         await self._journal.record_risk_event(
             RiskEventKind.MAX_HOLD_TIME, Severity.WARNING, message, now
         )
-        await self._flattener.close_symbols(
-            expired, f"maxhold-{now:%Y%m%d%H%M}", deadline=session.close
-        )
+        await self._flattener.close_symbols(expired, max_hold_purpose(now), deadline=session.close)
         return expired

@@ -35,6 +35,7 @@ from catalyst.domain.errors import BrokerError, JournalUnavailable
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.execution.flatten import Flattener
+from catalyst.execution.purposes import emergency_purpose, halted_exposure_purpose
 from catalyst.ports import Broker, Clock, Notifier
 from catalyst.risk.daily_loss import LossLevel, evaluate_daily_loss
 from catalyst.store.repository import Store
@@ -242,7 +243,7 @@ class RiskWatch:
             session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
             # A fresh purpose per action: ids of earlier exits for the same symbol are journaled.
             result = await self._flattener.flatten_all(
-                f"halted-{now:%Y%m%d%H%M%S}", deadline=session.close if session else now
+                halted_exposure_purpose(now), deadline=session.close if session else now
             )
             if result.flat:
                 self._exposure_reported = frozenset()
@@ -293,7 +294,7 @@ class RiskWatch:
         if actions.close_all_positions:
             session = self._calendar.session(day)
             result = await self._flattener.flatten_all(
-                f"emergency-{day:%Y%m%d}", deadline=session.close if session else None
+                emergency_purpose(day), deadline=session.close if session else None
             )
             secured = result.flat
             if first_time:

@@ -7,7 +7,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import Row, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalyst.domain.errors import OperationalError
@@ -389,18 +389,6 @@ class OrderStore(StoreBase):
             )
             return [_order_record(row) for row in result]
 
-    async def orders_for_day(self, day: date, tz: tzinfo = EXCHANGE_TZ) -> list[OrderRecord]:
-        """Every journaled order created on the local `day` in `tz` (legs, external orders and
-        intents included), oldest first."""
-        start, end = _day_bounds(day, tz)
-        async with self._transaction("orders_for_day") as session:
-            result = await session.execute(
-                select(orders)
-                .where(and_(orders.c.created_at >= start, orders.c.created_at < end))
-                .order_by(orders.c.created_at, orders.c.id)
-            )
-            return [_order_record(row) for row in result]
-
     async def latest_filled_entries(self, symbols: Sequence[str]) -> dict[str, OrderRecord]:
         """For each of `symbols`, the newest top-level entry order that filled at least in part
         (the one whose bracket legs protect the position now), if the journal has one."""
@@ -436,6 +424,34 @@ class OrderStore(StoreBase):
                 )
                 for row in result
             ]
+
+    async def orders_for_day(self, day: date, tz: tzinfo = EXCHANGE_TZ) -> list[OrderRecord]:
+        """Every order of the local `day`: created on it or filled on it (an order from an
+        earlier day that filled today), with the parents of those, bracket legs and external
+        orders included; oldest first."""
+        start, end = _day_bounds(day, tz)
+        filled = select(fills.c.client_order_id).where(and_(fills.c.at >= start, fills.c.at < end))
+        of_day = or_(
+            and_(orders.c.created_at >= start, orders.c.created_at < end),
+            orders.c.client_order_id.in_(filled),
+        )
+        async with self._transaction("orders_for_day") as session:
+            found = [
+                _order_record(row)
+                for row in await session.execute(
+                    select(orders).where(of_day).order_by(orders.c.created_at, orders.c.id)
+                )
+            ]
+            known = {o.client_order_id for o in found}
+            parents = sorted(
+                {o.parent_client_order_id for o in found if o.parent_client_order_id} - known
+            )
+            if parents:
+                result = await session.execute(
+                    select(orders).where(orders.c.client_order_id.in_(parents))
+                )
+                found += [_order_record(row) for row in result]
+        return sorted(found, key=lambda o: o.created_at)
 
     async def order_counts_for_day(self, day: date, tz: tzinfo = EXCHANGE_TZ) -> dict[str, int]:
         """Catalyst's own top-level orders created on the local `day`, counted by status.

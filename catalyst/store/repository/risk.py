@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import and_, func, select, update
 
 from catalyst.domain.errors import OperationalError
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.domain.trading_state import (
     HaltRequested,
@@ -21,7 +22,13 @@ from catalyst.domain.trading_state import (
 )
 from catalyst.store.outbox import SpooledHalt, Write
 from catalyst.store.records import RiskEventRecord, TradingStateChange
-from catalyst.store.repository._base import STATE_ROW_ID, StoreBase, _insert, _require_aware
+from catalyst.store.repository._base import (
+    STATE_ROW_ID,
+    StoreBase,
+    _day_bounds,
+    _insert,
+    _require_aware,
+)
 from catalyst.store.tables import (
     daily_equity,
     risk_events,
@@ -82,6 +89,13 @@ class RiskStore(StoreBase):
                 )
                 for row in result
             ]
+
+    async def risk_events_for_day(
+        self, day: date, tz: tzinfo = EXCHANGE_TZ
+    ) -> list[RiskEventRecord]:
+        """Risk events on the local calendar `day` in `tz`, oldest first."""
+        start, end = _day_bounds(day, tz)
+        return [e for e in await self.risk_events_since(start) if e.at < end]
 
     async def get_trading_state(self) -> TradingStateRecord:
         """The current trading state (active if it was never set)."""
@@ -216,6 +230,14 @@ class RiskStore(StoreBase):
         if not isinstance(stored, Decimal):
             raise OperationalError(f"starting equity for {day} did not persist")
         return stored
+
+    async def day_start_equity(self, day: date) -> Decimal | None:
+        """The day's starting equity as the risk-watch recorded it; None if it never did."""
+        async with self._transaction("day_start_equity") as session:
+            stored = await session.scalar(
+                select(daily_equity.c.starting_equity).where(daily_equity.c.day == day)
+            )
+        return stored if isinstance(stored, Decimal) else None
 
     async def mark_warning_sent(self, day: date, at: datetime) -> bool:
         """Note that the day's loss warning went out; True only for the first caller.
