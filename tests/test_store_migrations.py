@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "fills",
     "positions",
     "risk_events",
+    "alert_outbox",
     "trading_state",
     "trading_state_history",
     "daily_equity",
@@ -45,7 +46,7 @@ EXPECTED_TABLES = {
 
 
 def test_head_revision_is_account_snapshots_and_migrations_are_found() -> None:
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
     assert (migrations_directory() / "versions" / "0001_initial_schema.py").is_file()
 
 
@@ -96,7 +97,7 @@ async def test_check_schema_current_when_database_is_empty_names_revisions_and_t
     finally:
         await engine.dispose()
     message = str(raised.value)
-    assert "is not migrated (at revision none, need 0004)" in message
+    assert "is not migrated (at revision none, need 0005)" in message
     assert "run `catalyst db upgrade`" in message
     assert redact_url(db_url) in message
 

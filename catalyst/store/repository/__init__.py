@@ -10,6 +10,7 @@ than an exception, even when several tasks race. Database failures surface as
 from __future__ import annotations
 
 from catalyst.store.repository.account import AccountStore
+from catalyst.store.repository.alerts import AlertStore
 from catalyst.store.repository.cycles import CycleStore
 from catalyst.store.repository.heartbeats import HeartbeatStore
 from catalyst.store.repository.orders import OrderStore
@@ -19,5 +20,7 @@ from catalyst.store.repository.risk import RiskStore
 __all__ = ["Store"]
 
 
-class Store(CycleStore, OrderStore, PositionStore, RiskStore, HeartbeatStore, AccountStore):
+class Store(
+    CycleStore, OrderStore, PositionStore, RiskStore, HeartbeatStore, AccountStore, AlertStore
+):
     """The journal. Share one per process; every method is its own unit of work."""
