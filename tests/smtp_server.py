@@ -68,6 +68,15 @@ class Inbox:
     logins: list[tuple[bytes, bytes, bool]] = field(default_factory=list)
     over_tls: list[bool] = field(default_factory=list)
     accept_login: bool = True
+    refuse_recipients: bool = False
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.refuse_recipients:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -115,8 +115,10 @@ class EmailChannel:
         """One SMTP delivery; `DeliveryError` (scrubbed, `permanent` for 5xx) if it failed."""
         try:
             message = self.build_message(alert, subject)
-        except (ValueError, TypeError) as exc:  # e.g. an unusable sender address
-            raise DeliveryError(f"email not built: {exc}", permanent=True) from None
+        except Exception as exc:  # e.g. an unusable sender address: the same every time
+            raise DeliveryError(
+                f"email not built: {type(exc).__name__}: {exc}", permanent=True
+            ) from None
         try:
             refused, _ = await aiosmtplib.send(
                 message,
