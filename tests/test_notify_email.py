@@ -128,6 +128,8 @@ async def test_report_arrives_as_text_html_and_inline_chart(smtp: SmtpServer) ->
     assert isinstance(html, EmailMessage)
     assert "Day P&L 412.50 over 3 trades." in text.get_content()
     assert 'src="cid:equity-chart"' in html.get_content()
+    [related] = [p for p in message.walk() if p.get_content_type() == "multipart/related"]
+    assert [p.get_content_type() for p in related.iter_parts()] == ["text/html", "image/png"]
     [image] = [p for p in message.walk() if p.get_content_type() == "image/png"]
     assert image["Content-ID"] == "<equity-chart>"
     assert image.get_content_disposition() == "inline"

@@ -119,8 +119,9 @@ async def test_a_refusal_is_a_failure_permanent_only_for_client_errors(
     assert TOKEN not in str(raised.value)
 
 
-async def test_an_unreachable_webhook_never_shows_its_url() -> None:
-    url = SecretStr(f"http://127.0.0.1:{free_port()}/services/{TOKEN}?token=abc123")
+@pytest.mark.parametrize("port", [free_port(), 99999])  # refused; a URL aiohttp quotes back
+async def test_an_unreachable_webhook_never_shows_its_url(port: int) -> None:
+    url = SecretStr(f"http://127.0.0.1:{port}/services/{TOKEN}?token=abc123")
     hook = WebhookChannel("webhook-1-json", url, WebhookFormat.JSON, environment="live")
     with capture_logs() as logs, pytest.raises(DeliveryError) as raised:
         await hook.send(warning(), "s")
