@@ -45,7 +45,7 @@ EXPECTED_TABLES = {
 }
 
 
-def test_head_revision_is_account_snapshots_and_migrations_are_found() -> None:
+def test_head_revision_is_alert_outbox_and_migrations_are_found() -> None:
     assert head_revision() == "0005"
     assert (migrations_directory() / "versions" / "0001_initial_schema.py").is_file()
 
