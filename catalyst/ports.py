@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
 
+from catalyst.domain.alerts import Alert
 from catalyst.domain.models import (
     Account,
     Asset,
@@ -139,8 +140,8 @@ class Broker(Protocol):
 
 
 class Notifier(Protocol):
-    """Tells a person something happened (email in production)."""
+    """Tells a person something happened (email and webhooks in production)."""
 
-    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
-        """Deliver one alert. Must not raise for delivery failures; log them instead."""
+    async def alert(self, alert: Alert) -> None:
+        """Hand over one alert. Must not wait on delivery nor raise for delivery failures."""
         ...

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from catalyst.config.models import RiskFile, Settings
 from catalyst.daemon.components import Components, build_components
+from catalyst.domain.alerts import Alert
 from catalyst.domain.models import (
     Asset,
     Fill,
@@ -28,7 +29,7 @@ from catalyst.domain.models import (
 from catalyst.domain.plans import TradePlan
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.submitter import OrderSubmitter
-from catalyst.notify.log_notifier import LogNotifier
+from catalyst.notify import AlertDispatcher, AlertThrottle, LogChannel
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.pipeline.candidates import Candidate, CatalystFeatures
 from catalyst.ports import Broker, Clock, Notifier
@@ -243,9 +244,29 @@ async def sim_components(
         clock=clock,
         broker=broker,
         calendar=calendar,
-        notifier=LogNotifier(),
+        notifier=log_dispatcher(clock),
         database_url=database_url,
         entries_stopped=entries_stopped,
+    )
+
+
+class RecordingNotifier:
+    """Keeps every alert handed to it (the Notifier port), unthrottled."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    async def alert(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+
+def log_dispatcher(clock: Clock, environment: str = "paper") -> AlertDispatcher:
+    """The daemon's alert queue with the log as its only channel."""
+    return AlertDispatcher(
+        [LogChannel()],
+        environment=environment,
+        clock=clock,
+        throttle=AlertThrottle(dedup_window=timedelta(minutes=10), per_hour=12),
     )
 
 
@@ -268,7 +289,7 @@ def risk_watch(
         calendar=calendar if calendar is not None else ExchangeCalendar(),
         risk=risk if risk is not None else RiskFile(),
         flattener=flattener if flattener is not None else _flattener(broker, store, clock),
-        notifier=notifier if notifier is not None else LogNotifier(),
+        notifier=notifier if notifier is not None else RecordingNotifier(),
         journal=WatchJournal(store),
     )
 

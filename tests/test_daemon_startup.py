@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
+from stubs import RecordingNotifier
 
 from catalyst.daemon.startup import (
     Backoff,
@@ -20,21 +21,12 @@ from catalyst.daemon.startup import (
     StopDuringStartup,
 )
 from catalyst.daemon.stopping import StopRequest
+from catalyst.domain.alerts import AlertKind
 from catalyst.domain.errors import DatabaseCorrupt, DatabaseUnavailable, RetryableBrokerError
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.timekeeping.clock import SimClock
 
 START = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
-
-
-class RecordingNotifier:
-    """Keeps every alert (the Notifier port)."""
-
-    def __init__(self) -> None:
-        self.alerts: list[tuple[str, str, bool]] = []
-
-    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
-        self.alerts.append((subject, body, critical))
 
 
 class FlakyDependency:
@@ -167,11 +159,11 @@ async def test_a_long_wait_alerts_a_person_once_and_again_when_it_is_over(
         Dependency.DATABASE, dependency
     )
 
-    assert [(subject, critical) for subject, _body, critical in notifier.alerts] == [
-        ("Catalyst is waiting for the database", True),
-        ("Catalyst: the database is back", False),
+    assert [(a.kind, a.critical) for a in notifier.alerts] == [
+        (AlertKind.DATABASE_OUTAGE, True),
+        (AlertKind.DATABASE_RECOVERED, False),
     ]
-    assert "unreachable" in notifier.alerts[0][1]
+    assert "unreachable" in notifier.alerts[0].body
 
 
 async def test_a_permanent_error_propagates_at_once_without_waiting(

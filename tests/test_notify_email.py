@@ -1,355 +1,246 @@
-"""Email alerts against a real SMTP server (aiosmtpd on 127.0.0.1), plus the notifier factory."""
+"""The email channel against a real SMTP server (aiosmtpd): subjects, bodies, the HTML report with
+its inline chart, STARTTLS and implicit TLS with login, and failures that say what happened
+without a password in them."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
+from smtp_server import (
+    PASSWORD,
+    RECIPIENTS,
+    SENDER,
+    USERNAME,
+    Certificate,
+    Inbox,
+    SmtpServer,
+    free_port,
+    self_signed,
+)
 from structlog.testing import capture_logs
 
-from catalyst.config.models import (
-    NotificationsConfig,
-    RiskFile,
-    Secrets,
-    Settings,
-    TradingFile,
-)
-from catalyst.domain.errors import ConfigError
-from catalyst.notify import EmailNotifier, LogNotifier, build_notifier
-from catalyst.notify.email import format_subject
+from catalyst.config.models import SmtpTls
+from catalyst.domain.alerts import Alert, AlertKind, Attachment, Severity, subject_of
+from catalyst.execution.flatten import FlattenResult
+from catalyst.notify import DeliveryError, EmailChannel, events
 
-USERNAME = "alerts-user"
-PASSWORD = "hunter2-very-secret"
-SENDER = "catalyst@example.test"
-RECIPIENTS = ("ops@example.test", "risk@example.test")
+AT = datetime(2026, 12, 4, 20, 55, tzinfo=UTC)
+# The PNG signature and a little more: enough to prove the bytes arrive unchanged.
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
-@dataclass
-class Inbox:
-    """aiosmtpd handler: keeps every accepted message; can refuse the first N DATA commands."""
-
-    temporary_failures: int = 0
-    messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
-    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
-    data_commands: int = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.data_commands += 1
-        if self.data_commands <= self.temporary_failures:
-            return "451 4.3.0 try again later"
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-
-@dataclass
-class Authenticator:
-    accept: bool
-    inbox: Inbox
-
-    def __call__(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        self.inbox.logins.append((auth_data.login, auth_data.password))
-        ok = self.accept and (auth_data.login, auth_data.password) == (
-            USERNAME.encode(),
-            PASSWORD.encode(),
-        )
-        return AuthResult(success=ok, handled=False)  # let aiosmtpd reply 535
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    inbox: Inbox
-
-
-def start_server(inbox: Inbox, *, auth: Authenticator | None = None) -> tuple[Controller, int]:
-    port = free_port()
-    kwargs: dict[str, Any] = {}
-    if auth is not None:
-        kwargs = {"authenticator": auth, "auth_require_tls": False}
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    return controller, port
+def serve(
+    mode: str = "none", *, certificate: Certificate | None = None, auth: bool = False
+) -> SmtpServer:
+    return SmtpServer(Inbox(), free_port(), mode, certificate, auth).start()
 
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
-    inbox = Inbox()
-    controller, port = start_server(inbox)
-    try:
-        yield SmtpServer(port, inbox)
-    finally:
-        controller.stop()
+    server = serve()
+    yield server
+    server.stop()
 
 
-@pytest.fixture
-def smtp_auth() -> Iterator[SmtpServer]:
-    inbox = Inbox()
-    controller, port = start_server(inbox, auth=Authenticator(accept=True, inbox=inbox))
-    try:
-        yield SmtpServer(port, inbox)
-    finally:
-        controller.stop()
-
-
-class RecordingSleep:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-    async def sleep(self, seconds: float) -> None:
-        raise AssertionError("not used")
-
-    async def sleep_until(self, when: datetime) -> None:
-        raise AssertionError("not used")
-
-
-def notifier(port: int, **overrides: Any) -> EmailNotifier:
-    options: dict[str, Any] = {
-        "starttls": False,
-        "username": None,
-        "password": None,
-        "timeout": 5,
-        "backoff_seconds": 0.5,
-    }
+def channel(port: int, **overrides: Any) -> EmailChannel:
+    options: dict[str, Any] = {"tls": SmtpTls.NONE, "username": None, "password": None}
     options.update(overrides)
-    return EmailNotifier("127.0.0.1", port, SENDER, RECIPIENTS, **options)
+    return EmailChannel("127.0.0.1", port, SENDER, RECIPIENTS, timeout=5, **options)
 
 
-def no_secret_in(logs: Sequence[Mapping[str, Any]]) -> bool:
-    return PASSWORD not in repr(logs)
-
-
-def test_format_subject_prefixes_and_flattens_to_one_line() -> None:
-    assert format_subject("Halted", critical=False) == "[Catalyst] Halted"
-    assert format_subject("Halted\nnow", critical=True) == "[Catalyst] [CRITICAL] Halted now"
-
-
-async def test_notify_delivers_plain_text_mail_to_every_recipient(smtp: SmtpServer) -> None:
-    await notifier(smtp.port).notify("Scan finished", "3 entries placed.\nNo errors.")
-
-    assert len(smtp.inbox.messages) == 1
-    mail_from, rcpt_tos, message = smtp.inbox.messages[0]
-    assert mail_from == SENDER
-    assert rcpt_tos == list(RECIPIENTS)
-    assert message["Subject"] == "[Catalyst] Scan finished"
-    assert message["From"] == SENDER
-    assert message["To"] == ", ".join(RECIPIENTS)
-    assert message.get_content_type() == "text/plain"
-    body = message.get_content().replace("\r\n", "\n")
-    assert body == "3 entries placed.\nNo errors.\n"
-    assert message["Message-ID"].endswith("@example.test>")
-
-
-async def test_critical_alert_subject_carries_critical_prefix(smtp: SmtpServer) -> None:
-    await notifier(smtp.port).notify("Daily loss limit breached", "Halted.", critical=True)
-
-    _, _, message = smtp.inbox.messages[0]
-    assert message["Subject"] == "[Catalyst] [CRITICAL] Daily loss limit breached"
-
-
-async def test_date_header_comes_from_the_injected_clock(smtp: SmtpServer) -> None:
-    clock = FixedClock(datetime(2024, 3, 14, 15, 9, 26, tzinfo=UTC))
-
-    await notifier(smtp.port, clock=clock).notify("s", "b")
-
-    _, _, message = smtp.inbox.messages[0]
-    assert message["Date"].datetime == clock.now()
-
-
-async def test_login_uses_the_secret_credentials(smtp_auth: SmtpServer) -> None:
-    sender = notifier(smtp_auth.port, username=SecretStr(USERNAME), password=SecretStr(PASSWORD))
-
-    with capture_logs() as logs:
-        await sender.notify("s", "b")
-
-    assert smtp_auth.inbox.logins == [(USERNAME.encode(), PASSWORD.encode())]
-    assert len(smtp_auth.inbox.messages) == 1
-    assert no_secret_in(logs)
-
-
-async def test_temporary_refusal_is_retried_then_delivered(smtp: SmtpServer) -> None:
-    smtp.inbox.temporary_failures = 1
-    sleep = RecordingSleep()
-
-    await notifier(smtp.port, sleep=sleep).notify("s", "b")
-
-    assert smtp.inbox.data_commands == 2
-    assert len(smtp.inbox.messages) == 1
-    assert sleep.calls == [0.5]
-
-
-async def test_server_down_never_raises_and_gives_up_after_bounded_attempts() -> None:
-    sleep = RecordingSleep()
-    sender = notifier(
-        free_port(),
-        attempts=3,
-        sleep=sleep,
-        username=SecretStr(USERNAME),
-        password=SecretStr(PASSWORD),
+def emergency() -> Alert:
+    return events.emergency_stop(
+        "daily loss limit reached",
+        day_pnl=Decimal("-2013.40"),
+        limit=Decimal("2000"),
+        result=FlattenResult(flat=True, attempts=1, closed_symbols=("AAPL", "MSFT"), remaining=()),
+        cancelled_only=True,
+        at=AT,
     )
 
-    with capture_logs() as logs:
-        await sender.notify("Emergency stop", "Flattening.", critical=True)
 
-    failures = [e for e in logs if e["event"] == "alert email attempt failed"]
-    assert [e["attempt"] for e in failures] == [1, 2, 3]
-    assert [e["will_retry"] for e in failures] == [True, True, False]
-    assert sleep.calls == [0.5, 1.0]
-    given_up = [e for e in logs if e["event"] == "alert email not delivered"]
-    assert len(given_up) == 1
-    assert given_up[0]["log_level"] == "error"
-    assert no_secret_in(logs)
+async def test_emergency_stop_mail_has_severity_environment_figure_and_flat_book(
+    smtp: SmtpServer,
+) -> None:
+    alert = emergency()
+    await channel(smtp.port).send(alert, subject_of(alert, "paper"))
+
+    [message] = smtp.inbox.messages
+    assert message["Subject"] == (
+        "[Catalyst PAPER] CRITICAL emergency stop: day P&L -2,013.40 (limit -2,000), book flat"
+    )
+    assert message["X-Priority"] == "1"
+    assert message["Date"] is not None
+    assert "20:55:00" in message["Date"]
+    assert smtp.inbox.envelopes == [(SENDER, list(RECIPIENTS))]
+    body = message.get_content()
+    assert "Trading is HALTED" in body
+    assert "FLAT" in body
+    assert "AAPL, MSFT" in body
+    assert "catalyst resume --ack" in body
 
 
-async def test_rejected_credentials_are_not_retried_and_not_logged() -> None:
-    inbox = Inbox()
-    controller, port = start_server(inbox, auth=Authenticator(accept=False, inbox=inbox))
-    sleep = RecordingSleep()
+async def test_not_flat_is_said_in_the_subject(smtp: SmtpServer) -> None:
+    alert = events.emergency_stop(
+        "daily loss limit reached",
+        day_pnl=Decimal("-2100"),
+        limit=Decimal("2000"),
+        result=FlattenResult(flat=False, attempts=5, closed_symbols=(), remaining=("TSLA",)),
+        cancelled_only=True,
+        at=AT,
+    )
+    await channel(smtp.port).send(alert, subject_of(alert, "live"))
+
+    assert smtp.inbox.messages[0]["Subject"] == (
+        "[Catalyst LIVE] CRITICAL emergency stop: day P&L -2,100 (limit -2,000), "
+        "NOT flat: TSLA still open"
+    )
+
+
+async def test_report_arrives_as_text_html_and_inline_chart(smtp: SmtpServer) -> None:
+    report = Alert(
+        kind=AlertKind.DAILY_REPORT,
+        severity=Severity.INFO,
+        headline="day P&L 412.50, 3 trades",
+        body="Day P&L 412.50 over 3 trades.",
+        html='<p>Day P&amp;L 412.50</p><img src="cid:equity-chart">',
+        attachments=(Attachment("equity.png", "image/png", PNG, content_id="equity-chart"),),
+        at=AT,
+    )
+    await channel(smtp.port).send(report, subject_of(report, "paper"))
+
+    [message] = smtp.inbox.messages
+    assert message["Subject"] == "[Catalyst PAPER] INFO daily report: day P&L 412.50, 3 trades"
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert isinstance(text, EmailMessage)
+    assert isinstance(html, EmailMessage)
+    assert "Day P&L 412.50 over 3 trades." in text.get_content()
+    assert 'src="cid:equity-chart"' in html.get_content()
+    [related] = [p for p in message.walk() if p.get_content_type() == "multipart/related"]
+    assert [p.get_content_type() for p in related.iter_parts()] == ["text/html", "image/png"]
+    [image] = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert image["Content-ID"] == "<equity-chart>"
+    assert image.get_content_disposition() == "inline"
+    assert image.get_content() == PNG
+
+
+async def test_an_attachment_without_html_is_attached(smtp: SmtpServer) -> None:
+    alert = Alert(
+        kind=AlertKind.DAILY_REPORT,
+        severity=Severity.INFO,
+        headline="day P&L 0",
+        body="quiet day",
+        attachments=(Attachment("equity.png", "image/png", PNG, content_id="chart"),),
+        at=AT,
+    )
+    await channel(smtp.port).send(alert, "s")
+
+    [image] = [p for p in smtp.inbox.messages[0].walk() if p.get_content_type() == "image/png"]
+    assert image.get_content_disposition() == "attachment"
+    assert image.get_filename() == "equity.png"
+
+
+async def test_starttls_with_login_logs_in_only_over_tls(certificate: Certificate) -> None:
+    server = serve("starttls", certificate=certificate, auth=True)
     try:
-        with capture_logs() as logs:
-            await notifier(
-                port, sleep=sleep, username=SecretStr(USERNAME), password=SecretStr(PASSWORD)
-            ).notify("s", "b")
+        await channel(
+            server.port,
+            tls=SmtpTls.STARTTLS,
+            username=SecretStr(USERNAME),
+            password=SecretStr(PASSWORD),
+            tls_context=certificate.client_context(),
+        ).send(emergency(), "s")
     finally:
-        controller.stop()
+        server.stop()
 
-    assert inbox.logins  # aiosmtplib may try several mechanisms within the one attempt
-    assert inbox.messages == []
-    assert sleep.calls == []
-    assert [e["error_type"] for e in logs if e["event"] == "alert email attempt failed"] == [
-        "SMTPAuthenticationError"
-    ]
-    assert no_secret_in(logs)
+    assert server.inbox.logins == [(USERNAME.encode(), PASSWORD.encode(), True)]
+    assert server.inbox.over_tls == [True]
 
 
-async def test_required_starttls_never_falls_back_to_plain_text(smtp: SmtpServer) -> None:
-    sleep = RecordingSleep()
+async def test_implicit_tls_with_login(certificate: Certificate) -> None:
+    server = serve("implicit", certificate=certificate, auth=True)
+    try:
+        await channel(
+            server.port,
+            tls=SmtpTls.IMPLICIT,
+            username=SecretStr(USERNAME),
+            password=SecretStr(PASSWORD),
+            tls_context=certificate.client_context(),
+        ).send(emergency(), "s")
+    finally:
+        server.stop()
 
-    with capture_logs() as logs:
-        await notifier(smtp.port, starttls=True, attempts=2, sleep=sleep).notify("s", "b")
+    assert server.inbox.logins == [(USERNAME.encode(), PASSWORD.encode(), True)]
+    assert server.inbox.over_tls == [True]
 
+
+async def test_an_untrusted_certificate_is_refused(certificate: Certificate) -> None:
+    server = serve("implicit", certificate=certificate)
+    try:
+        with pytest.raises(DeliveryError):  # the system trust store does not know this cert
+            await channel(server.port, tls=SmtpTls.IMPLICIT).send(emergency(), "s")
+    finally:
+        server.stop()
+    assert server.inbox.messages == []
+
+
+async def test_starttls_required_never_falls_back_to_plain_text(smtp: SmtpServer) -> None:
+    with pytest.raises(DeliveryError, match="STARTTLS"):  # the plain server offers none
+        await channel(smtp.port, tls=SmtpTls.STARTTLS).send(emergency(), "s")
     assert smtp.inbox.messages == []
-    failures = [e for e in logs if e["event"] == "alert email attempt failed"]
-    assert "STARTTLS" in failures[0]["error"]
-    assert any(e["event"] == "alert email not delivered" for e in logs)
+
+
+async def test_rejected_login_is_permanent_and_never_shows_the_password(
+    certificate: Certificate,
+) -> None:
+    server = serve("starttls", certificate=certificate, auth=True)
+    server.inbox.accept_login = False
+    try:
+        with capture_logs() as logs, pytest.raises(DeliveryError) as raised:
+            await channel(
+                server.port,
+                tls=SmtpTls.STARTTLS,
+                username=SecretStr(USERNAME),
+                password=SecretStr(PASSWORD),
+                tls_context=certificate.client_context(),
+            ).send(emergency(), "s")
+    finally:
+        server.stop()
+    assert raised.value.permanent
+    assert "535" in str(raised.value)
+    assert PASSWORD not in str(raised.value)
+    assert PASSWORD not in repr(logs)
+    assert raised.value.__cause__ is None
+    assert raised.value.__suppress_context__
+
+
+async def test_server_down_is_a_temporary_failure() -> None:
+    with pytest.raises(DeliveryError) as raised:
+        await channel(free_port()).send(emergency(), "s")
+    assert not raised.value.permanent
 
 
 def test_credentials_without_tls_are_warned_about_without_revealing_them() -> None:
     with capture_logs() as logs:
-        notifier(25, username=SecretStr(USERNAME), password=SecretStr(PASSWORD))
-
+        channel(25, username=SecretStr(USERNAME), password=SecretStr(PASSWORD))
     assert [e["event"] for e in logs] == ["SMTP credentials will be sent without TLS"]
-    assert no_secret_in(logs)
+    assert PASSWORD not in repr(logs)
 
 
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"attempts": 0}, "attempts"),
-        ({"username": SecretStr(USERNAME)}, "together"),
-    ],
-)
-def test_invalid_notifier_arguments_are_refused(overrides: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        notifier(25, **overrides)
-
-
-def test_notifier_without_recipients_is_refused() -> None:
+def test_half_the_credentials_or_no_recipient_are_refused() -> None:
+    with pytest.raises(ValueError, match="together"):
+        channel(25, username=SecretStr(USERNAME))
     with pytest.raises(ValueError, match="recipient"):
-        EmailNotifier("h", 25, SENDER, (), starttls=False, username=None, password=None)
-
-
-@pytest.mark.parametrize(("critical", "level"), [(False, "warning"), (True, "critical")])
-async def test_log_notifier_logs_alert_at_matching_level(critical: bool, level: str) -> None:
-    with capture_logs() as logs:
-        await LogNotifier().notify("Halted", "details", critical=critical)
-
-    assert logs == [
-        {
-            "event": "alert",
-            "log_level": level,
-            "subject": "Halted",
-            "body": "details",
-            "critical": critical,
-        }
-    ]
-
-
-def settings_with(notifications: NotificationsConfig, secrets: Secrets | None = None) -> Settings:
-    return Settings(
-        trading=TradingFile(notifications=notifications),
-        risk=RiskFile(),
-        secrets=secrets if secrets is not None else Secrets(),
-        config_dir=Path("config"),
-    )
-
-
-def test_build_notifier_without_email_returns_log_notifier() -> None:
-    assert isinstance(build_notifier(settings_with(NotificationsConfig())), LogNotifier)
-
-
-async def test_build_notifier_with_email_enabled_sends_through_configured_server(
-    smtp_auth: SmtpServer,
-) -> None:
-    settings = settings_with(
-        NotificationsConfig(
-            email_enabled=True,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp_auth.port,
-            email_from=SENDER,
-            email_to=RECIPIENTS,
-        ),
-        Secrets(smtp_username=SecretStr(USERNAME), smtp_password=SecretStr(PASSWORD)),
-    )
-
-    built = build_notifier(settings)
-    await built.notify("Risk warning", "75% of the daily loss limit used.")
-
-    assert isinstance(built, EmailNotifier)
-    assert smtp_auth.inbox.logins == [(USERNAME.encode(), PASSWORD.encode())]
-    _, rcpt_tos, message = smtp_auth.inbox.messages[0]
-    assert rcpt_tos == list(RECIPIENTS)
-    assert message["Subject"] == "[Catalyst] Risk warning"
-
-
-def test_build_notifier_with_half_the_smtp_credentials_is_a_config_error() -> None:
-    settings = settings_with(
-        NotificationsConfig(email_enabled=True, email_to=RECIPIENTS),
-        Secrets(smtp_username=SecretStr(USERNAME)),
-    )
-
-    with pytest.raises(ConfigError, match="SMTP credentials"):
-        build_notifier(settings)
+        EmailChannel("h", 25, SENDER, (), tls=SmtpTls.NONE, username=None, password=None)

@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "fills",
     "positions",
     "risk_events",
+    "alert_outbox",
     "trading_state",
     "trading_state_history",
     "daily_equity",

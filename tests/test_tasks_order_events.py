@@ -22,6 +22,7 @@ from catalyst.brokers.alpaca import AlpacaBroker, make_clients
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.brokers.alpaca.stream import fill_key, stream_url_for
 from catalyst.config.models import SimulationConfig
+from catalyst.domain.alerts import Alert
 from catalyst.domain.models import (
     LegRole,
     OrderClass,
@@ -358,8 +359,8 @@ class _Notifier:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
-        self.sent.append(subject)
+    async def alert(self, alert: Alert) -> None:
+        self.sent.append(alert.headline)
 
 
 class _TimedWatch(RiskWatch):

@@ -18,6 +18,7 @@ from counting_broker import CountingBroker
 from stubs import risk_watch
 
 from catalyst.config.models import EmergencyActions, RiskFile, RiskLimits, SimulationConfig
+from catalyst.domain.alerts import Alert, AlertKind
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
 from catalyst.sim.broker import SimBroker, build_sim_broker
@@ -35,10 +36,10 @@ OLD_RATE = 120  # requests a minute before: account + cancel-all + positions eve
 
 class Inbox:
     def __init__(self) -> None:
-        self.alerts: list[tuple[str, bool]] = []
+        self.alerts: list[tuple[AlertKind, bool]] = []
 
-    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
-        self.alerts.append((subject, critical))
+    async def alert(self, alert: Alert) -> None:
+        self.alerts.append((alert.kind, alert.critical))
 
 
 class Rig:
@@ -139,7 +140,7 @@ async def test_a_position_that_appears_while_halted_is_closed_within_the_check_i
     assert sold[0].timestamp - bought[0].timestamp <= HALTED_CHECK_EVERY + timedelta(seconds=2)
     kinds = [e.kind for e in await migrated_store.risk_events_since(START)]
     assert kinds.count("halted_exposure") == 1
-    assert ("Exposure while HALTED", True) in rig.inbox.alerts
+    assert (AlertKind.HALTED_EXPOSURE, True) in rig.inbox.alerts
     assert (await migrated_store.get_trading_state()).is_halted
 
 

@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 from stubs import risk_watch
 
 from catalyst.config.models import SimulationConfig
+from catalyst.domain.alerts import Alert, AlertKind
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.repository import Store
@@ -23,10 +24,10 @@ START = datetime.combine(date(2026, 11, 24), time(10, 0), tzinfo=EXCHANGE_TZ)
 
 class Inbox:
     def __init__(self) -> None:
-        self.alerts: list[tuple[str, bool]] = []
+        self.alerts: list[tuple[AlertKind, bool]] = []
 
-    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
-        self.alerts.append((subject, critical))
+    async def alert(self, alert: Alert) -> None:
+        self.alerts.append((alert.kind, alert.critical))
 
 
 async def test_outage_keeps_the_heartbeat_alerts_once_and_reports_recovery(
@@ -52,7 +53,7 @@ async def test_outage_keeps_the_heartbeat_alerts_once_and_reports_recovery(
     with capture_logs() as logs:
         await watch_for(timedelta(minutes=4))
 
-    assert inbox.alerts == [("Broker unreachable: daily loss not measurable", True)]
+    assert inbox.alerts == [(AlertKind.BROKER_OUTAGE, True), (AlertKind.BROKER_RECOVERED, False)]
     events = await migrated_store.risk_events_since(START)
     assert [e.kind for e in events] == ["broker_outage"]
     assert watch.last_beat is not None

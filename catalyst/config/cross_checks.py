@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from catalyst.config.models import (
     BrokerConfig,
     BrokerEnvironment,
@@ -40,6 +42,7 @@ __all__ = [
     "check_smtp_credentials",
     "confirm_live_trading",
     "password_in_file_problems",
+    "read_webhook_urls",
 ]
 
 # Live trading needs this exact phrase in broker.live_trading_acknowledgement...
@@ -215,3 +218,47 @@ def check_smtp_credentials(
         problems.append(ConfigError(ENVIRONMENT, missing, problem))
         return []
     return [f"{ENVIRONMENT}: {missing}: {problem} (ignored: notifications.email_enabled is false)"]
+
+
+def read_webhook_urls(
+    trading: TradingFile,
+    environ: Mapping[str, str],
+    file: str,
+    base: Path,
+    problems: list[ConfigError],
+) -> tuple[SecretStr, ...]:
+    """Each webhook's URL from the variable or file it names (a relative file is anchored at
+    `base`). The URL carries a token: problems name the variable or file, never the URL."""
+    urls: list[SecretStr] = []
+    for index, hook in enumerate(trading.notifications.webhooks):
+        key = f"notifications.webhooks[{index}]"
+        if hook.url_env is not None:
+            raw = environ.get(hook.url_env, "").strip()
+            where = f"environment variable {hook.url_env}"
+            if not raw:
+                problems.append(ConfigError(file, f"{key}.url_env", f"{where} is not set"))
+                continue
+        else:
+            assert hook.url_file is not None  # the model demands one of the two
+            path = hook.url_file if hook.url_file.is_absolute() else base / hook.url_file
+            where = f"file {path}"
+            try:
+                raw = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeError) as exc:
+                why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                problems.append(
+                    ConfigError(file, f"{key}.url_file", f"{where} cannot be read: {why}")
+                )
+                continue
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(
+                ConfigError(
+                    file,
+                    f"{key}.url_env" if hook.url_env is not None else f"{key}.url_file",
+                    f"{where} does not hold an http(s) URL (value not shown: it is a secret)",
+                )
+            )
+            continue
+        urls.append(SecretStr(raw))
+    return tuple(urls)

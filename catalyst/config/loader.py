@@ -28,6 +28,7 @@ from catalyst.config.cross_checks import (
     check_smtp_credentials,
     confirm_live_trading,
     password_in_file_problems,
+    read_webhook_urls,
 )
 from catalyst.config.database_url import (
     UnsupportedDatabase,
@@ -88,6 +89,8 @@ def load_settings(config_dir: Path, environ: Mapping[str, str]) -> Settings:
         live_trading_confirmed = confirm_live_trading(trading, environ, trading_file, problems)
         problems += broker_credential_problems(trading.broker, secrets, trading_file)
         warnings += check_smtp_credentials(trading, secrets, problems)
+        webhook_urls = read_webhook_urls(trading, environ, trading_file, base, problems)
+        secrets = secrets.model_copy(update={"webhook_urls": webhook_urls})
         try:  # a bad database URL should stop start-up, not the first write
             _database_url(trading, secrets, base)
         except ConfigError as exc:

@@ -151,13 +151,72 @@ class PathsConfig(_Frozen):
         return self.pause_file if self.pause_file is not None else self.state_dir / "PAUSE"
 
 
+class SmtpTls(StrEnum):
+    """How the SMTP connection is secured (`notifications.smtp_tls`)."""
+
+    NONE = "none"  # plain text: only for a relay on the same host
+    STARTTLS = "starttls"  # connect plain, upgrade with STARTTLS (usually port 587)
+    IMPLICIT = "implicit"  # TLS from the first byte (usually port 465)
+
+
+class WebhookFormat(StrEnum):
+    """The JSON a webhook receives (`notifications.webhooks[].format`)."""
+
+    JSON = "json"  # Catalyst's own fields
+    SLACK = "slack"  # an incoming-webhook message
+    DISCORD = "discord"  # a webhook message
+    NTFY = "ntfy"  # ntfy's JSON publish (the topic is the URL's last path segment)
+
+
+class WebhookConfig(_Frozen):
+    """One webhook. Its URL carries a token, so it is a secret: the name of an environment
+    variable holding it, or a file (relative paths anchored at the config directory)."""
+
+    format: WebhookFormat = WebhookFormat.JSON
+    url_env: str | None = None
+    url_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_url_source(self) -> WebhookConfig:
+        if (self.url_env is None) == (self.url_file is None):
+            raise ValueError("give exactly one of url_env and url_file (never the URL itself)")
+        return self
+
+
 class NotificationsConfig(_Frozen):
     email_enabled: bool = False
     smtp_host: str = "localhost"
     smtp_port: Annotated[int, Field(gt=0, lt=65536)] = 25
-    smtp_starttls: bool = False
+    smtp_tls: SmtpTls = SmtpTls.NONE
     email_from: str = "catalyst@localhost"
     email_to: tuple[str, ...] = ()
+    webhooks: tuple[WebhookConfig, ...] = ()
+    # The same alert (kind, severity and subject of it) again within this window is a duplicate.
+    dedup_window_seconds: Annotated[int, Field(ge=0, le=86_400)] = 600
+    # At most this many alerts of one kind and severity per hour; the rest are counted and the
+    # count is shown in the next one sent. A critical alert never waits on a lesser one's limit.
+    rate_limit_per_hour: Annotated[int, Field(gt=0, le=3600)] = 12
+    # Alerts held in memory for delivery; more spill to the alert journal, never dropped.
+    queue_capacity: Annotated[int, Field(gt=0, le=10_000)] = 100
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_starttls_switch(cls, data: Any) -> Any:
+        # Files written before smtp_tls said `smtp_starttls: true/false`: still understood.
+        if not isinstance(data, dict):
+            return data
+        # Behind a "before" validator strict validation sees Python values, not JSON: lists
+        # become the tuples strict mode accepts.
+        data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        if "smtp_starttls" in data:
+            old = data.pop("smtp_starttls")
+            if not isinstance(old, bool):
+                raise ValueError("smtp_starttls must be true or false (better: use smtp_tls)")
+            meant = SmtpTls.STARTTLS if old else SmtpTls.NONE
+            if "smtp_tls" in data and data["smtp_tls"] != meant.value:
+                raise ValueError("smtp_starttls contradicts smtp_tls: give smtp_tls only")
+            data["smtp_tls"] = meant.value
+        return data
 
     @model_validator(mode="after")
     def _recipients_when_enabled(self) -> NotificationsConfig:
@@ -262,6 +321,8 @@ class Secrets(_Frozen):
     database_url: SecretStr | None = None
     smtp_username: SecretStr | None = None
     smtp_password: SecretStr | None = None
+    # One per `notifications.webhooks` entry, in order, read from the variable or file it names.
+    webhook_urls: tuple[SecretStr, ...] = ()
 
 
 class Settings(_Frozen):

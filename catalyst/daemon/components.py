@@ -16,11 +16,11 @@ from catalyst.config.models import Settings
 from catalyst.execution.flatten import Flattener
 from catalyst.execution.reconcile import Reconciler
 from catalyst.execution.submitter import OrderSubmitter
-from catalyst.notify.queued import QueuedNotifier
+from catalyst.notify.dispatcher import AlertDispatcher
 from catalyst.ops.failpoints import NO_FAILPOINTS, Failpoints
 from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.ops.pause_flag import PauseFlag
-from catalyst.ports import Broker, Clock, Notifier
+from catalyst.ports import Broker, Clock
 from catalyst.redaction import redact_url
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import check_schema_current
@@ -47,7 +47,7 @@ class Components:
     calendar: SessionCalendar
     engine: AsyncEngine
     store: Store
-    notifier: QueuedNotifier
+    notifier: AlertDispatcher
     pause_flag: PauseFlag
     submitter: OrderSubmitter
     flattener: Flattener
@@ -70,7 +70,7 @@ async def build_components(
     clock: Clock,
     broker: Broker,
     calendar: SessionCalendar,
-    notifier: Notifier,
+    notifier: AlertDispatcher,
     database_url: str,
     entries_stopped: Callable[[], bool],
     failpoints: Failpoints = NO_FAILPOINTS,
@@ -91,7 +91,8 @@ async def build_components(
     store = Store(make_session_factory(engine), outbox)
     store.restore_spooled_halt()  # a halt a previous process could not journal goes in first
     pause_flag = PauseFlag(settings.trading.paths.resolved_pause_file)
-    alerts = QueuedNotifier(notifier)  # alerts never hold up the risk-watch
+    alerts = notifier  # a queue of its own: alerts never hold up the risk-watch
+    alerts.attach_journal(store)  # undelivered alerts survive a restart
     submitter = OrderSubmitter(broker, store, clock, failpoints=failpoints)
     flattener = Flattener(broker, store, clock, submitter)
     approvals = ApprovalWatch(

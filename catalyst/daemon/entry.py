@@ -26,6 +26,7 @@ from catalyst.daemon.components import Components, build_components
 from catalyst.daemon.startup import Dependency, StartupWait, StopDuringStartup
 from catalyst.daemon.stopping import CLOSE_SECONDS, StopRequest
 from catalyst.daemon.supervisor import Supervisor
+from catalyst.domain.alerts import Alert
 from catalyst.domain.decisions import Rejected
 from catalyst.domain.errors import (
     BrokerAccessDenied,
@@ -43,7 +44,7 @@ from catalyst.domain.heartbeat import DaemonPresence, others_alive, presence_for
 from catalyst.domain.models import TradingSession
 from catalyst.domain.proposals import ProposalStatus, normalise_proposal_id
 from catalyst.logs import configure_logging
-from catalyst.notify import build_notifier
+from catalyst.notify import build_notifier, events
 from catalyst.ops.failpoints import Failpoints
 from catalyst.ops.filesystem import unusable_path
 from catalyst.ops.flatten_request import FlattenRequest
@@ -85,6 +86,7 @@ log = structlog.get_logger(__name__)
 SIMULATION_START = time(8, 0)  # exchange time: before the 09:15 pre-market scan
 SIMULATION_TAIL = timedelta(minutes=5)  # run a little past the close to prove the book is flat
 DEMO_STATE_SUBDIR = "demo"
+CLI_ALERT_SECONDS = 15.0  # `halt`/`resume` wait this long for their alert to go out
 
 
 def _broker_for(settings: Settings, calendar: ExchangeCalendar, clock: Clock) -> Broker:
@@ -263,23 +265,31 @@ async def _trade_live(
     failpoints = _failpoints()
     # A stop ends these waits at once (StopDuringStartup): the start-up work is abandoned.
     wait = StartupWait(clock=clock, stop=stop, systemd=systemd, notifier=notifier)
-    await wait.until_available(Dependency.BROKER, lambda: _read_broker_calendar(calendar, clock))
-    components = await wait.until_available(
-        Dependency.DATABASE,
-        lambda: build_components(
-            settings,
-            clock=clock,
-            broker=broker,
-            calendar=calendar,
-            notifier=notifier,
-            database_url=database_url(settings),
-            # Entries also stop while the account lock is not (or no longer) held.
-            entries_stopped=lambda: (
-                stop.requested or not (account_lock is None or account_lock.held)
+    # Start-up's own alerts (broker or database unreachable) go out before the supervisor runs.
+    early_alerts = asyncio.create_task(notifier.deliver_forever(), name="start-up alerts")
+    try:
+        await wait.until_available(
+            Dependency.BROKER, lambda: _read_broker_calendar(calendar, clock)
+        )
+        components = await wait.until_available(
+            Dependency.DATABASE,
+            lambda: build_components(
+                settings,
+                clock=clock,
+                broker=broker,
+                calendar=calendar,
+                notifier=notifier,
+                database_url=database_url(settings),
+                # Entries also stop while the account lock is not (or no longer) held.
+                entries_stopped=lambda: (
+                    stop.requested or not (account_lock is None or account_lock.held)
+                ),
+                failpoints=failpoints,
             ),
-            failpoints=failpoints,
-        ),
-    )
+        )
+    finally:
+        early_alerts.cancel()
+        await asyncio.wait([early_alerts])  # the supervisor's delivery task takes over
     try:
         account_lock = await stop.unless_requested(_lock_account(settings, broker, holder))
     except BaseException:
@@ -686,7 +696,9 @@ async def resume_trading(settings: Settings, *, ack: str | None, by: str) -> str
                     f"trading is HALTED ({state.reason}); clearing it needs "
                     "`catalyst resume --ack '<why it is safe to trade again>'`"
                 )
-            await store.resume(ack.strip(), by, RealClock().now())
+            now = RealClock().now()
+            if await store.resume(ack.strip(), by, now):
+                await _alert_from_cli(settings, store, events.resumed(ack.strip(), by, now))
         cleared = flag.clear()
     finally:
         await engine.dispose()
@@ -705,12 +717,28 @@ async def halt_trading(settings: Settings, *, reason: str, by: str) -> str:
     try:
         await check_schema_current(engine)
         store = Store(make_session_factory(engine))
-        await store.halt(reason, by, RealClock().now())
+        now = RealClock().now()
+        if await store.halt(reason, by, now):
+            await _alert_from_cli(settings, store, events.halted(reason, by, now))
     finally:
         await engine.dispose()
     return (
         f"HALTED by {by}: {reason}. Clear with: catalyst resume --ack '<why>' ({_where(settings)})"
     )
+
+
+async def _alert_from_cli(settings: Settings, store: Store, alert: Alert) -> None:
+    """Send a command's alert now, bounded; what did not go out waits in the alert journal
+    for the daemon's next start."""
+    notifier = build_notifier(settings, clock=RealClock())
+    notifier.attach_journal(store, load_backlog=False)  # the daemon's pending alerts are its own
+    notifier.submit(alert)
+    try:
+        async with asyncio.timeout(CLI_ALERT_SECONDS):
+            await notifier.drain()
+    except TimeoutError:
+        log.warning("alert not sent in time; left in the alert journal", seconds=CLI_ALERT_SECONDS)
+    await notifier.journal_pending()
 
 
 def _where(settings: Settings) -> str:

@@ -22,6 +22,7 @@ from typing import Protocol, TypeVar
 import structlog
 
 from catalyst.domain.errors import DatabaseUnavailable, JournalUnavailable, RetryableBrokerError
+from catalyst.notify import events
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.ports import Clock, Notifier
 
@@ -120,12 +121,12 @@ class StartupWait:
                     last_error = error
                 if not alerted and waited >= self._alert_after:
                     alerted = True
-                    await self._stop.unless_requested(
-                        self._notifier.notify(
-                            f"Catalyst is waiting for the {what.value}",
-                            f"Not trading: the {what.value} has been unavailable for "
-                            f"{waited:.0f} s at start-up ({error}). Catalyst keeps retrying.",
-                            critical=True,
+                    await self._notifier.alert(
+                        events.dependency_down(
+                            what.value,
+                            started,
+                            f"{error}. Not trading: Catalyst is starting and keeps retrying.",
+                            self._clock.now(),
                         )
                     )
                 delay = self._backoff.delay(failures, self._rng)
@@ -139,10 +140,9 @@ class StartupWait:
                     f"the {what.value} is available", attempts=failures + 1, waited=round(waited, 1)
                 )
                 if alerted:
-                    await self._stop.unless_requested(
-                        self._notifier.notify(
-                            f"Catalyst: the {what.value} is back",
-                            f"The {what.value} answered after {waited:.0f} s; start-up goes on.",
+                    await self._notifier.alert(
+                        events.dependency_back(
+                            what.value, started, "Start-up goes on.", self._clock.now()
                         )
                     )
             return result

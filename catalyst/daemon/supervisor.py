@@ -48,6 +48,7 @@ from catalyst.daemon.stopping import (
 from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.models import TradingSession
 from catalyst.domain.trading_state import TradingStateRecord
+from catalyst.notify import events
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.store.account_lock import AccountLock
 from catalyst.tasks.heartbeat import Heartbeat
@@ -183,6 +184,15 @@ class Supervisor:
         c = self._components
         state, start = await self._stop.unless_requested(self._start_up())
         mode = c.settings.trading.broker.environment.value.upper()
+        await c.notifier.alert(
+            events.startup(
+                mode,
+                c.settings.trading.trading_session.mode.value,
+                state.status.value,
+                state.reason if state.is_halted else None,
+                c.clock.now(),
+            )
+        )
         trigger = SessionTimesTrigger(c.calendar, lambda session: self._plan(session).scan_times)
         reconciliation = PeriodicReconciliation(
             reconciler=c.reconciler,
@@ -190,6 +200,7 @@ class Supervisor:
             clock=c.clock,
             refresh_calendar=self._refresh_calendar,
             on_reconciled=self._count_reconcile_run,
+            notifier=c.notifier,
         )
         # Fills journaled as they happen; each one makes the risk-watch look at the loss now.
         recorder = OrderEventRecorder(
@@ -243,11 +254,19 @@ class Supervisor:
                 await self._last_catch_up()
         except TimeoutError:
             log.error("deferred journal writes not checked in time", seconds=JOURNAL_SECONDS)
+        await c.notifier.alert(
+            events.shutdown(self._stop.reason or "stop requested", c.clock.now())
+        )
         try:  # alerts still queued (an emergency stop just before the end) go out before exit
             async with asyncio.timeout(ALERT_DRAIN_SECONDS):
                 await c.notifier.drain()
         except TimeoutError:
             log.error("alerts still unsent at shutdown", pending=c.notifier.pending)
+        try:  # what is still unsent waits in the alert journal for the next start
+            async with asyncio.timeout(ALERT_DRAIN_SECONDS):
+                await c.notifier.journal_pending()
+        except TimeoutError:
+            log.error("unsent alerts not journaled at shutdown", pending=c.notifier.pending)
         log.info(
             "stopped",
             cycles=len(self.record.cycles),
@@ -284,6 +303,9 @@ class Supervisor:
         report = await c.reconciler.reconcile()
         self.record.reconcile_runs += 1
         log.info("start-up reconciliation done", adopted=report.orders_adopted)
+        corrections = events.reconciliation_corrections(report, c.clock.now())
+        if corrections is not None:
+            await c.notifier.alert(corrections)
         start = c.clock.now()
         self._catch_up = await settle_missed_scans(
             now=start,

@@ -1,14 +1,20 @@
-"""Email alerts over SMTP (aiosmtplib), retried a bounded number of times and never raised.
+"""The email channel: one SMTP delivery attempt per call (aiosmtplib); retries are the
+dispatcher's, so a down relay is backed off as one channel rather than retried per alert.
 
-Credentials are `SecretStr` until the moment they are handed to aiosmtplib. Failures are logged
-with the error's type and message only, never with `exc_info`: structlog's traceback renderers
-can print frame locals, and aiosmtplib's frames hold the plain password.
+TLS is `none`, `starttls` (upgrade a plain connection, certificates checked) or `implicit` (TLS
+from the first byte, usually port 465). Login is optional: with credentials it logs in, without
+it does not. Credentials are `SecretStr` until the moment they are handed to aiosmtplib; failure
+messages are scrubbed of them and never carry a traceback (aiosmtplib's frames hold the plain
+password, and structlog's traceback renderers can print frame locals).
+
+A message carries the plain-text body, and, when the alert has them, an HTML alternative with its
+inline images (`Attachment.content_id`, shown as `cid:` in the HTML) and other attachments.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -16,20 +22,11 @@ import aiosmtplib
 import structlog
 from pydantic import SecretStr
 
-from catalyst.ports import Clock
+from catalyst.config.models import SmtpTls
+from catalyst.domain.alerts import Alert
+from catalyst.notify.channel import DeliveryError, scrub
 
-__all__ = ["EmailNotifier", "format_subject"]
-
-SUBJECT_PREFIX = "[Catalyst] "
-CRITICAL_PREFIX = "[CRITICAL] "
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-def format_subject(subject: str, *, critical: bool) -> str:
-    """`[Catalyst] [CRITICAL] subject` (critical) or `[Catalyst] subject`, on one line."""
-    one_line = " ".join(subject.split())
-    return SUBJECT_PREFIX + (CRITICAL_PREFIX if critical else "") + one_line
+__all__ = ["EmailChannel"]
 
 
 def _is_permanent(exc: Exception) -> bool:
@@ -42,13 +39,10 @@ def _is_permanent(exc: Exception) -> bool:
     return isinstance(exc, aiosmtplib.SMTPNotSupported)
 
 
-class EmailNotifier:
-    """Implements `catalyst.ports.Notifier` by sending a plain-text email to `recipients`.
+class EmailChannel:
+    """An `AlertChannel` sending each alert as one email to `recipients`."""
 
-    Each alert is tried up to `attempts` times, waiting `backoff_seconds`, then twice that, and so
-    on between tries (through `sleep`, injectable for tests). Permanent SMTP errors (5xx) are not
-    retried. `notify` never raises except for cancellation.
-    """
+    name = "email"
 
     def __init__(
         self,
@@ -57,99 +51,98 @@ class EmailNotifier:
         sender: str,
         recipients: Sequence[str],
         *,
-        starttls: bool,
+        tls: SmtpTls,
         username: SecretStr | None,
         password: SecretStr | None,
         timeout: float = 10,
-        attempts: int = 3,
-        backoff_seconds: float = 1.0,
-        sleep: Sleep = asyncio.sleep,
-        clock: Clock | None = None,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
-        """`starttls=True` requires STARTTLS (with certificate checks); False never uses TLS.
-
-        `clock`, when given, dates each message (Date header); without it the relay adds one.
-        """
+        """`tls_context` replaces the system's trust store (a private CA). Each message is dated
+        when its alert was raised (a retried one is not made to look fresh)."""
         if not recipients:
-            raise ValueError("EmailNotifier needs at least one recipient")
-        if attempts < 1:
-            raise ValueError("attempts must be at least 1")
+            raise ValueError("EmailChannel needs at least one recipient")
         if (username is None) != (password is None):
             raise ValueError("SMTP username and password must be given together")
         self._host = host
         self._port = port
         self._sender = sender
         self._recipients = tuple(recipients)
-        self._starttls = starttls
+        self._tls = tls
         self._username = username
         self._password = password
         self._timeout = timeout
-        self._attempts = attempts
-        self._backoff_seconds = backoff_seconds
-        self._sleep = sleep
-        self._clock = clock
-        if username is not None and not starttls:
+        self._tls_context = tls_context
+        if username is not None and tls == SmtpTls.NONE:
             structlog.get_logger(__name__).warning(
                 "SMTP credentials will be sent without TLS", host=host, port=port
             )
 
-    def build_message(self, subject: str, body: str, *, critical: bool) -> EmailMessage:
-        """The message `notify` sends: prefixed subject, plain-text body."""
+    def build_message(self, alert: Alert, subject: str) -> EmailMessage:
+        """The message `send` sends: subject, plain text, HTML with inline images, attachments."""
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = ", ".join(self._recipients)
-        message["Subject"] = format_subject(subject, critical=critical)
+        message["Subject"] = subject
         message["Message-ID"] = make_msgid(domain=_domain_of(self._sender))
-        if self._clock is not None:
-            message["Date"] = format_datetime(self._clock.now())
-        if critical:
+        message["Date"] = format_datetime(alert.at)
+        if alert.critical:
             message["X-Priority"] = "1"
-        message.set_content(body)
+        message.set_content(alert.full_body())
+        inline = [a for a in alert.attachments if a.content_id is not None]
+        if alert.html is not None:
+            message.add_alternative(alert.html, subtype="html")
+            html_part = list(message.iter_parts())[-1]
+            for image in inline:
+                maintype, _, subtype = image.content_type.partition("/")
+                html_part.add_related(
+                    image.data,
+                    maintype=maintype,
+                    subtype=subtype,
+                    cid=f"<{image.content_id}>",
+                    filename=image.filename,
+                    disposition="inline",
+                )
+        # Without an HTML part an "inline" image has nothing to show it: attach it instead.
+        for item in alert.attachments:
+            if item.content_id is None or alert.html is None:
+                maintype, _, subtype = item.content_type.partition("/")
+                message.add_attachment(
+                    item.data, maintype=maintype, subtype=subtype, filename=item.filename
+                )
         return message
 
-    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
-        """Send one alert; log and give up after the last failed attempt."""
-        log = structlog.get_logger(__name__).bind(
-            smtp_host=self._host, smtp_port=self._port, subject=subject, critical=critical
-        )
+    async def send(self, alert: Alert, subject: str) -> None:
+        """One SMTP delivery; `DeliveryError` (scrubbed, `permanent` for 5xx) if it failed."""
         try:
-            message = self.build_message(subject, body, critical=critical)
-        except (ValueError, TypeError) as exc:  # e.g. an unusable sender address
-            log.error("alert email not built", error_type=type(exc).__name__, error=str(exc))
-            return
-        delay = self._backoff_seconds
-        for attempt in range(1, self._attempts + 1):
-            try:
-                refused, _ = await aiosmtplib.send(
-                    message,
-                    hostname=self._host,
-                    port=self._port,
-                    start_tls=self._starttls,
-                    username=_reveal(self._username),
-                    password=_reveal(self._password),
-                    timeout=self._timeout,
-                )
-            except Exception as exc:  # the port forbids raising delivery failures
-                permanent = _is_permanent(exc)
-                final = permanent or attempt == self._attempts
-                log.warning(
-                    "alert email attempt failed",
-                    attempt=attempt,
-                    max_attempts=self._attempts,
-                    error_type=type(exc).__name__,
-                    error=str(exc),
-                    will_retry=not final,
-                )
-                if final:
-                    log.error("alert email not delivered", attempts=attempt, permanent=permanent)
-                    return
-                await self._sleep(delay)
-                delay *= 2
-                continue
-            if refused:
-                log.warning("alert email refused for some recipients", refused=sorted(refused))
-            log.info("alert email sent", attempt=attempt)
-            return
+            message = self.build_message(alert, subject)
+        except Exception as exc:  # e.g. an unusable sender address: the same every time
+            raise DeliveryError(
+                f"email not built: {type(exc).__name__}: {exc}", permanent=True
+            ) from None
+        try:
+            refused, _ = await aiosmtplib.send(
+                message,
+                hostname=self._host,
+                port=self._port,
+                use_tls=self._tls == SmtpTls.IMPLICIT,
+                start_tls=self._tls == SmtpTls.STARTTLS,
+                tls_context=self._tls_context,
+                username=_reveal(self._username),
+                password=_reveal(self._password),
+                timeout=self._timeout,
+            )
+        except Exception as exc:  # every failure becomes a DeliveryError, without a traceback
+            detail = scrub(f"{type(exc).__name__}: {exc}", self._secrets())
+            raise DeliveryError(
+                f"SMTP {self._host}:{self._port}: {detail}", permanent=_is_permanent(exc)
+            ) from None
+        if refused:
+            structlog.get_logger(__name__).warning(
+                "alert email refused for some recipients", refused=sorted(refused)
+            )
+
+    def _secrets(self) -> list[str]:
+        return [s.get_secret_value() for s in (self._username, self._password) if s is not None]
 
 
 def _domain_of(sender: str) -> str:

@@ -1,19 +1,20 @@
-"""The fallback notifier: alerts go to the log (journald) when email is not configured."""
+"""The fallback channel: alerts go to the log (journald) when no other channel is configured."""
 
 from __future__ import annotations
 
 import structlog
 
-__all__ = ["LogNotifier"]
+from catalyst.domain.alerts import Alert
+
+__all__ = ["LogChannel"]
 
 
-class LogNotifier:
-    """Implements `catalyst.ports.Notifier` by logging each alert (critical or warning level)."""
+class LogChannel:
+    """An `AlertChannel` that logs each alert (critical or warning level); never fails."""
 
-    async def notify(self, subject: str, body: str, *, critical: bool = False) -> None:
-        """Log one alert; never raises."""
+    name = "log"
+
+    async def send(self, alert: Alert, subject: str) -> None:
         log = structlog.get_logger(__name__)
-        if critical:
-            log.critical("alert", subject=subject, body=body, critical=True)
-        else:
-            log.warning("alert", subject=subject, body=body, critical=False)
+        emit = log.critical if alert.critical else log.warning
+        emit("alert", subject=subject, body=alert.full_body(), kind=alert.kind.value)

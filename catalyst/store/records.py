@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from catalyst.domain.alerts import Alert, AlertDelivery
 from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.models import LegRole, OrderClass, OrderRequest, OrderStatus, OrderType, Side
 from catalyst.domain.risk_events import RiskEventKind, Severity
@@ -272,3 +273,18 @@ class AccountSnapshotRecord:
     @property
     def day_pnl(self) -> Decimal:
         return self.equity - self.day_start_equity
+
+
+@dataclass(frozen=True, slots=True)
+class JournaledAlert:
+    """One row of the alert journal: the alert and how far its delivery got."""
+
+    id: int
+    alert: Alert
+    subject: str
+    status: AlertDelivery
+    delivered_channels: frozenset[str]
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -292,3 +292,24 @@ entry_proposals = Table(
     ),
     Index(None, "status"),
 )
+
+# Alerts the delivery task could not (yet) send to every channel, and those it sent: the queue
+# that survives a restart (`catalyst.notify.dispatcher`). `payload` is the whole alert as JSON;
+# `delivered_channels` lists the channels that have it. Never holds a URL or credential.
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String, nullable=False),
+    Column("delivered_channels", JSONText, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+    Index(None, "status"),
+)

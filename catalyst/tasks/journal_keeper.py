@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from catalyst.domain.errors import JournalUnavailable, OperationalError
+from catalyst.notify import events
 from catalyst.ports import Clock, Notifier
 from catalyst.store.repository import Store
 
@@ -74,13 +75,12 @@ class JournalKeeper:
         if self._alerted or now - since < OUTAGE_ALERT_AFTER:
             return
         self._alerted = True
-        message = (
-            f"the journal database has been unreachable since {since.isoformat()}: {exc}. "
-            f"No new entries are made; the risk-watch keeps protecting the book from the broker; "
-            f"{self._store.outbox.pending} journal writes wait for the database."
+        detail = (
+            f"{exc}. No new entries are made; the risk-watch keeps protecting the book from the "
+            f"broker; {self._store.outbox.pending} journal writes wait for the database."
         )
         log.error("journal outage", since=since.isoformat(), pending=self._store.outbox.pending)
-        await self._notifier.notify("Database unreachable: no new entries", message, critical=True)
+        await self._notifier.alert(events.dependency_down("database", since, detail, now))
 
     async def _recovered(self, now: datetime) -> None:
         since = self._down_since or now
@@ -93,9 +93,12 @@ class JournalKeeper:
         )
         if self._alerted:
             self._alerted = False
-            await self._notifier.notify(
-                "Database reachable again",
-                f"the journal database is reachable again (down since {since.isoformat()}); "
-                "deferred journal writes are made and reconciliation runs now.",
+            await self._notifier.alert(
+                events.dependency_back(
+                    "database",
+                    since,
+                    "Deferred journal writes are made and reconciliation runs now.",
+                    now,
+                )
             )
         self._on_recovered()

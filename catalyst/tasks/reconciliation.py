@@ -15,13 +15,15 @@ import structlog
 
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.execution.reconcile import Reconciler
-from catalyst.ports import Clock
+from catalyst.notify import events
+from catalyst.ports import Clock, Notifier
 from catalyst.store.repository import Store
 from catalyst.timekeeping.alarm import Alarm
 
 log = structlog.get_logger(__name__)
 
 RECONCILE_INTERVAL = timedelta(minutes=5)
+FAILURES_ALERTED = 3  # failed runs in a row that make a person look
 
 
 class PeriodicReconciliation:
@@ -35,13 +37,17 @@ class PeriodicReconciliation:
         clock: Clock,
         refresh_calendar: Callable[[date], Awaitable[object]] | None = None,
         on_reconciled: Callable[[], None] = lambda: None,
+        notifier: Notifier | None = None,
     ) -> None:
+        """`notifier` hears of corrections and of repeated failures."""
         self._reconciler = reconciler
         self._store = store
         self._clock = clock
         self._refresh_calendar = refresh_calendar
         self._on_reconciled = on_reconciled
         self._alarm = Alarm(clock, "reconciler")
+        self._notifier = notifier
+        self._failures = 0
 
     def wake(self) -> None:
         """Reconcile now instead of at the next interval."""
@@ -55,11 +61,22 @@ class PeriodicReconciliation:
             if self._store.outbox.unavailable:
                 continue  # it could not journal anything; the journal keeper wakes us when back
             try:
-                await self._reconciler.reconcile()
+                report = await self._reconciler.reconcile()
+                self._failures = 0
                 self._on_reconciled()
+                corrections = events.reconciliation_corrections(report, self._clock.now())
+                if corrections is not None and self._notifier is not None:
+                    await self._notifier.alert(corrections)
                 today = self._clock.now().astimezone(EXCHANGE_TZ).date()
                 if self._refresh_calendar is not None and today != calendar_day:
                     await self._refresh_calendar(today)  # keep weeks of sessions cached ahead
                     calendar_day = today
             except Exception as exc:  # keep reconciling; the risk-watch keeps running too
                 log.error("periodic reconciliation failed", error=str(exc))
+                self._failures += 1
+                if self._failures == FAILURES_ALERTED and self._notifier is not None:
+                    await self._notifier.alert(
+                        events.repeated_errors(
+                            "reconciliation", self._failures, str(exc), self._clock.now()
+                        )
+                    )

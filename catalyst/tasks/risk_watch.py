@@ -34,8 +34,9 @@ from catalyst.config.models import RiskFile
 from catalyst.domain.errors import BrokerError, JournalUnavailable
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.risk_events import RiskEventKind, Severity
-from catalyst.execution.flatten import Flattener
+from catalyst.execution.flatten import Flattener, FlattenResult
 from catalyst.execution.purposes import emergency_purpose, halted_exposure_purpose
+from catalyst.notify import events
 from catalyst.ports import Broker, Clock, Notifier
 from catalyst.risk.daily_loss import LossLevel, evaluate_daily_loss
 from catalyst.store.repository import Store
@@ -115,7 +116,7 @@ class RiskWatch:
                 # The store has logged the outage; the next beat measures again from the broker.
                 log.warning("risk-watch: journal unavailable during this check", error=str(exc))
             else:
-                self._broker_recovered()
+                await self._broker_recovered()
             # The heartbeat says the loop runs, not that the broker answers: systemd's watchdog
             # restarts a stuck daemon, not one waiting out a broker outage.
             self.last_beat = self._clock.now()
@@ -136,16 +137,21 @@ class RiskWatch:
             await self._journal.record_risk_event(
                 RiskEventKind.BROKER_OUTAGE, Severity.CRITICAL, message, now
             )
-            await self._notifier.notify(
-                "Broker unreachable: daily loss not measurable", message, critical=True
+            await self._notifier.alert(
+                events.dependency_down(
+                    "broker", self._broker_down_since, f"{exc}; daily loss not measurable", now
+                )
             )
 
-    def _broker_recovered(self) -> None:
-        if self._broker_down_since is not None:
-            log.info(
-                "risk-watch: broker reachable again", since=self._broker_down_since.isoformat()
-            )
+    async def _broker_recovered(self) -> None:
+        since = self._broker_down_since
+        if since is not None:
+            log.info("risk-watch: broker reachable again", since=since.isoformat())
             self._broker_down_since = None
+            if self._outage_alerted:
+                await self._notifier.alert(
+                    events.dependency_back("broker", since, "", self._clock.now())
+                )
 
     def wake(self) -> None:
         """Run the next check now (a fill just happened) instead of at the next interval."""
@@ -164,7 +170,9 @@ class RiskWatch:
         except ValueError as exc:
             # An unmeasurable loss is treated as a breached one: trading blind is not an option.
             if not self.standing:
-                await self.emergency_stop(f"daily P&L cannot be measured: {exc}", day=day)
+                await self.emergency_stop(
+                    f"daily P&L cannot be measured: {exc}", day=day, day_pnl=None
+                )
             return LossLevel.BREACHED
         self.last_check = now
         self.last_level = level
@@ -175,6 +183,7 @@ class RiskWatch:
                 f"daily loss limit reached: day P&L {day_pnl} against a limit of "
                 f"-{self._risk.risk_limits.max_daily_loss_usd}",
                 day=day,
+                day_pnl=day_pnl,
             )
         # After acting: a slow journal write must never delay the emergency stop.
         await self._account_samples.offer(account, start, now)
@@ -238,7 +247,7 @@ class RiskWatch:
             await self._journal.record_risk_event(
                 RiskEventKind.HALTED_EXPOSURE, Severity.CRITICAL, message, now
             )
-            await self._notifier.notify("Exposure while HALTED", message, critical=True)
+            await self._notifier.alert(events.halted_exposure(message, now))
         if actions.close_all_positions:
             session = self._calendar.session(now.astimezone(EXCHANGE_TZ).date())
             # A fresh purpose per action: ids of earlier exits for the same symbol are journaled.
@@ -274,10 +283,17 @@ class RiskWatch:
             now,
             {"day_pnl": str(day_pnl)},
         )
-        await self._notifier.notify("Daily loss warning", message)
+        await self._notifier.alert(
+            events.daily_loss_warning(
+                day_pnl, limit, self._risk.risk_limits.warning_threshold_pct, now
+            )
+        )
 
-    async def emergency_stop(self, reason: str, *, day: date) -> None:
-        """Latch HALTED, cancel and close everything until flat, alert a person."""
+    async def emergency_stop(
+        self, reason: str, *, day: date, day_pnl: Decimal | None = None
+    ) -> None:
+        """Latch HALTED, cancel and close everything until flat, alert a person (whether the
+        broker reports the book flat, not only that closing was tried)."""
         actions = self._risk.emergency_actions
         now = self._clock.now()
         halted_before = await self._journal.is_halted()
@@ -289,6 +305,7 @@ class RiskWatch:
             )
             log.critical("EMERGENCY STOP: trading halted", reason=reason)
         secured = True
+        result: FlattenResult | None = None
         if not actions.close_all_positions and actions.cancel_open_orders:
             await self._flattener.cancel_all()
         if actions.close_all_positions:
@@ -311,9 +328,13 @@ class RiskWatch:
             self.standing = True
             self._next_standing_check = self._clock.now() + HALTED_CHECK_EVERY
         if first_time and actions.notify:
-            await self._notifier.notify(
-                "EMERGENCY STOP: trading halted",
-                f"{reason}\n\nAll orders were cancelled and positions closed. Trading stays halted "
-                "until a person runs: catalyst resume --ack '<why it is safe>'",
-                critical=True,
+            await self._notifier.alert(
+                events.emergency_stop(
+                    reason,
+                    day_pnl=day_pnl,
+                    limit=self._risk.risk_limits.max_daily_loss_usd,
+                    result=result,
+                    cancelled_only=actions.cancel_open_orders,
+                    at=self._clock.now(),
+                )
             )

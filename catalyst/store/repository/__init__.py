@@ -10,6 +10,7 @@ than an exception, even when several tasks race. Database failures surface as
 from __future__ import annotations
 
 from catalyst.store.repository.account import AccountStore
+from catalyst.store.repository.alerts import AlertStore
 from catalyst.store.repository.cycles import CycleStore
 from catalyst.store.repository.heartbeats import HeartbeatStore
 from catalyst.store.repository.orders import OrderStore
@@ -28,5 +29,6 @@ class Store(
     HeartbeatStore,
     AccountStore,
     ProposalStore,
+    AlertStore,
 ):
     """The journal. Share one per process; every method is its own unit of work."""
