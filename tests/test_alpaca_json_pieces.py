@@ -88,3 +88,9 @@ def test_a_response_decodes_its_body_in_pieces_as_requests_would() -> None:
 def test_a_response_with_a_bad_body_raises_requests_json_decode_error() -> None:
     with pytest.raises(requests.exceptions.JSONDecodeError):
         _response(b'{"AAPL": ').json()
+
+
+def test_records_decoded_one_by_one_share_their_keys_as_json_loads_does() -> None:
+    # Unshared, 12,000 assets' keys took 10 MB more than json.loads's decode of the same list.
+    first, second = loads_in_pieces('[{"symbol": "A"}, {"symbol": "B"}]')
+    assert next(iter(first)) is next(iter(second))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -115,11 +116,18 @@ def _array(text: str, index: int) -> tuple[list[Any], int]:
 
 
 def _piece(text: str, index: int) -> tuple[Any, int]:
-    """One value decoded whole by the C scanner (as `JSONDecoder.raw_decode` does)."""
+    """One value decoded whole by the C scanner (as `JSONDecoder.raw_decode` does).
+
+    The scanner shares equal keys within one call only, so a record's keys are interned: 12,000
+    assets decoded one by one held 21 MB of strings instead of json.loads's 11 MB without it.
+    """
     try:
-        return _SCANNER(text, index)
+        value, end = _SCANNER(text, index)
     except StopIteration as exc:
         raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    if isinstance(value, dict):
+        value = {sys.intern(key): item for key, item in value.items()}
+    return value, end
 
 
 def _skip(text: str, index: int) -> int:
