@@ -32,4 +32,5 @@ bench: install
 	$(BIN)/python bench/halted_requests.py
 	$(BIN)/python bench/technicals.py
 	$(BIN)/python bench/cycle.py
+	$(BIN)/python bench/cycle_stalls.py --runs 3
 	$(BIN)/python bench/strategy.py

@@ -37,6 +37,7 @@ from catalyst.store.records import (
     ScanResultRecord,
 )
 from catalyst.store.repository import Store
+from catalyst.store.repository.cycles import SECURITIES_PER_STATEMENT
 from catalyst.store.tables import orders
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -711,3 +712,17 @@ async def test_upsert_securities_refreshes_existing_symbols(migrated_store: Stor
         "AAPL": "Tech",
         "XOM": "Energy",
     }
+
+
+async def test_upsert_securities_writes_every_symbol_of_a_list_longer_than_one_statement(
+    migrated_store: Store,
+) -> None:
+    count = SECURITIES_PER_STATEMENT * 2 + 7  # written in slices, one transaction
+    assets = [Asset(f"S{i:05d}", f"Name {i}", "NYSE", f"sector {i}", True) for i in range(count)]
+    await migrated_store.upsert_securities(assets[:10], T0)  # some exist already
+
+    written = await migrated_store.upsert_securities(assets, T0 + timedelta(days=1))
+
+    assert written == count
+    symbols = [a.symbol for a in assets]
+    assert await migrated_store.sectors(symbols) == {a.symbol: a.sector for a in assets}

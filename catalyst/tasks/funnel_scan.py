@@ -120,7 +120,9 @@ class FunnelScan:
         # ==, not is: a settings copy made without validation may hold the plain string.
         if self._settings.trading.strategy.kind == ScanStrategy.CATALYST_SCORE:
             return self._single_score(outcome, active.kept, averages, news_items, fraction)
-        short = shortlist(
+        # Scoring the news of 200 names is CPU work too (tens of ms): off the event loop.
+        short = await asyncio.to_thread(
+            shortlist,
             active.kept,
             average_daily_volume=averages,
             news_items=news_items,

@@ -28,6 +28,7 @@ batch. The results come back in batch order, so merging them is deterministic.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 from urllib.parse import quote_plus
@@ -37,6 +38,9 @@ T = TypeVar("T")
 SYMBOLS_QUERY_BUDGET = 6_000  # encoded bytes of one request's `symbols` value
 MAX_CONCURRENT_REQUESTS = 4
 _SEPARATOR_BYTES = len(quote_plus(","))
+# Characters `quote_plus` leaves as they are: a symbol made of them alone costs its length. The
+# check is a tenth of the price of quoting, which at 12,000 symbols took 25 ms on the event loop.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 def symbol_batches(symbols: Sequence[str], budget: int = SYMBOLS_QUERY_BUDGET) -> list[list[str]]:
@@ -46,7 +50,7 @@ def symbol_batches(symbols: Sequence[str], budget: int = SYMBOLS_QUERY_BUDGET) -
     current: list[str] = []
     used = 0
     for symbol in dict.fromkeys(symbols):
-        cost = len(quote_plus(symbol))
+        cost = len(symbol) if _UNQUOTED.fullmatch(symbol) else len(quote_plus(symbol))
         if current and used + _SEPARATOR_BYTES + cost > budget:
             batches.append(current)
             current, used = [], 0

@@ -82,8 +82,9 @@ class MarketData:
         if self._assets is not None and self._assets[0] == today:
             return list(self._assets[1])
         params = {"status": "active", "asset_class": "us_equity"}
-        raw = await self._transport.required("list assets", self._trading.get, "/assets", params)
-        assets = [a for a in (asset_from_json(item) for item in as_list(raw)) if a is not None]
+        assets = await self._transport.required(
+            "list assets", _get_assets, self._trading, "/assets", params
+        )
         self._assets = (today, assets)
         return list(assets)
 
@@ -265,6 +266,15 @@ def _get_parsed(
     if not isinstance(raw, Mapping):
         return None
     return parse(raw), raw.get("next_page_token")
+
+
+def _get_assets(client: RESTClient, path: str, query: dict[str, Any]) -> list[Asset] | None:
+    """The asset list, fetched and parsed in the worker thread (12,000 assets took 0.1 s of CPU
+    on the event loop); None for an empty answer."""
+    raw = client.get(path, query)
+    if raw is None:
+        return None
+    return [a for a in (asset_from_json(item) for item in as_list(raw)) if a is not None]
 
 
 def _bars(page: Mapping[str, Any]) -> dict[str, list[Bar]]:
