@@ -23,7 +23,7 @@ from alpaca.data.historical.news import NewsClient
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
-from catalyst.brokers.alpaca.batching import run_in_order, symbol_batches
+from catalyst.brokers.alpaca.batching import encode_query, run_in_order, symbol_batches
 from catalyst.brokers.alpaca.translate import (
     asset_from_json,
     bar_from_json,
@@ -260,8 +260,9 @@ def _get_parsed(
     parse: Callable[[Mapping[str, Any]], T],
 ) -> tuple[T, object] | None:
     """GET `path` and parse the answer, both in the calling (worker) thread, so that turning
-    10,000 bars into objects never holds the event loop; with the answer's `next_page_token`."""
-    raw = client.get(path, query)
+    10,000 bars into objects never holds the event loop; with the answer's `next_page_token`.
+    The query goes pre-encoded, its symbols' commas literal (`batching.encode_query`)."""
+    raw = client.get(path, encode_query(query))
     if not isinstance(raw, Mapping):
         return None
     return parse(raw), raw.get("next_page_token")
