@@ -10,9 +10,11 @@ from datetime import date, datetime, timedelta
 
 from catalyst.brokers.alpaca import AlpacaBroker, make_clients
 from catalyst.brokers.alpaca.batching import symbol_batches
+from catalyst.brokers.alpaca.news_cache import REREAD
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.models import NewsItem
 from catalyst.fake_alpaca import STATE, FakeAlpaca, start_fake_alpaca
 from catalyst.fake_alpaca.payloads import news_id
 from catalyst.sim.broker import build_sim_broker
@@ -189,6 +191,55 @@ async def test_news_for_2000_symbols_pages_each_batch_to_its_end() -> None:
         assert len(batches) == 2
         per_batch = [sum(1 for n in planted if set(n.symbols) & set(b)) for b in batches]
         assert r.requests("/v1beta1/news") == sum(max(1, -(-n // 50)) for n in per_batch)
+
+
+def _news_pages(items: int) -> int:
+    return max(1, -(-items // 50))
+
+
+def _mentioning(items: list[NewsItem], symbols: list[str]) -> int:
+    return sum(1 for n in items if set(n.symbols) & set(symbols))
+
+
+async def test_news_asked_again_the_same_day_reads_only_the_headlines_since_the_last_read() -> None:
+    async with rig(OPEN + timedelta(minutes=5), symbols=2000) as r:
+        symbols, batches = r.symbols(), symbol_batches(r.symbols())
+        await r.broker.get_news(symbols, OPEN - timedelta(hours=4))
+        first = r.requests("/v1beta1/news")
+        read_at = r.clock.now()
+        r.clock.advance_to(OPEN + timedelta(hours=2))
+        since = OPEN - timedelta(hours=3)  # the window moved on with the clock
+        items = await r.broker.get_news(symbols, since)
+        planted = [n for n in r.market.news if since <= n.created_at <= r.clock.now()]
+        assert sorted(i.id for i in items) == sorted(str(news_id(n.id)) for n in planted)
+        # Each symbol batch reads only from REREAD before the first read on.
+        reread = [n for n in planted if n.created_at >= read_at - REREAD]
+        incremental = sum(_news_pages(_mentioning(reread, b)) for b in batches)
+        whole = sum(_news_pages(_mentioning(planted, b)) for b in batches)
+        assert r.requests("/v1beta1/news") - first == incremental
+        assert incremental < whole  # what reading the whole window again would have taken
+
+
+async def test_news_for_symbols_new_to_the_day_reads_their_whole_window() -> None:
+    async with rig(OPEN - timedelta(hours=1), symbols=2000) as r:
+        symbols = r.symbols()
+        known, new = symbols[:1000], symbols[1000:]
+        await r.broker.get_news(known, OPEN - timedelta(hours=4))
+        read_at, first = r.clock.now(), r.requests("/v1beta1/news")
+        r.clock.advance_to(OPEN + timedelta(minutes=30))
+        since = OPEN - timedelta(hours=3)
+        items = await r.broker.get_news(symbols, since)
+        planted = [n for n in r.market.news if since <= n.created_at <= r.clock.now()]
+        assert sorted(i.id for i in items) == sorted(str(news_id(n.id)) for n in planted)
+        known_reread = sum(
+            1 for n in planted if n.created_at >= read_at - REREAD and set(n.symbols) & set(known)
+        )
+        new_read = sum(1 for n in planted if set(n.symbols) & set(new))
+        assert [len(b) for b in symbol_batches(known)] == [1000]
+        assert [len(b) for b in symbol_batches(new)] == [1000]
+        assert r.requests("/v1beta1/news") - first == _news_pages(known_reread) + _news_pages(
+            new_read
+        )
 
 
 async def test_daily_bars_are_fetched_once_per_exchange_day_and_symbol() -> None:
