@@ -87,7 +87,9 @@ async def test_later_scans_skip_the_snapshots_of_names_under_the_liquidity_floor
         assets = await r.broker.list_assets()
         symbols = [a.symbol for a in assets]
         yesterday = r.market.daily_bars(symbols, 1)
-        thin = {s for s in symbols if float(yesterday[s][-1].close) * yesterday[s][-1].volume < floor}
+        thin = {
+            s for s, bars in yesterday.items() if float(bars[-1].close) * bars[-1].volume < floor
+        }
         assert 2000 - 1277 < len(thin) < 2000 - 100
 
         async def scan(funnel: FunnelScan) -> tuple[ScanOutcome, int]:

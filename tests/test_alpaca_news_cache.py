@@ -18,32 +18,47 @@ def _item(item_id: str, created: datetime, *symbols: str) -> NewsItem:
 
 
 def test_symbols_never_read_are_read_from_since() -> None:
-    cache = NewsCache()
+    cache = NewsCache(page_items=2)
     assert cache.plan(DAY, ["AAA", "BBB", "AAA"], T0 - 24 * HOUR) == [
         NewsFetch(("AAA", "BBB"), T0 - 24 * HOUR)
     ]
 
 
 def test_symbols_read_earlier_today_are_read_only_from_just_before_that_read() -> None:
-    cache = NewsCache()
+    cache = NewsCache(page_items=2)
     cache.plan(DAY, ["AAA", "BBB"], T0 - 24 * HOUR)
-    cache.record(["AAA", "BBB"], T0 - 24 * HOUR, [], until=T0)
+    held = [_item("1", T0 - 2 * HOUR, "AAA"), _item("2", T0 - HOUR, "BBB")]  # a page's worth
+    cache.record(["AAA", "BBB"], T0 - 24 * HOUR, held, until=T0)
     later = T0 + HOUR
     assert cache.plan(DAY, ["CCC", "AAA", "BBB"], later - 24 * HOUR) == [
         NewsFetch(("CCC",), later - 24 * HOUR),
         NewsFetch(("AAA", "BBB"), T0 - REREAD),
     ]
+    assert cache.plan(DAY, ["AAA", "BBB"], later - 24 * HOUR) == [
+        NewsFetch(("AAA", "BBB"), T0 - REREAD)  # nothing new to read: only the latest
+    ]
+
+
+def test_symbols_holding_less_than_a_page_are_read_again_with_the_new_ones() -> None:
+    # A read of their own would cost a request; read again, they fit in the new ones' pages.
+    cache = NewsCache(page_items=2)
+    cache.plan(DAY, ["AAA", "BBB"], T0 - 24 * HOUR)
+    cache.record(["AAA", "BBB"], T0 - 24 * HOUR, [_item("1", T0 - HOUR, "AAA")], until=T0)
+    later = T0 + HOUR
+    assert cache.plan(DAY, ["CCC", "AAA", "BBB"], later - 24 * HOUR) == [
+        NewsFetch(("CCC", "AAA", "BBB"), later - 24 * HOUR)
+    ]
 
 
 def test_a_symbol_held_from_later_than_wanted_is_read_again_from_since() -> None:
-    cache = NewsCache()
+    cache = NewsCache(page_items=2)
     cache.plan(DAY, ["AAA"], T0 - 2 * HOUR)
     cache.record(["AAA"], T0 - 2 * HOUR, [], until=T0)
     assert cache.plan(DAY, ["AAA"], T0 - 3 * HOUR) == [NewsFetch(("AAA",), T0 - 3 * HOUR)]
 
 
 def test_incremental_reads_keep_the_window_held_from_the_first_read() -> None:
-    cache = NewsCache()
+    cache = NewsCache(page_items=2)
     cache.plan(DAY, ["AAA"], T0 - 24 * HOUR)
     cache.record(["AAA"], T0 - 24 * HOUR, [], until=T0)
     cache.record(["AAA"], T0 - REREAD, [], until=T0 + HOUR)
@@ -52,7 +67,7 @@ def test_incremental_reads_keep_the_window_held_from_the_first_read() -> None:
 
 
 def test_a_new_day_forgets_what_was_held() -> None:
-    cache = NewsCache()
+    cache = NewsCache(page_items=2)
     cache.plan(DAY, ["AAA"], T0 - 24 * HOUR)
     cache.record(["AAA"], T0 - 24 * HOUR, [_item("1", T0 - HOUR, "AAA")], until=T0)
     assert cache.plan(DAY + timedelta(days=1), ["AAA"], T0) == [NewsFetch(("AAA",), T0)]
@@ -60,7 +75,7 @@ def test_a_new_day_forgets_what_was_held() -> None:
 
 
 def test_headlines_are_those_of_the_window_and_symbols_once_each_oldest_first() -> None:
-    cache = NewsCache()
+    cache = NewsCache(page_items=2)
     cache.plan(DAY, ["AAA", "BBB"], T0 - 24 * HOUR)
     old = _item("0", T0 - 25 * HOUR, "AAA")
     first = _item("2", T0 - 2 * HOUR, "AAA", "ZZZ")

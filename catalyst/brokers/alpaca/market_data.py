@@ -77,7 +77,7 @@ class MarketData:
         self._feed = feed
         self._assets: tuple[date, list[Asset]] | None = None
         self._daily = _DailyCache(date.min, 0, {})
-        self._news = NewsCache()
+        self._news = NewsCache(NEWS_PAGE_LIMIT)
 
     async def list_assets(self) -> Sequence[Asset]:
         """Active US equities (untradable ones flagged), fetched once per exchange day."""

@@ -7,6 +7,11 @@ up to the previous fetch, only headlines from just before that fetch on are aske
 news `start`); a symbol not held yet is asked for from `since`, as before. The wanted window is
 then answered from what is held, so it stays exactly `since` to now.
 
+A separate read costs at least one request of its own, so the symbols held already go back into
+the whole-window read of the new ones whenever they hold fewer than a page of headlines in the
+window (reading those again fits in the pages the new symbols take anyway, about): with the
+most active names churning between scans, two reads would otherwise take more requests than one.
+
 Headlines can reach Alpaca's index a little after their `created_at` (which `start` filters
 on): each incremental fetch starts `REREAD` before the previous one, and headlines are kept by id,
 so one read twice counts once. What is held is for one exchange day: the day's first scan (and a
@@ -43,7 +48,8 @@ class _Held:
 class NewsCache:
     """Headlines fetched today, and for each symbol the window they are complete for."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_items: int) -> None:
+        self._page_items = page_items  # headlines per page of Alpaca's answer
         self._day: date | None = None
         self._items: dict[str, NewsItem] = {}
         self._held: dict[str, _Held] = {}
@@ -60,6 +66,11 @@ class NewsCache:
             fresh = held is None or held.since > since  # never read, or not as far back
             start = since if fresh or held is None else max(since, held.until - REREAD)
             groups.setdefault(start, []).append(symbol)
+        whole = groups.get(since)
+        if whole is not None:
+            for start in [s for s in groups if s != since]:
+                if len(self.headlines(groups[start], since)) < self._page_items:
+                    whole.extend(groups.pop(start))
         return [NewsFetch(tuple(groups[start]), start) for start in sorted(groups)]
 
     def record(
