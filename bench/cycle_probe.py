@@ -1,8 +1,9 @@
 """One configuration of bench/cycle.py, measured in a process of its own: prints one JSON line.
 
 The daemon's components (`build_components`, the shipped settings sized to `--symbols`) run the
-scan cycles of one simulated day (09:15 pre-market, 09:30, 10:30) against either the in-process
-simulator broker or the real Alpaca adapter talking to the fake Alpaca server in a child process
+scan cycles of one simulated day (09:15 pre-market, 09:30, 10:30; `--scans` for others) against
+the in-process simulator broker or the real Alpaca adapter talking to the fake Alpaca server in a
+child process
 (bench/cycle_server.py), so that this process's peak RSS and event loop are the daemon's alone.
 
 Per cycle: wall time, CPU time, requests (counted at the adapter's limiter, every request passes
@@ -54,10 +55,15 @@ from catalyst.timekeeping.clock import SimClock
 
 DAY = datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ).date()  # a Tuesday, a full session
 START = datetime.combine(DAY, clock_time(8, 0), tzinfo=EXCHANGE_TZ)
-SCANS = tuple(
-    datetime.combine(DAY, clock_time(hour, minute), tzinfo=EXCHANGE_TZ)
-    for hour, minute in ((9, 15), (9, 30), (10, 30))
-)
+SCANS = "09:15,09:30,10:30"  # bench/cycle.py's; --scans adds the day's later ones, say
+
+
+def scan_times(spec: str) -> list[datetime]:
+    """ "HH:MM,HH:MM,..." as times of the probe's day, in order."""
+    times = [clock_time.fromisoformat(part.strip()) for part in spec.split(",")]
+    return [datetime.combine(DAY, t, tzinfo=EXCHANGE_TZ) for t in sorted(times)]
+
+
 MONITOR_INTERVAL = 0.010  # seconds the stall monitor sleeps per round
 
 
@@ -206,7 +212,7 @@ async def measure(
     results = []
     try:
         await asyncio.sleep(MONITOR_INTERVAL * 2)  # the monitor is running before a cycle starts
-        for number, scan in enumerate(SCANS):
+        for number, scan in enumerate(scan_times(args.scans)):
             clock.advance_to(scan)
             if server is not None:
                 server.call("POST", "/__bench/clock", {"at": scan.isoformat()})
@@ -262,6 +268,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--freeze", choices=("none", "startup", "first-assets"), default="none")
     parser.add_argument("--profile", metavar="PATH", help="cProfile the cycles into PATH")
+    parser.add_argument(
+        "--scans", default=SCANS, help=f"scan times HH:MM, comma-separated (default {SCANS})"
+    )
     parser.add_argument(
         "--stall-sites", action="store_true", help="sample the loop's stack while it stalls"
     )

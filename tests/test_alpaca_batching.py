@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlencode
 
 import pytest
 
 from catalyst.brokers.alpaca.batching import (
     MAX_CONCURRENT_REQUESTS,
     SYMBOLS_QUERY_BUDGET,
+    encode_query,
     run_in_order,
     symbol_batches,
 )
@@ -18,8 +18,8 @@ from catalyst.sim.universe import build_universe
 
 
 def _encoded(batch: list[str]) -> int:
-    """Bytes of the `symbols` value as requests (under alpaca-py) puts it in the URL."""
-    return len(urlencode({"symbols": ",".join(batch)})) - len("symbols=")
+    """Bytes of the `symbols` value as the market-data calls put it in the URL."""
+    return len(encode_query({"symbols": ",".join(batch)})) - len("symbols=")
 
 
 def test_batches_keep_every_symbol_once_in_order() -> None:
@@ -35,7 +35,7 @@ def test_batches_fill_the_url_budget_and_never_exceed_it(length: int) -> None:
     batches = symbol_batches(symbols)
     assert all(_encoded(batch) <= SYMBOLS_QUERY_BUDGET for batch in batches)
     # Full: one more symbol would not have fitted in any batch but the last.
-    per_symbol = length + 3
+    per_symbol = length + 1  # and a literal comma
     assert all(_encoded(batch) + per_symbol > SYMBOLS_QUERY_BUDGET for batch in batches[:-1])
 
 
@@ -43,12 +43,21 @@ def test_batches_of_symbols_that_need_escaping_count_the_escapes() -> None:
     symbols = [f"B/{i:04d}" for i in range(3000)]  # "/" is sent as "%2F"
     batches = symbol_batches(symbols, budget=1000)
     assert all(_encoded(batch) <= 1000 for batch in batches)
-    assert len(batches[0]) == (1000 + 3) // (len("B%2F0000") + 3)
+    assert len(batches[0]) == (1000 + 1) // (len("B%2F0000") + 1)
 
 
-def test_twelve_thousand_typical_symbols_take_fourteen_batches() -> None:
+def test_twelve_thousand_typical_symbols_take_ten_batches() -> None:
     symbols = build_universe(11, 12_000).symbols  # 3-4 letters, as most US tickers
-    assert len(symbol_batches(symbols)) == 14  # 500-symbol batches took 24
+    # 14 with the commas sent as %2C; 500-symbol batches took 24.
+    assert len(symbol_batches(symbols)) == 10
+
+
+def test_the_query_escapes_each_symbol_and_every_other_value_but_not_the_commas() -> None:
+    query = encode_query(
+        {"symbols": "AAPL,BRK/B,A B", "start": "2026-11-24T14:30:00+00:00", "asc": True}
+    )
+    assert query == "symbols=AAPL,BRK%2FB,A+B&start=2026-11-24T14%3A30%3A00%2B00%3A00&asc=True"
+    assert encode_query({"limit": 50}) == "limit=50"
 
 
 def test_a_symbol_longer_than_the_budget_goes_alone_and_none_is_empty() -> None:

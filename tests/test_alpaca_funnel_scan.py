@@ -8,6 +8,7 @@ symbols; here both must screen the universe and find the planted catalysts from 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from support import make_settings
 from test_alpaca_market_data import CALENDAR, OPEN, PRE_MARKET, rig
 
 from catalyst.domain.funnel import FunnelStage
+from catalyst.domain.models import Asset
+from catalyst.pipeline.universe import US_EQUITY_EXCHANGES
 from catalyst.tasks.funnel_scan import FunnelScan, ScanOutcome
 from catalyst.timekeeping.day_plan import plan_for
 
@@ -70,3 +73,54 @@ async def test_the_first_minutes_scan_finds_the_gappers_and_asks_for_one_page_of
     assert picked <= planted_up
     assert spent.get("GET /v2/stocks/snapshots") == 1
     assert spent.get("GET /v2/stocks/bars") == 2  # daily history, then today's minute bars
+
+
+async def test_later_scans_skip_the_snapshots_of_names_under_the_liquidity_floor(
+    tmp_path: Path,
+) -> None:
+    floor = 50e6  # high, so that the 2,000 symbols' two snapshot batches shrink to one
+    settings = make_settings(tmp_path, strategy={"universe": {"min_previous_dollar_volume": floor}})
+    async with rig(OPEN + timedelta(minutes=6), symbols=2000) as r:
+        session = CALENDAR.session(OPEN.date())
+        assert session is not None
+        plan = plan_for(session, settings.trading)
+        assets = await r.broker.list_assets()
+        symbols = [a.symbol for a in assets]
+        yesterday = r.market.daily_bars(symbols, 1)
+        thin = {
+            s for s, bars in yesterday.items() if float(bars[-1].close) * bars[-1].volume < floor
+        }
+        assert 2000 - 1277 < len(thin) < 2000 - 100
+
+        async def scan(funnel: FunnelScan) -> tuple[ScanOutcome, int]:
+            before = r.requests("/v2/stocks/snapshots")
+            outcome = await funnel.scan(plan, r.clock.now(), assets)
+            return outcome, r.requests("/v2/stocks/snapshots") - before
+
+        funnel = FunnelScan(broker=r.broker, calendar=CALENDAR, settings=settings)
+        first, first_requests = await scan(funnel)
+        r.clock.advance_to(OPEN + timedelta(hours=1))
+        later, later_requests = await scan(funnel)
+        restarted, restarted_requests = await scan(
+            FunnelScan(broker=r.broker, calendar=CALENDAR, settings=settings)
+        )
+
+    thin_listed = thin - _unlisted(assets)
+    # The day's first scan fetches every listed name; the thin ones that pass the other checks
+    # drop out at the floor.
+    assert first_requests == 2
+    assert 0 < first.skipped["below_liquidity_floor"] <= len(thin_listed)
+    # A later one does not ask for any thin name at all: one request.
+    assert later_requests == 1
+    assert later.skipped["below_liquidity_floor"] == len(thin_listed)
+    assert later.funnel["snapshots_requested"] <= first.funnel["snapshots_requested"] - len(
+        thin_listed
+    )
+    # A restarted daemon learns the floor again from its first scan (which, an hour later,
+    # finds some other names stale or out of the band first).
+    assert restarted_requests == 2
+    assert 0 < restarted.skipped["below_liquidity_floor"] <= len(thin_listed)
+
+
+def _unlisted(assets: Sequence[Asset]) -> set[str]:
+    return {a.symbol for a in assets if not a.tradable or a.exchange not in US_EQUITY_EXCHANGES}

@@ -14,9 +14,11 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from catalyst.brokers.alpaca import AlpacaBroker, make_clients
 from catalyst.brokers.alpaca.batching import symbol_batches
 from catalyst.brokers.alpaca.json_pieces import PiecewiseJsonResponse
+from catalyst.brokers.alpaca.news_cache import REREAD
 from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.models import NewsItem
 from catalyst.fake_alpaca import STATE, FakeAlpaca, start_fake_alpaca
 from catalyst.fake_alpaca.payloads import news_id
 from catalyst.sim.broker import build_sim_broker
@@ -138,13 +140,22 @@ async def test_snapshots_read_today_from_the_adapters_clock() -> None:
 # ------------------------------------------------------------------------- request counts
 
 
-async def test_snapshots_of_2000_symbols_take_3_concurrent_requests() -> None:
+async def test_snapshots_of_2000_symbols_take_2_concurrent_requests() -> None:
     async with rig(OPEN + timedelta(minutes=30), symbols=2000) as r:
         symbols = r.symbols()
         snapshots = await r.broker.get_snapshots([*symbols, "NOPE"])
         assert len(snapshots) == 2000
-        assert r.requests("/v2/stocks/snapshots") == 3  # 500-symbol batches took 4
+        # 3 with the commas escaped as %2C, 4 in 500-symbol batches.
+        assert r.requests("/v2/stocks/snapshots") == 2
         assert r.server.longest_target <= 6_100  # far under aiohttp's 8,190-byte line limit
+
+
+async def test_the_symbols_go_comma_separated_with_the_commas_unescaped() -> None:
+    async with rig(OPEN + timedelta(minutes=30)) as r:
+        symbols = r.symbols()
+        await r.broker.get_snapshots(symbols)
+        joined = ",".join(symbols)  # 3-4 letters each: nothing else to escape
+        assert r.server.longest_target == len(f"/v2/stocks/snapshots?symbols={joined}&feed=iex")
 
 
 async def test_daily_bars_for_2000_symbols_take_one_page_per_batch() -> None:
@@ -153,7 +164,7 @@ async def test_daily_bars_for_2000_symbols_take_one_page_per_batch() -> None:
         bars = await r.broker.get_daily_bars(symbols, 5)
         assert len(bars) == 2000
         assert all(len(series) == 5 for series in bars.values())
-        # 3 batches of ~670 symbols x 10 completed daily bars: under 10,000 bars a page each.
+        # Batches of 1,277 and 723 symbols x 10 completed daily bars, 10,000 bars a page.
         assert r.requests("/v2/stocks/bars") == 3
 
 
@@ -181,11 +192,57 @@ async def test_news_for_2000_symbols_pages_each_batch_to_its_end() -> None:
         planted = [n for n in r.market.news if since <= n.created_at <= r.clock.now()]
         assert sorted(i.id for i in items) == sorted(str(news_id(n.id)) for n in planted)
         assert [i.created_at for i in items] == sorted(i.created_at for i in items)
-        # 3 symbol batches; each pages 50 items at a time until its last (short) page.
+        # 2 symbol batches; each pages 50 items at a time until its last (short) page.
         batches = symbol_batches(r.symbols())
-        assert len(batches) == 3
+        assert len(batches) == 2
         per_batch = [sum(1 for n in planted if set(n.symbols) & set(b)) for b in batches]
         assert r.requests("/v1beta1/news") == sum(max(1, -(-n // 50)) for n in per_batch)
+
+
+def _news_pages(items: int) -> int:
+    return max(1, -(-items // 50))
+
+
+def _mentioning(items: list[NewsItem], symbols: list[str]) -> int:
+    return sum(1 for n in items if set(n.symbols) & set(symbols))
+
+
+async def test_news_asked_again_the_same_day_reads_only_the_headlines_since_the_last_read() -> None:
+    async with rig(OPEN + timedelta(minutes=5), symbols=2000) as r:
+        symbols, batches = r.symbols(), symbol_batches(r.symbols())
+        await r.broker.get_news(symbols, OPEN - timedelta(hours=4))
+        first = r.requests("/v1beta1/news")
+        read_at = r.clock.now()
+        r.clock.advance_to(OPEN + timedelta(hours=2))
+        since = OPEN - timedelta(hours=3)  # the window moved on with the clock
+        items = await r.broker.get_news(symbols, since)
+        planted = [n for n in r.market.news if since <= n.created_at <= r.clock.now()]
+        assert sorted(i.id for i in items) == sorted(str(news_id(n.id)) for n in planted)
+        # Each symbol batch reads only from REREAD before the first read on.
+        reread = [n for n in planted if n.created_at >= read_at - REREAD]
+        incremental = sum(_news_pages(_mentioning(reread, b)) for b in batches)
+        whole = sum(_news_pages(_mentioning(planted, b)) for b in batches)
+        assert r.requests("/v1beta1/news") - first == incremental
+        assert incremental < whole  # what reading the whole window again would have taken
+
+
+async def test_news_for_symbols_new_to_the_day_reads_the_whole_window() -> None:
+    async with rig(OPEN - timedelta(hours=1), symbols=2000) as r:
+        symbols = r.symbols()
+        known = symbols[:1000]  # the other half is new to the day at the second read
+        await r.broker.get_news(known, OPEN - timedelta(hours=4))
+        read_at, first = r.clock.now(), r.requests("/v1beta1/news")
+        r.clock.advance_to(OPEN + timedelta(minutes=30))
+        since = OPEN - timedelta(hours=3)
+        items = await r.broker.get_news(symbols, since)
+        planted = [n for n in r.market.news if since <= n.created_at <= r.clock.now()]
+        assert sorted(i.id for i in items) == sorted(str(news_id(n.id)) for n in planted)
+        held = [n for n in planted if n.created_at <= read_at]
+        # The known half holds under a page in the window: a read of its own would cost a
+        # request more, so it is read again with the new half, everything over the window.
+        assert _mentioning(held, known) < 50
+        whole = sum(_news_pages(_mentioning(planted, b)) for b in symbol_batches(symbols))
+        assert r.requests("/v1beta1/news") - first == whole
 
 
 async def test_daily_bars_are_fetched_once_per_exchange_day_and_symbol() -> None:

@@ -10,6 +10,7 @@ from catalyst.pipeline.candidates import StageRejection
 from catalyst.pipeline.universe import (
     SkipReason,
     count_by_reason,
+    previous_dollar_volume,
     screen_assets,
     screen_universe,
 )
@@ -162,6 +163,46 @@ def test_the_asset_screen_skips_what_traded_far_outside_the_band_today() -> None
         ("CCC", SkipReason.FAR_FROM_PRICE_BAND),
         ("EEE", SkipReason.NOT_US_LISTED),
     ]
+
+
+@pytest.mark.parametrize(
+    ("prev_close", "prev_volume", "floor", "kept"),
+    [
+        ("19.00", 2_000_000, 38_000_000.0, True),  # exactly at the floor
+        ("19.00", 2_000_000, 38_000_001.0, False),
+        ("0.50", 1_000_000, 1_000_000.0, False),  # half a million dollars
+        ("0.50", 1_000_000, 0.0, True),  # 0: no floor
+    ],
+)
+def test_the_snapshot_screen_drops_what_traded_under_the_floor_in_the_previous_session(
+    prev_close: str, prev_volume: int, floor: float, kept: bool
+) -> None:
+    snap = snapshot(prev_close=prev_close, prev_volume=prev_volume)
+    result = screen([asset()], {"AAA": snap}, min_previous_dollar_volume=floor)
+    assert [m.symbol for m in result.kept] == (["AAA"] if kept else [])
+    assert [r.kind for r in result.rejected] == ([] if kept else [SkipReason.BELOW_LIQUIDITY_FLOOR])
+
+
+def test_the_asset_screen_skips_what_an_earlier_snapshot_today_put_under_the_floor() -> None:
+    assets = [asset("AAA"), asset("BBB"), asset("CCC")]
+    known = {"AAA": 999_999.0, "BBB": 1_000_000.0}  # CCC: no snapshot seen yet today
+
+    result = screen_assets(assets, known_dollar_volumes=known, min_previous_dollar_volume=1e6)
+    unfloored = screen_assets(assets, known_dollar_volumes=known, min_previous_dollar_volume=0)
+
+    assert [a.symbol for a in result.kept] == ["BBB", "CCC"]
+    assert [(r.symbol, r.kind) for r in result.rejected] == [
+        ("AAA", SkipReason.BELOW_LIQUIDITY_FLOOR)
+    ]
+    assert "under the $1,000,000 floor" in result.rejected[0].reason
+    assert len(unfloored.kept) == 3
+    assert not SkipReason.BELOW_LIQUIDITY_FLOOR.is_bad_data  # a thin name is out of scope
+
+
+def test_previous_dollar_volume_is_the_previous_close_times_its_volume_or_zero() -> None:
+    assert previous_dollar_volume(snapshot(prev_close="19.00", prev_volume=2_000_000)) == 38e6
+    assert previous_dollar_volume(snapshot(prev_close="NaN")) == 0.0
+    assert previous_dollar_volume(snapshot(prev_volume=-1)) == 0.0
 
 
 def test_rejections_are_counted_per_reason_most_frequent_first() -> None:

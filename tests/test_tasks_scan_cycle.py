@@ -85,7 +85,11 @@ async def test_cycle_is_recorded_with_its_funnel_and_scan_results(
     assert cycle.status == "completed"
     assert dict(cycle.funnel) == dict(report.funnel)
     assert cycle.trades_executed == len(report.placed)
-    assert dict(cycle.skipped) == {"outside_price_band": 54, "not_tradable": 3}
+    assert dict(cycle.skipped) == {
+        "outside_price_band": 54,
+        "below_liquidity_floor": 4,  # traded under $1M in the previous session
+        "not_tradable": 3,
+    }
     results = await components.store.scan_results_for_cycle(report.cycle_id)
     by_stage: dict[FunnelStage, list[ScanResultRecord]] = {}
     for row in results:

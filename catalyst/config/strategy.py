@@ -1,8 +1,8 @@
 """The `strategy` section of trading_config.yaml: every size, weight and threshold of the funnel.
 
-Each stage of `catalyst.pipeline` takes its section as it is (`CatalystParams`, `PatternParams`,
-`TechnicalParams`, `RankParams`); the stops and the news score are built from `StopSettings` and
-`NewsSettings` by the scan. The pipeline modules document what each number does.
+Each stage of `catalyst.pipeline` takes its section as it is (`UniverseParams`, `CatalystParams`,
+`PatternParams`, `TechnicalParams`, `RankParams`); the stops and the news score are built from
+`StopSettings` and `NewsSettings` by the scan. The pipeline modules document what each number does.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ class ScanStrategy(StrEnum):
 
     FUNNEL = "funnel"  # most active → catalysts → patterns + technicals → rank
     CATALYST_SCORE = "catalyst_score"  # the single catalyst score Catalyst ranked by before
+
+
+class UniverseParams(_Frozen):
+    """The universe's liquidity floor (`catalyst.pipeline.universe`)."""
+
+    # USD the previous session must have traded (its close x its volume); 0 turns it off.
+    min_previous_dollar_volume: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1_000_000.0
 
 
 class CatalystParams(_Frozen):
@@ -176,6 +183,7 @@ class TechnicalParams(_Frozen):
 
 class StrategyConfig(_Frozen):
     kind: ScanStrategy = ScanStrategy.FUNNEL
+    universe: UniverseParams = UniverseParams()
     catalysts: CatalystParams = CatalystParams()
     patterns: PatternParams = PatternParams()
     technicals: TechnicalParams = TechnicalParams()

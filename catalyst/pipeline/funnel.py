@@ -24,6 +24,7 @@ from catalyst.config.strategy import (
     StopSettings,
     StrategyConfig,
     TechnicalParams,
+    UniverseParams,
 )
 from catalyst.domain.models import Bar, NewsItem
 from catalyst.pipeline.bars import bars_frame
@@ -44,6 +45,7 @@ class StrategyParams:
     """Every knob of the funnel, one frozen value per stage (`StrategyParams.of` the config)."""
 
     most_active: int = 200
+    universe: UniverseParams = field(default_factory=UniverseParams)
     catalysts: CatalystParams = field(default_factory=CatalystParams)
     news: NewsParams = field(default_factory=NewsParams)
     patterns: PatternParams = field(default_factory=PatternParams)
@@ -58,6 +60,7 @@ class StrategyParams:
         """The funnel as `trading_config.yaml`'s `strategy` and `workflow` sections set it."""
         return cls(
             most_active=workflow.most_active_count,
+            universe=strategy.universe,
             catalysts=strategy.catalysts,
             news=NewsParams.of(strategy.news),
             patterns=strategy.patterns,

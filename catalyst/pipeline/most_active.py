@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from catalyst.pipeline.candidates import StageRejection, StageResult, UniverseMember
+from catalyst.pipeline.universe import previous_dollar_volume
 from catalyst.pipeline.volume_profile import relative_volume
 
 RVOL_FLOOR = 0.25
@@ -37,7 +38,7 @@ def activity(member: UniverseMember, *, session_fraction: float, premarket: bool
     """The member's `Activity` (module doc); always finite."""
     snapshot = member.snapshot
     if premarket or snapshot.day_volume <= 0:
-        dollars = _finite(float(snapshot.prev_close) * max(snapshot.prev_volume, 0))
+        dollars = previous_dollar_volume(snapshot)
         return Activity(dollar_volume=dollars, relative_volume=None, score=dollars)
     dollars = _finite(float(snapshot.last_price) * snapshot.day_volume)
     rvol = _finite(relative_volume(snapshot.day_volume, snapshot.prev_volume, session_fraction))

@@ -1,14 +1,21 @@
 """Stage 1: keep tradable US-listed equities whose snapshot is complete, fresh and sane.
 
 The stage runs in two steps so that the broker is asked for as little as possible: the asset
-screen (tradable, listed on a US exchange, first of its symbol, and, once a price is known today,
-a price near the band) runs *before* snapshots are fetched, the snapshot screen after. Every
-rejection carries a `SkipReason`; the cycle counts them per reason (one summary line, not one
-line per symbol).
+screen (tradable, listed on a US exchange, first of its symbol, and, once a snapshot was seen
+today, a price near the band and the previous session's dollar volume at the floor) runs
+*before* snapshots are fetched, the snapshot screen after. Every rejection carries a
+`SkipReason`; the cycle counts them per reason (one summary line, not one line per symbol).
+
+The liquidity floor (`strategy.universe.min_previous_dollar_volume`) is on the *previous*
+session's dollar volume (its close x its volume, in every snapshot all day), so it is the same
+for every scan of a day: the day's first scan learns it from the snapshots it fetches anyway, and
+the later ones do not ask for the snapshots of names below it. Its cost: a name that traded less
+than the floor yesterday is not scanned today, even if a catalyst wakes it up this morning.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -44,6 +51,7 @@ class SkipReason(StrEnum):
     CROSSED_QUOTE = "crossed_quote"
     WIDE_SPREAD = "wide_spread"
     OUTSIDE_PRICE_BAND = "outside_price_band"
+    BELOW_LIQUIDITY_FLOOR = "below_liquidity_floor"
 
     @property
     def is_bad_data(self) -> bool:
@@ -67,21 +75,36 @@ _BAD_DATA = frozenset(
 _Problem = tuple[SkipReason, str]
 
 
+def previous_dollar_volume(snapshot: Snapshot) -> float:
+    """The previous session's close x its volume, in USD (0 when either is unusable)."""
+    dollars = float(snapshot.prev_close) * max(snapshot.prev_volume, 0)
+    return dollars if math.isfinite(dollars) and dollars > 0 else 0.0
+
+
 def screen_assets(
     assets: Sequence[Asset],
     *,
     exchanges: frozenset[str] = US_EQUITY_EXCHANGES,
     known_prices: Mapping[str, Decimal] | None = None,
     price_band: tuple[Decimal, Decimal] | None = None,
+    known_dollar_volumes: Mapping[str, float] | None = None,
+    min_previous_dollar_volume: float = 0.0,
 ) -> StageResult[Asset]:
     """The assets worth a snapshot: tradable, on one of `exchanges`, the first with its symbol,
-    and (when `known_prices` holds a price seen earlier today) within `KNOWN_PRICE_SLACK` of
-    `price_band`. Order is kept."""
+    (when `known_prices` holds a price seen earlier today) within `KNOWN_PRICE_SLACK` of
+    `price_band`, and (when `known_dollar_volumes` holds the previous session's dollar volume,
+    `previous_dollar_volume`, seen earlier today) at least `min_previous_dollar_volume` (0: no
+    floor). Order is kept."""
     kept: list[Asset] = []
     rejected: list[StageRejection] = []
     seen: set[str] = set()
     for asset in assets:
         problem = _asset_problem(asset, seen, exchanges)
+        # The floor first: it is fixed for the day, so every later scan counts the same names.
+        if problem is None and known_dollar_volumes is not None:
+            known = known_dollar_volumes.get(asset.symbol)
+            if known is not None:
+                problem = _below_floor(known, min_previous_dollar_volume)
         if problem is None and known_prices is not None and price_band is not None:
             problem = _far_from_band(known_prices.get(asset.symbol), price_band)
         seen.add(asset.symbol)
@@ -101,6 +124,7 @@ def screen_snapshots(
     now: datetime,
     max_quote_age: timedelta,
     max_spread_pct: Decimal = DEFAULT_MAX_SPREAD_PCT,
+    min_previous_dollar_volume: float = 0.0,
 ) -> StageResult[UniverseMember]:
     """Split screened `assets` into members and rejections by their snapshots.
 
@@ -108,7 +132,9 @@ def screen_snapshots(
     volume (today's, or the previous session's before the open) is positive, whose last trade is
     no older than `max_quote_age` at `now` (a halted symbol stops trading and goes stale), whose
     bid/ask spread (when both sides are quoted) is at most `max_spread_pct` of the mid, and whose
-    last price lies in [min_price, max_price]. Before the open the caller passes a
+    last price lies in [min_price, max_price], and whose previous session traded at least
+    `min_previous_dollar_volume` (`previous_dollar_volume`; 0: no floor). Before the open the
+    caller passes a
     `max_quote_age` long enough to accept the previous session's last trade. `now` must be
     timezone-aware.
     """
@@ -127,6 +153,8 @@ def screen_snapshots(
             price_band=(min_price, max_price),
         )
         if problem is None and snapshot is not None:
+            problem = _below_floor(previous_dollar_volume(snapshot), min_previous_dollar_volume)
+        if problem is None and snapshot is not None:
             kept.append(UniverseMember(asset=asset, snapshot=snapshot))
         else:
             kind, detail = problem or (SkipReason.NO_SNAPSHOT, "no snapshot")
@@ -144,6 +172,7 @@ def screen_universe(
     max_quote_age: timedelta,
     max_spread_pct: Decimal = DEFAULT_MAX_SPREAD_PCT,
     exchanges: frozenset[str] = US_EQUITY_EXCHANGES,
+    min_previous_dollar_volume: float = 0.0,
 ) -> StageResult[UniverseMember]:
     """Both steps at once (`screen_assets`, then `screen_snapshots`), rejections in that order."""
     listed = screen_assets(assets, exchanges=exchanges)
@@ -155,6 +184,7 @@ def screen_universe(
         now=now,
         max_quote_age=max_quote_age,
         max_spread_pct=max_spread_pct,
+        min_previous_dollar_volume=min_previous_dollar_volume,
     )
     return StageResult(kept=members.kept, rejected=listed.rejected + members.rejected)
 
@@ -196,6 +226,15 @@ def _far_from_band(known: Decimal | None, band: tuple[Decimal, Decimal]) -> _Pro
             f"traded at {known} today, far outside [{low}, {high}]",
         )
     return None
+
+
+def _below_floor(dollars: float, floor: float) -> _Problem | None:
+    if floor <= 0 or dollars >= floor:
+        return None
+    return (
+        SkipReason.BELOW_LIQUIDITY_FLOOR,
+        f"previous session traded ${dollars:,.0f}, under the ${floor:,.0f} floor",
+    )
 
 
 def _snapshot_problem(

@@ -38,6 +38,7 @@ from catalyst.pipeline.selection import select_top
 from catalyst.pipeline.universe import (
     SkipReason,
     count_by_reason,
+    previous_dollar_volume,
     screen_assets,
     screen_snapshots,
 )
@@ -72,9 +73,11 @@ class FunnelScan:
         self._calendar = calendar
         self._settings = settings
         self._params = StrategyParams.of(settings.trading.strategy, settings.trading.workflow)
-        # Last prices seen today: the asset screen skips symbols far outside the price band
-        # before asking for their snapshots again.
+        # Last prices and previous sessions' dollar volumes seen today: the asset screen skips
+        # symbols far outside the price band or under the liquidity floor before asking for
+        # their snapshots again. Learnt again from the first scan after a restart.
         self._known_prices: dict[str, Decimal] = {}
+        self._known_dollar_volumes: dict[str, float] = {}
         self._prices_day: date | None = None
 
     def update_settings(self, settings: Settings) -> None:
@@ -86,15 +89,25 @@ class FunnelScan:
         """One scan at `now` over `assets` (the broker's list, sectors applied)."""
         if self._prices_day != plan.session.day:
             self._known_prices, self._prices_day = {}, plan.session.day
+            self._known_dollar_volumes = {}
         workflow = self._settings.trading.workflow
         premarket = plan.is_premarket(now)
         band = (workflow.min_price, workflow.max_price)
         # Screening thousands of symbols is CPU work (about 0.1 s at 12,000): off the event
         # loop, like the frames and indicators below, so the risk-watch keeps its cadence.
-        known = dict(self._known_prices)
-        listed = await asyncio.to_thread(screen_assets, assets, known_prices=known, price_band=band)
+        listed = await asyncio.to_thread(
+            screen_assets,
+            assets,
+            known_prices=dict(self._known_prices),
+            price_band=band,
+            known_dollar_volumes=dict(self._known_dollar_volumes),
+            min_previous_dollar_volume=self._params.universe.min_previous_dollar_volume,
+        )
         snapshots = await self._broker.get_snapshots([a.symbol for a in listed.kept])
         self._known_prices.update((s, snap.last_price) for s, snap in snapshots.items())
+        self._known_dollar_volumes.update(
+            (s, previous_dollar_volume(snap)) for s, snap in snapshots.items()
+        )
         fraction = _session_fraction(plan, now)
         universe, active = await asyncio.to_thread(
             self._screen, listed.kept, snapshots, now, premarket, fraction
@@ -175,6 +188,7 @@ class FunnelScan:
             max_price=workflow.max_price,
             now=now,
             max_quote_age=PREMARKET_QUOTE_AGE if premarket else SESSION_QUOTE_AGE,
+            min_previous_dollar_volume=self._params.universe.min_previous_dollar_volume,
         )
         active = screen_active(
             universe.kept, session_fraction=fraction, premarket=premarket, params=self._params
@@ -217,9 +231,10 @@ def _log_universe(
     skipped: Sequence[StageRejection],
     counts: Mapping[str, int],
 ) -> None:
-    """One INFO line with the counts per reason; the symbols themselves only at DEBUG (a real
-    asset list skips over a thousand symbols per cycle)."""
+    """One INFO line with the counts per reason; the symbols with bad data or under the
+    liquidity floor only at DEBUG (a real asset list skips over a thousand symbols per cycle)."""
     bad = [r for r in skipped if isinstance(r.kind, SkipReason) and r.kind.is_bad_data]
+    thin = [r for r in skipped if r.kind == SkipReason.BELOW_LIQUIDITY_FLOOR]
     log.info(
         "universe screened",
         assets=listed,
@@ -231,6 +246,13 @@ def _log_universe(
     for rejection in bad:
         log.debug(
             "bad market data; symbol skipped",
+            symbol=rejection.symbol,
+            reason=rejection.reason,
+            stage="universe",
+        )
+    for rejection in thin:
+        log.debug(
+            "under the liquidity floor; symbol skipped",
             symbol=rejection.symbol,
             reason=rejection.reason,
             stage="universe",

@@ -6,7 +6,8 @@ Multi-symbol requests are cut into batches by URL length and run a few at a time
 (`catalyst.brokers.alpaca.batching`); each batch's pages follow one another.
 
 Completed daily bars are kept per exchange day and symbol (they do not change during the day),
-as the asset list is. Snapshots are read against the exchange date of the injected clock: before
+as the asset list is, and so are the day's headlines (`news_cache`: later reads ask only for the
+new ones). Snapshots are read against the exchange date of the injected clock: before
 the session opens Alpaca's `dailyBar` is the previous session's (see `snapshot_from_json`).
 """
 
@@ -23,7 +24,8 @@ from alpaca.data.historical.news import NewsClient
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
-from catalyst.brokers.alpaca.batching import run_in_order, symbol_batches
+from catalyst.brokers.alpaca.batching import encode_query, run_in_order, symbol_batches
+from catalyst.brokers.alpaca.news_cache import NewsCache
 from catalyst.brokers.alpaca.translate import (
     asset_from_json,
     bar_from_json,
@@ -70,11 +72,12 @@ class MarketData:
         self._transport = transport
         self._trading = trading
         self._data = data
-        self._news = news
+        self._news_client = news
         self._clock = clock
         self._feed = feed
         self._assets: tuple[date, list[Asset]] | None = None
         self._daily = _DailyCache(date.min, 0, {})
+        self._news = NewsCache(NEWS_PAGE_LIMIT)
 
     async def list_assets(self) -> Sequence[Asset]:
         """Active US equities (untradable ones flagged), fetched once per exchange day."""
@@ -166,29 +169,30 @@ class MarketData:
         return result
 
     async def get_news(self, symbols: Sequence[str], since: datetime) -> list[NewsItem]:
-        """News items mentioning any of `symbols`, created at or after `since`, oldest first."""
+        """News items mentioning any of `symbols`, created at or after `since`, oldest first.
 
-        def parse(page: Mapping[str, Any]) -> list[NewsItem]:
-            return [news_from_json(raw) for raw in page.get("news") or ()]
+        Headlines already fetched today are not fetched again (`news_cache`): a symbol asked for
+        earlier today is read only from just before that read on.
+        """
+        now = self._clock.now()
+        fetches = self._news.plan(now.astimezone(EXCHANGE_TZ).date(), symbols, since)
+        reads = [(f.start, batch) for f in fetches for batch in symbol_batches(f.symbols)]
+        answers = await run_in_order("get news", [self._news_job(b, s) for s, b in reads])
+        for (start, batch), pages in zip(reads, answers, strict=True):
+            self._news.record(batch, start, (item for page in pages for item in page), now)
+        return self._news.headlines(symbols, since)
 
-        def job(batch: list[str]) -> Callable[[], Awaitable[list[list[NewsItem]]]]:
-            params: dict[str, Any] = {
-                "symbols": ",".join(batch),
-                "start": rfc3339(since),
-                "sort": "asc",
-                "limit": NEWS_PAGE_LIMIT,
-                "include_content": False,
-            }
-            return lambda: self._all_pages(self._news, "/news", params, "get news", parse)
-
-        seen: dict[str, NewsItem] = {}
-        batches = await run_in_order("get news", [job(b) for b in symbol_batches(symbols)])
-        for pages in batches:
-            for items in pages:
-                for item in items:
-                    if item.created_at >= since:
-                        seen.setdefault(item.id, item)
-        return sorted(seen.values(), key=lambda item: (item.created_at, item.id))
+    def _news_job(
+        self, batch: list[str], start: datetime
+    ) -> Callable[[], Awaitable[list[list[NewsItem]]]]:
+        params: dict[str, Any] = {
+            "symbols": ",".join(batch),
+            "start": rfc3339(start),
+            "sort": "asc",
+            "limit": NEWS_PAGE_LIMIT,
+            "include_content": False,
+        }
+        return lambda: self._all_pages(self._news_client, "/news", params, "get news", _news)
 
     async def _bars(
         self,
@@ -261,8 +265,9 @@ def _get_parsed(
     parse: Callable[[Mapping[str, Any]], T],
 ) -> tuple[T, object] | None:
     """GET `path` and parse the answer, both in the calling (worker) thread, so that turning
-    10,000 bars into objects never holds the event loop; with the answer's `next_page_token`."""
-    raw = client.get(path, query)
+    10,000 bars into objects never holds the event loop; with the answer's `next_page_token`.
+    The query goes pre-encoded, its symbols' commas literal (`batching.encode_query`)."""
+    raw = client.get(path, encode_query(query))
     if not isinstance(raw, Mapping):
         return None
     return parse(raw), raw.get("next_page_token")
@@ -275,6 +280,10 @@ def _get_assets(client: RESTClient, path: str, query: dict[str, Any]) -> list[As
     if raw is None:
         return None
     return [a for a in (asset_from_json(item) for item in as_list(raw)) if a is not None]
+
+
+def _news(page: Mapping[str, Any]) -> list[NewsItem]:
+    return [news_from_json(raw) for raw in page.get("news") or ()]
 
 
 def _bars(page: Mapping[str, Any]) -> dict[str, list[Bar]]:
