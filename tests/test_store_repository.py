@@ -31,6 +31,7 @@ from catalyst.domain.trading_state import TradingState
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.records import (
     CycleStart,
+    CycleStatus,
     OrderIntent,
     OrderSource,
     PositionDiff,
@@ -576,7 +577,7 @@ async def test_cycle_start_finish_and_scan_results_are_journaled(migrated_store:
     finished = T0 + timedelta(seconds=42)
     await migrated_store.finish_cycle(
         "c-1",
-        status="completed",
+        status=CycleStatus.COMPLETED,
         scan_completed_at=T0 + timedelta(seconds=10),
         finished_at=finished,
         candidates_identified=5,
@@ -585,7 +586,11 @@ async def test_cycle_start_finish_and_scan_results_are_journaled(migrated_store:
     )
 
     (cycle,) = await migrated_store.cycles_for_day(DAY)
-    assert (cycle.status, cycle.finished_at, cycle.trades_executed) == ("completed", finished, 1)
+    assert (cycle.status, cycle.finished_at, cycle.trades_executed) == (
+        CycleStatus.COMPLETED,
+        finished,
+        1,
+    )
     assert dict(cycle.funnel) == funnel
     assert list(cycle.funnel) == list(funnel)  # stage order is kept
     assert await migrated_store.get_cycle("c-1") == cycle
@@ -628,7 +633,7 @@ async def test_scan_results_keep_each_stage_with_what_moved_the_symbol(
     await migrated_store.record_scan_results([ranked, patterns, active])
     await migrated_store.finish_cycle(
         "c-1",
-        status="completed",
+        status=CycleStatus.COMPLETED,
         scan_completed_at=T0,
         finished_at=T0,
         candidates_identified=1,
@@ -648,7 +653,7 @@ async def test_finish_cycle_when_never_started_raises_lookup_error(migrated_stor
     with pytest.raises(LookupError):
         await migrated_store.finish_cycle(
             "ghost",
-            status="failed",
+            status=CycleStatus.FAILED,
             scan_completed_at=None,
             finished_at=T0,
             candidates_identified=0,

@@ -34,7 +34,13 @@ from catalyst.domain.models import (
 )
 from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.outbox import JournalOutbox, SpooledHalt
-from catalyst.store.records import CycleRecord, OrderRecord, OrderSource, PositionRecord
+from catalyst.store.records import (
+    CycleRecord,
+    CycleStatus,
+    OrderRecord,
+    OrderSource,
+    PositionRecord,
+)
 
 STATE_ROW_ID = 1
 
@@ -99,7 +105,7 @@ def _cycle_record(row: Row[Any]) -> CycleRecord:
         cycle_number=row.cycle_number,
         session_mode=row.session_mode,
         triggered_by=row.triggered_by,
-        status=row.status,
+        status=CycleStatus(row.status),
         started_at=row.started_at,
         scan_completed_at=row.scan_completed_at,
         finished_at=row.finished_at,
