@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalyst.domain.funnel import FunnelStage
-from catalyst.reporting.cycles import WIDTH, CycleDetail, CycleList
+from catalyst.reporting.cycles import CycleDetail, CycleList
+from catalyst.reporting.tables import WIDTH
 from catalyst.store.records import CycleStatus
 
 FUNNEL_LINE = (
