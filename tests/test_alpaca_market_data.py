@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from catalyst.brokers.alpaca import AlpacaBroker, make_clients
+from alpaca_broker import alpaca_broker
+
+from catalyst.brokers.alpaca import AlpacaBroker
 from catalyst.brokers.alpaca.batching import symbol_batches
-from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.fake_alpaca import STATE, FakeAlpaca, start_fake_alpaca
@@ -54,16 +55,7 @@ async def rig(at: datetime, *, symbols: int = 300) -> AsyncIterator[Rig]:
     sim = build_sim_broker(config, CALENDAR, clock)
     server = await start_fake_alpaca(sim.exchange, CALENDAR, clock)
     url = server.base_url
-    clients = make_clients("key", "secret", paper=True, trading_url=url, data_url=url)
-    broker = AlpacaBroker(
-        trading=clients.trading,
-        data=clients.data,
-        news=clients.news,
-        clock=clock,
-        limiter=RequestLimiter(clock, 100_000),
-        live=False,
-        timeout_seconds=5.0,
-    )
+    broker = alpaca_broker(url, clock, requests_per_minute=100_000, timeout_seconds=5.0)
     try:
         yield Rig(broker, server.app[STATE], sim.exchange, clock)
     finally:
