@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import MigratedDatabase
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from stubs import fill, order, position
 
 from catalyst.domain.errors import OperationalError
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.models import (
     Asset,
@@ -40,7 +40,6 @@ from catalyst.store.records import (
 from catalyst.store.repository import Store
 from catalyst.store.tables import orders
 
-NEW_YORK = ZoneInfo("America/New_York")
 DAY = date(2024, 6, 3)
 T0 = datetime(2024, 6, 3, 13, 45, tzinfo=UTC)  # 09:45 New York
 
@@ -324,7 +323,7 @@ async def test_order_counts_for_day_counts_catalysts_top_level_orders_by_status(
     await migrated_store.record_legs("cat-2", [broker_order("leg", broker_id="b-leg")], T0)
     await migrated_store.adopt_external_order(broker_order("ext", broker_id="b-ext"), T0)
 
-    assert await migrated_store.order_counts_for_day(DAY, NEW_YORK) == {"intent": 1, "filled": 1}
+    assert await migrated_store.order_counts_for_day(DAY, EXCHANGE_TZ) == {"intent": 1, "filled": 1}
 
 
 async def test_latest_filled_entries_are_each_symbols_newest_filled_top_level_entry(
@@ -392,16 +391,16 @@ async def test_record_fill_twice_journals_it_once(migrated_store: Store) -> None
     assert await migrated_store.record_fill(fill(at=T0, price="50.000")) is False  # same price
     assert await migrated_store.record_fill(fill(at=T0, qty=3)) is True  # a different execution
 
-    assert len(await migrated_store.fills_for_day(DAY, NEW_YORK)) == 2
+    assert len(await migrated_store.fills_for_day(DAY, EXCHANGE_TZ)) == 2
 
 
 async def test_fills_for_day_uses_the_local_calendar_day(migrated_store: Store) -> None:
-    local_midnight = datetime(2024, 6, 4, 0, 0, tzinfo=NEW_YORK)
+    local_midnight = datetime(2024, 6, 4, 0, 0, tzinfo=EXCHANGE_TZ)
     await migrated_store.record_fill(fill(at=local_midnight - timedelta(microseconds=1), qty=1))
     await migrated_store.record_fill(fill(at=local_midnight, qty=2))
-    await migrated_store.record_fill(fill(at=datetime(2024, 6, 3, 0, 0, tzinfo=NEW_YORK), qty=3))
+    await migrated_store.record_fill(fill(at=datetime(2024, 6, 3, 0, 0, tzinfo=EXCHANGE_TZ), qty=3))
 
-    on_day = await migrated_store.fills_for_day(DAY, NEW_YORK)
+    on_day = await migrated_store.fills_for_day(DAY, EXCHANGE_TZ)
 
     assert [f.qty for f in on_day] == [3, 1]
     assert on_day[0].price == Decimal("50.00")
