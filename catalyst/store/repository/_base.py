@@ -32,6 +32,7 @@ from catalyst.domain.models import (
     OrderType,
     Side,
 )
+from catalyst.store.engine import settle_abandoned_connections
 from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.outbox import JournalOutbox, SpooledHalt
 from catalyst.store.records import (
@@ -157,6 +158,7 @@ class StoreBase:
             await self.outbox.catch_up()
         except JournalUnavailable as exc:
             raise JournalUnavailable(f"database {operation} not attempted: {exc}") from exc
+        await settle_abandoned_connections(self._sessions)
         try:
             # The sessionmaker's begin() ends the transaction and closes the session as one
             # step run to completion: the daemon's stop cancels tasks again and again, and a
