@@ -357,7 +357,7 @@ async def test_orders_for_day_lists_legs_and_intents_of_the_local_day_only(
     leg = broker_order("leg", broker_id="b-leg", role=LegRole.TAKE_PROFIT)
     await migrated_store.record_legs("cat-1", [leg], T0)
 
-    listed = await migrated_store.orders_for_day(DAY, NEW_YORK)
+    listed = await migrated_store.orders_for_day(DAY, EXCHANGE_TZ)
 
     assert [o.client_order_id for o in listed] == ["cat-1", "leg"]
 
