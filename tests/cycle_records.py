@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from catalyst.domain.funnel import FunnelStage
-from catalyst.store.records import CycleRecord, CycleStart, ScanResultRecord
+from catalyst.store.records import CycleRecord, CycleStart, CycleStatus, ScanResultRecord
 
 DAY = date(2026, 11, 24)
 STARTED = datetime(2026, 11, 24, 14, 30, 2, tzinfo=UTC)  # 09:30:02 in New York
@@ -37,7 +37,7 @@ def cycle(**overrides: Any) -> CycleRecord:
         "cycle_number": 2,
         "session_mode": "autonomous",
         "triggered_by": "schedule",
-        "status": "completed",
+        "status": CycleStatus.COMPLETED,
         "started_at": STARTED,
         "scan_completed_at": STARTED + timedelta(seconds=0.9),
         "finished_at": STARTED + timedelta(seconds=1.3),

@@ -10,16 +10,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import Bar
 from catalyst.pipeline.bars import bars_frame
 from catalyst.pipeline.patterns import PatternContext
 
-NEW_YORK = ZoneInfo("America/New_York")
-SESSION_OPEN = datetime(2026, 11, 24, 9, 30, tzinfo=NEW_YORK)
+SESSION_OPEN = datetime(2026, 11, 24, 9, 30, tzinfo=EXCHANGE_TZ)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from alpaca_broker import alpaca_broker
 
-from catalyst.brokers.alpaca import AlpacaBroker, make_clients
-from catalyst.brokers.alpaca.rate_limit import RequestLimiter
+from catalyst.brokers.alpaca import AlpacaBroker
 from catalyst.domain.errors import (
     BrokerAccessDenied,
     DuplicateClientOrderId,
@@ -94,16 +94,7 @@ class Rig:
 
 def make_broker(url: str, clock: SimClock, **options: Any) -> AlpacaBroker:
     options.setdefault("timeout_seconds", 2.0)
-    clients = make_clients("key", "secret", paper=True, trading_url=url, data_url=url)
-    return AlpacaBroker(
-        trading=clients.trading,
-        data=clients.data,
-        news=clients.news,
-        clock=clock,
-        limiter=RequestLimiter(clock, 190),
-        live=False,
-        **options,
-    )
+    return alpaca_broker(url, clock, requests_per_minute=190, **options)
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
+from alpaca_broker import alpaca_broker
 
-from catalyst.brokers.alpaca import AlpacaBroker, make_clients
-from catalyst.brokers.alpaca.rate_limit import RequestLimiter
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.errors import UnknownOrderOutcome
 from catalyst.domain.models import (
@@ -89,16 +88,7 @@ async def build(request: pytest.FixtureRequest) -> AsyncIterator[Build]:
         await site.start()
         runners.append(runner)
         url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        clients = make_clients("key", "secret", paper=True, trading_url=url, data_url=url)
-        broker = AlpacaBroker(
-            trading=clients.trading,
-            data=clients.data,
-            news=clients.news,
-            clock=clock,
-            limiter=RequestLimiter(clock, 190),
-            live=False,
-            timeout_seconds=2.0,
-        )
+        broker = alpaca_broker(url, clock, requests_per_minute=190, timeout_seconds=2.0)
         return Harness("alpaca", broker, sim, clock, faults), symbol
 
     yield make

@@ -13,11 +13,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from alpaca_broker import alpaca_broker
 from structlog.testing import capture_logs
 from stubs import risk_watch
 
-from catalyst.brokers.alpaca import AlpacaBroker, make_clients
-from catalyst.brokers.alpaca.rate_limit import RequestLimiter
+from catalyst.brokers.alpaca import AlpacaBroker
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import OrderRequest, Side
@@ -53,18 +53,7 @@ async def rig(tmp_path: Path, sqlite_url: str) -> AsyncIterator[Rig]:
     sim = build_sim_broker(SimulationConfig(symbols=60, seed=5), CALENDAR, clock)
     faults = FaultPlan()
     server: RunningServer = await start_fake_alpaca(sim.exchange, CALENDAR, clock, faults=faults)
-    clients = make_clients(
-        "k", "s", paper=True, trading_url=server.base_url, data_url=server.base_url
-    )
-    broker = AlpacaBroker(
-        trading=clients.trading,
-        data=clients.data,
-        news=clients.news,
-        clock=clock,
-        limiter=RequestLimiter(clock, 10_000),
-        live=False,
-        timeout_seconds=1.0,
-    )
+    broker = alpaca_broker(server.base_url, clock, timeout_seconds=1.0)
     await asyncio.to_thread(upgrade_database, sqlite_url)
     engine = make_engine(sqlite_url)
     store = Store(make_session_factory(engine))

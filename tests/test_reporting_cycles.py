@@ -23,7 +23,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalyst.domain.funnel import FunnelStage
-from catalyst.reporting.cycles import WIDTH, CycleDetail, CycleList
+from catalyst.reporting.cycles import CycleDetail, CycleList
+from catalyst.reporting.tables import WIDTH
+from catalyst.store.records import CycleStatus
 
 FUNNEL_LINE = (
     "funnel: universe 4119 → most_active 200 → catalysts 50 → patterns 31 → technicals 20 →"
@@ -72,11 +74,11 @@ def test_list_of_an_empty_day_says_so() -> None:
 
 
 def test_list_shows_why_a_cycle_failed_or_was_missed_and_one_still_running() -> None:
-    failed = cycle(cycle_number=1, cycle_id="20261124-0915", status="failed", funnel={},
+    failed = cycle(cycle_number=1, cycle_id="20261124-0915", status=CycleStatus.FAILED, funnel={},
                    skipped={}, error_message="broker timed out")  # fmt: skip
-    missed = cycle(cycle_number=3, cycle_id="20261124-1000", status="missed", funnel={},
+    missed = cycle(cycle_number=3, cycle_id="20261124-1000", status=CycleStatus.MISSED, funnel={},
                    skipped={}, finished_at=STARTED, error_message="daemon was down")  # fmt: skip
-    running = cycle(cycle_number=4, cycle_id="20261124-1030", status="running", funnel={},
+    running = cycle(cycle_number=4, cycle_id="20261124-1030", status=CycleStatus.RUNNING, funnel={},
                     skipped={}, finished_at=None)  # fmt: skip
 
     text = CycleList(DAY, (failed, missed, running)).render()
@@ -186,7 +188,7 @@ def test_detail_of_rows_journaled_before_stages_shows_what_is_known() -> None:
 
 
 def test_detail_of_a_cycle_without_scan_results_says_so() -> None:
-    text = CycleDetail(cycle(status="failed", error_message="boom"), ()).render()
+    text = CycleDetail(cycle(status=CycleStatus.FAILED, error_message="boom"), ()).render()
     assert "  error: boom" in text.splitlines()
     assert text.splitlines()[-1] == "no scan results journaled for this cycle"
 

@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import MigratedDatabase
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from stubs import fill, order, position
 
 from catalyst.domain.errors import OperationalError
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FunnelStage
 from catalyst.domain.models import (
     Asset,
@@ -31,6 +31,7 @@ from catalyst.domain.trading_state import TradingState
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.records import (
     CycleStart,
+    CycleStatus,
     OrderIntent,
     OrderSource,
     PositionDiff,
@@ -40,7 +41,6 @@ from catalyst.store.repository import Store
 from catalyst.store.repository.cycles import SECURITIES_PER_STATEMENT
 from catalyst.store.tables import orders
 
-NEW_YORK = ZoneInfo("America/New_York")
 DAY = date(2024, 6, 3)
 T0 = datetime(2024, 6, 3, 13, 45, tzinfo=UTC)  # 09:45 New York
 
@@ -324,7 +324,7 @@ async def test_order_counts_for_day_counts_catalysts_top_level_orders_by_status(
     await migrated_store.record_legs("cat-2", [broker_order("leg", broker_id="b-leg")], T0)
     await migrated_store.adopt_external_order(broker_order("ext", broker_id="b-ext"), T0)
 
-    assert await migrated_store.order_counts_for_day(DAY, NEW_YORK) == {"intent": 1, "filled": 1}
+    assert await migrated_store.order_counts_for_day(DAY, EXCHANGE_TZ) == {"intent": 1, "filled": 1}
 
 
 async def test_latest_filled_entries_are_each_symbols_newest_filled_top_level_entry(
@@ -358,7 +358,7 @@ async def test_orders_for_day_lists_legs_and_intents_of_the_local_day_only(
     leg = broker_order("leg", broker_id="b-leg", role=LegRole.TAKE_PROFIT)
     await migrated_store.record_legs("cat-1", [leg], T0)
 
-    listed = await migrated_store.orders_for_day(DAY, NEW_YORK)
+    listed = await migrated_store.orders_for_day(DAY, EXCHANGE_TZ)
 
     assert [o.client_order_id for o in listed] == ["cat-1", "leg"]
 
@@ -392,16 +392,16 @@ async def test_record_fill_twice_journals_it_once(migrated_store: Store) -> None
     assert await migrated_store.record_fill(fill(at=T0, price="50.000")) is False  # same price
     assert await migrated_store.record_fill(fill(at=T0, qty=3)) is True  # a different execution
 
-    assert len(await migrated_store.fills_for_day(DAY, NEW_YORK)) == 2
+    assert len(await migrated_store.fills_for_day(DAY, EXCHANGE_TZ)) == 2
 
 
 async def test_fills_for_day_uses_the_local_calendar_day(migrated_store: Store) -> None:
-    local_midnight = datetime(2024, 6, 4, 0, 0, tzinfo=NEW_YORK)
+    local_midnight = datetime(2024, 6, 4, 0, 0, tzinfo=EXCHANGE_TZ)
     await migrated_store.record_fill(fill(at=local_midnight - timedelta(microseconds=1), qty=1))
     await migrated_store.record_fill(fill(at=local_midnight, qty=2))
-    await migrated_store.record_fill(fill(at=datetime(2024, 6, 3, 0, 0, tzinfo=NEW_YORK), qty=3))
+    await migrated_store.record_fill(fill(at=datetime(2024, 6, 3, 0, 0, tzinfo=EXCHANGE_TZ), qty=3))
 
-    on_day = await migrated_store.fills_for_day(DAY, NEW_YORK)
+    on_day = await migrated_store.fills_for_day(DAY, EXCHANGE_TZ)
 
     assert [f.qty for f in on_day] == [3, 1]
     assert on_day[0].price == Decimal("50.00")
@@ -577,7 +577,7 @@ async def test_cycle_start_finish_and_scan_results_are_journaled(migrated_store:
     finished = T0 + timedelta(seconds=42)
     await migrated_store.finish_cycle(
         "c-1",
-        status="completed",
+        status=CycleStatus.COMPLETED,
         scan_completed_at=T0 + timedelta(seconds=10),
         finished_at=finished,
         candidates_identified=5,
@@ -586,7 +586,11 @@ async def test_cycle_start_finish_and_scan_results_are_journaled(migrated_store:
     )
 
     (cycle,) = await migrated_store.cycles_for_day(DAY)
-    assert (cycle.status, cycle.finished_at, cycle.trades_executed) == ("completed", finished, 1)
+    assert (cycle.status, cycle.finished_at, cycle.trades_executed) == (
+        CycleStatus.COMPLETED,
+        finished,
+        1,
+    )
     assert dict(cycle.funnel) == funnel
     assert list(cycle.funnel) == list(funnel)  # stage order is kept
     assert await migrated_store.get_cycle("c-1") == cycle
@@ -629,7 +633,7 @@ async def test_scan_results_keep_each_stage_with_what_moved_the_symbol(
     await migrated_store.record_scan_results([ranked, patterns, active])
     await migrated_store.finish_cycle(
         "c-1",
-        status="completed",
+        status=CycleStatus.COMPLETED,
         scan_completed_at=T0,
         finished_at=T0,
         candidates_identified=1,
@@ -649,7 +653,7 @@ async def test_finish_cycle_when_never_started_raises_lookup_error(migrated_stor
     with pytest.raises(LookupError):
         await migrated_store.finish_cycle(
             "ghost",
-            status="failed",
+            status=CycleStatus.FAILED,
             scan_completed_at=None,
             finished_at=T0,
             candidates_identified=0,

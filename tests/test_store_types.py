@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -12,10 +11,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.exc import StatementError
 
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.store.engine import make_engine
 from catalyst.store.types import JSONText, Money, UTCDateTime, canonical_decimal_text, dump_json
-
-NEW_YORK = ZoneInfo("America/New_York")
 
 _metadata = MetaData()
 _samples = Table(
@@ -30,9 +28,9 @@ _samples = Table(
 
 TIMESTAMPS = [
     datetime(2024, 6, 3, 13, 30, tzinfo=UTC),
-    datetime(2024, 6, 3, 9, 30, 0, 123456, tzinfo=NEW_YORK),  # EDT, microseconds
-    datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=NEW_YORK),  # the repeated hour, second pass
-    datetime(2024, 3, 10, 3, 0, tzinfo=NEW_YORK),  # just after spring-forward
+    datetime(2024, 6, 3, 9, 30, 0, 123456, tzinfo=EXCHANGE_TZ),  # EDT, microseconds
+    datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=EXCHANGE_TZ),  # the repeated hour, second pass
+    datetime(2024, 3, 10, 3, 0, tzinfo=EXCHANGE_TZ),  # just after spring-forward
     datetime(2023, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
     datetime(1999, 1, 1, tzinfo=timezone(timedelta(hours=14))),
     datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC),
@@ -72,7 +70,7 @@ async def test_timestamps_round_trip_as_the_same_instant_in_utc(db_url: str) -> 
 
 
 async def test_timestamps_compare_in_sql_by_instant_not_by_wall_time(db_url: str) -> None:
-    early_ny = datetime(2024, 6, 3, 9, 0, tzinfo=NEW_YORK)  # 13:00 UTC
+    early_ny = datetime(2024, 6, 3, 9, 0, tzinfo=EXCHANGE_TZ)  # 13:00 UTC
     later_utc = datetime(2024, 6, 3, 13, 30, tzinfo=UTC)
     engine = make_engine(db_url)
     try:
@@ -84,7 +82,7 @@ async def test_timestamps_compare_in_sql_by_instant_not_by_wall_time(db_url: str
             ids = (
                 await connection.execute(
                     select(_samples.c.id)
-                    .where(_samples.c.at >= datetime(2024, 6, 3, 9, 15, tzinfo=NEW_YORK))
+                    .where(_samples.c.at >= datetime(2024, 6, 3, 9, 15, tzinfo=EXCHANGE_TZ))
                     .order_by(_samples.c.at)
                 )
             ).scalars()

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
+from alpaca_broker import alpaca_broker
 from structlog.testing import capture_logs
 from support import eventually, make_settings
 
-from catalyst.brokers.alpaca import AlpacaBroker, make_clients
-from catalyst.brokers.alpaca.rate_limit import RequestLimiter
+from catalyst.brokers.alpaca import AlpacaBroker
 from catalyst.brokers.alpaca.stream import fill_key, stream_url_for
 from catalyst.config.models import SimulationConfig
 from catalyst.domain.alerts import Alert
@@ -164,17 +164,7 @@ async def alpaca() -> AsyncIterator[AlpacaRig]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    clients = make_clients("key", "secret", paper=True, trading_url=url, data_url=url)
-    broker = AlpacaBroker(
-        trading=clients.trading,
-        data=clients.data,
-        news=clients.news,
-        clock=clock,
-        limiter=RequestLimiter(clock, 10_000),
-        live=False,
-        timeout_seconds=2.0,
-        stream_poll_seconds=1.0,
-    )
+    broker = alpaca_broker(url, clock, timeout_seconds=2.0, stream_poll_seconds=1.0)
     try:
         yield AlpacaRig(broker, sim, clock, faults, app, symbol)
     finally:

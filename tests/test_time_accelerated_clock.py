@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.ports import Clock
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock, parse_clock_spec
 
-NEW_YORK = ZoneInfo("America/New_York")
-SIM_START = datetime(2026, 11, 24, 9, 25, tzinfo=NEW_YORK)
+SIM_START = datetime(2026, 11, 24, 9, 25, tzinfo=EXCHANGE_TZ)
 
 
 def _anchored_now(speed: float) -> AcceleratedClock:

@@ -15,14 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from catalyst.domain.exchange import EXCHANGE_TZ
-from catalyst.reporting.cycles import (
-    FUNNEL_ARROW,
-    aligned_cells,
-    column_widths,
-    cycle_as_dict,
-    wrap_items,
-)
+from catalyst.reporting.cycles import cycle_as_dict
 from catalyst.reporting.equity import Drawdown, EquityPoint, max_drawdown
+from catalyst.reporting.tables import FUNNEL_ARROW, aligned_cells, column_widths, wrap_items
 from catalyst.reporting.trades import DayTrades, Trade
 from catalyst.store.records import CycleRecord, CycleStatus, RiskEventRecord
 

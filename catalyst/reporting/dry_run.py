@@ -22,14 +22,14 @@ from decimal import Decimal
 
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FunnelStage
-from catalyst.reporting.cycles import (
+from catalyst.reporting.cycles import scan_result_as_dict
+from catalyst.reporting.tables import (
     FIGURES,
     FUNNEL_ARROW,
     NOT_KNOWN,
     aligned_cells,
     column_widths,
     price_text,
-    scan_result_as_dict,
     score_text,
     wrap_items,
 )

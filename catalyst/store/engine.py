@@ -4,10 +4,21 @@ SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) is production. 
 transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so a read-then-write unit of
 work can never be overtaken by another writer (and `busy_timeout` makes the others wait instead of
 failing). The file is in WAL mode so an operator reading it with the sqlite3 shell blocks nobody.
+
+A unit of work cancelled mid-statement (the daemon's stop cancels again and again) leaves its
+SQLite connection invalidated: SQLAlchemy drops it from the pool, but aiosqlite's worker thread
+still runs what was already sent to it, a `BEGIN IMMEDIATE` included, before it reaches the
+close. Such a connection can hold the write lock after the pool has opened a new one, and a
+storm of them queues up for the lock, so the next real write waited out `busy_timeout`. Each
+transaction therefore first waits for the abandoned connections to finish closing
+(`settle_abandoned_connections`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import event
@@ -44,8 +55,52 @@ def _prepare_sqlite_file(url: URL) -> None:
         raise unusable_path(exc, "SQLite database", path) from exc
 
 
+class _AbandonedConnections:
+    """The worker threads of SQLite connections the pool invalidated that may still be running."""
+
+    def __init__(self) -> None:
+        self._threads: set[threading.Thread] = set()
+
+    def note(self, dbapi_connection: Any) -> None:
+        # aiosqlite runs each connection in a thread of its own, which ends once it has closed.
+        thread = getattr(getattr(dbapi_connection, "_connection", None), "_thread", None)
+        if isinstance(thread, threading.Thread):
+            self._threads.add(thread)
+
+    async def settle(self) -> None:
+        # Every caller waits for every thread (several units of work may start at once), bounded:
+        # a thread that never ends must not stall the journal; past the bound, busy_timeout decides.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _BUSY_TIMEOUT_MS / 1000
+        for thread in list(self._threads):
+            left = deadline - loop.time()
+            if left > 0 and thread.is_alive():
+                await asyncio.to_thread(thread.join, left)
+            if not thread.is_alive() or loop.time() >= deadline:
+                self._threads.discard(thread)  # closed, or given up on: nobody waits for it again
+
+
+_abandoned: weakref.WeakKeyDictionary[Any, _AbandonedConnections] = weakref.WeakKeyDictionary()
+
+
+async def settle_abandoned_connections(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Wait until no connection the pool invalidated can still hold SQLite's write lock.
+
+    Returns at once on PostgreSQL, and on SQLite when no connection was abandoned.
+    """
+    engine = sessions.kw.get("bind")
+    abandoned = _abandoned.get(engine.sync_engine) if isinstance(engine, AsyncEngine) else None
+    if abandoned is not None:
+        await abandoned.settle()
+
+
 def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     memory = is_memory_database(engine.url)
+    abandoned = _abandoned.setdefault(engine.sync_engine, _AbandonedConnections())
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _on_invalidate(dbapi_connection: Any, _record: Any, _exception: Any) -> None:
+        abandoned.note(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -79,7 +79,7 @@ class CycleRecord:
     cycle_number: int
     session_mode: str
     triggered_by: str
-    status: str  # a CycleStatus: RUNNING until finish_cycle sets the outcome
+    status: CycleStatus  # RUNNING until finish_cycle sets the outcome
     started_at: datetime
     scan_completed_at: datetime | None
     finished_at: datetime | None

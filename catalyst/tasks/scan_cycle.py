@@ -151,7 +151,7 @@ class ScanCycle:
                     f"failed cycle {cycle_id}",
                     lambda: self._store.finish_cycle(
                         cycle_id,
-                        status=CycleStatus.FAILED.value,
+                        status=CycleStatus.FAILED,
                         scan_completed_at=None,
                         finished_at=finished_at,
                         candidates_identified=0,
@@ -219,7 +219,7 @@ class ScanCycle:
         )
         await self._store.finish_cycle(
             cycle_id,
-            status=CycleStatus.COMPLETED.value,
+            status=CycleStatus.COMPLETED,
             scan_completed_at=scan_completed,
             finished_at=self._clock.now(),
             candidates_identified=len(scan.selected),

@@ -32,9 +32,16 @@ from catalyst.domain.models import (
     OrderType,
     Side,
 )
+from catalyst.store.engine import settle_abandoned_connections
 from catalyst.store.failures import is_journal_unavailable
 from catalyst.store.outbox import JournalOutbox, SpooledHalt
-from catalyst.store.records import CycleRecord, OrderRecord, OrderSource, PositionRecord
+from catalyst.store.records import (
+    CycleRecord,
+    CycleStatus,
+    OrderRecord,
+    OrderSource,
+    PositionRecord,
+)
 
 STATE_ROW_ID = 1
 
@@ -99,7 +106,7 @@ def _cycle_record(row: Row[Any]) -> CycleRecord:
         cycle_number=row.cycle_number,
         session_mode=row.session_mode,
         triggered_by=row.triggered_by,
-        status=row.status,
+        status=CycleStatus(row.status),
         started_at=row.started_at,
         scan_completed_at=row.scan_completed_at,
         finished_at=row.finished_at,
@@ -151,6 +158,7 @@ class StoreBase:
             await self.outbox.catch_up()
         except JournalUnavailable as exc:
             raise JournalUnavailable(f"database {operation} not attempted: {exc}") from exc
+        await settle_abandoned_connections(self._sessions)
         try:
             # The sessionmaker's begin() ends the transaction and closes the session as one
             # step run to completion: the daemon's stop cancels tasks again and again, and a

@@ -115,7 +115,7 @@ class CycleStore(StoreBase):
         self,
         cycle_id: str,
         *,
-        status: str,
+        status: CycleStatus,
         scan_completed_at: datetime | None,
         finished_at: datetime,
         candidates_identified: int,
