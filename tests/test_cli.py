@@ -32,13 +32,23 @@ def _config_dir(tmp_path: Path, **trading_overrides: object) -> Path:
     return target
 
 
+# A bound on a hung command, not a speed test: a whole simulated day (`demo`) took 55 s at a
+# load average of 10 on 2 cores, and over 120 s at 12 (a fresh-clone run that failed on it).
+HUNG_AFTER_SECONDS = 900
+
+
 def _run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "CATALYST_"))}
     full_env.update(env or {})
     return subprocess.run(
-        [*CATALYST, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120
+        [*CATALYST, *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=HUNG_AFTER_SECONDS,
     )
 
 
