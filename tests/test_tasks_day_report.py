@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from stubs import fill
+from stubs import RecordingNotifier, fill
 
+from catalyst.domain.alerts import AlertKind, subject_of
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import LegRole, OrderClass, OrderType, Side
 from catalyst.domain.risk_events import RiskEventKind, Severity
@@ -19,7 +20,12 @@ from catalyst.reporting.day_report import DayReport
 from catalyst.reporting.trades import ExitReason
 from catalyst.store.records import AccountSnapshotRecord, OrderIntent
 from catalyst.store.repository import Store
-from catalyst.tasks.day_report import REPORT_DELAY, DayReportAfterClose, next_report
+from catalyst.tasks.day_report import (
+    REPORT_DELAY,
+    DayReportAfterClose,
+    alert_sink,
+    next_report,
+)
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
 
@@ -191,3 +197,39 @@ async def test_the_days_orders_include_those_filled_on_it_and_their_parents(
 
     found = [o.client_order_id for o in await migrated_store.orders_for_day(DAY)]
     assert sorted(found) == ["leg", "parent", "today"]
+
+
+@pytest.mark.parametrize("with_html", [True, False])
+async def test_in_the_daemon_the_report_goes_out_as_one_daily_report_alert(
+    migrated_store: Store, with_html: bool
+) -> None:
+    await _journal_a_day(migrated_store)
+    inbox = RecordingNotifier()
+    clock = SimClock(at(DAY, 16, 2))
+    task = DayReportAfterClose(
+        clock=clock,
+        calendar=CALENDAR,
+        store=migrated_store,
+        environment="paper",
+        on_report=alert_sink(inbox, clock, with_html=with_html),
+    )
+
+    await task.report(next_report(CALENDAR, at(DAY, 8, 0)))
+
+    (alert,) = inbox.alerts
+    assert alert.kind is AlertKind.DAILY_REPORT
+    assert alert.headline == "2026-11-24: day P&L +50.00 USD, 1 trade"
+    assert subject_of(alert, "paper") == (
+        "[Catalyst PAPER] INFO daily report: 2026-11-24: day P&L +50.00 USD, 1 trade"
+    )
+    assert alert.dedup_key == "2026-11-24", "one report a day, whatever restarts"
+    assert "day P&L" in alert.body
+    if with_html:
+        (chart,) = alert.attachments
+        assert chart.content_type == "image/png"
+        assert chart.data.startswith(b"\x89PNG")
+        assert alert.html is not None
+        assert f'src="cid:{chart.content_id}"' in alert.html
+    else:
+        assert alert.attachments == ()
+        assert alert.html is None

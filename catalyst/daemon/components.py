@@ -27,7 +27,7 @@ from catalyst.store.migrate import check_schema_current
 from catalyst.store.outbox import HaltSpool, JournalOutbox
 from catalyst.store.repository import Store
 from catalyst.tasks.approvals import ApprovalWatch
-from catalyst.tasks.day_report import DayReportAfterClose
+from catalyst.tasks.day_report import DayReportAfterClose, alert_sink
 from catalyst.tasks.end_of_day import EndOfDayFlattener
 from catalyst.tasks.flatten_requests import FlattenRequestWatch
 from catalyst.tasks.max_hold import MaxHoldWatch
@@ -161,6 +161,8 @@ async def build_components(
         calendar=calendar,
         store=store,
         environment=settings.trading.broker.environment.value,
+        # Only email shows the HTML and its chart; the log and webhooks take the text.
+        on_report=alert_sink(alerts, clock, with_html=settings.trading.notifications.email_enabled),
     )
     reconciler = Reconciler(
         broker=broker,

@@ -121,11 +121,14 @@ class DayReport:
 
     def headline(self) -> str:
         """`2026-11-24 PAPER: day P&L +123.45 USD, 4 trades` (an email's subject)."""
+        return f"{self.day.isoformat()} {self.environment.upper()}: {self.figures()}"
+
+    def figures(self) -> str:
+        """`day P&L +123.45 USD, 4 trades`, or `no trading`: the headline without day and mode."""
         if not self.traded:
-            return f"{self.day.isoformat()} {self.environment.upper()}: no trading"
+            return "no trading"
         trades = f"{len(self.trades)} trade{'' if len(self.trades) == 1 else 's'}"
-        where = f"{self.day.isoformat()} {self.environment.upper()}"
-        return f"{where}: day P&L {self.day_pnl:+.2f} USD, {trades}"
+        return f"day P&L {self.day_pnl:+.2f} USD, {trades}"
 
     def summary_lines(self) -> list[tuple[str, str]]:
         """The key figures as (label, value) rows, shared by the text and the HTML."""

@@ -1,5 +1,5 @@
 """The day report after each session's close: read from the journal, logged as one line, and
-handed to `on_report` (the alert channel's email, once it is wired).
+handed to `on_report` (in the daemon: the alerts, as a daily-report alert; see `alert_sink`).
 
 It runs a few minutes after the close, so that the last fills of the end-of-day flatten and the
 risk-watch's last equity sample are journaled. A journal that cannot be read, or any other
@@ -8,17 +8,20 @@ failure, is logged and that day's report skipped: reporting never stops the daem
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import structlog
 
+from catalyst.domain.alerts import Alert, AlertKind, Attachment, Severity
 from catalyst.domain.errors import JournalUnavailable
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.models import TradingSession
-from catalyst.ports import Clock
+from catalyst.ports import Clock, Notifier
 from catalyst.reporting.day_report import DayReport
 from catalyst.reporting.journal_day import load_day_report
+from catalyst.reporting.report_email import report_email
 from catalyst.store.repository import Store
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.calendar import SessionCalendar
@@ -38,6 +41,39 @@ def next_report(calendar: SessionCalendar, now: datetime) -> TradingSession:
     if session is not None and now < session.close + REPORT_DELAY:
         return session
     return calendar.next_session(local_day)
+
+
+def report_alert(report: DayReport, at: datetime, *, with_html: bool) -> Alert:
+    """The day report as a daily-report alert: the text, and with `with_html` the HTML page
+    with the equity chart inline (drawing it takes seconds of CPU: only for channels that show
+    it). One per day: the day is its dedup key."""
+    email = report_email(report) if with_html else None
+    return Alert(
+        kind=AlertKind.DAILY_REPORT,
+        severity=Severity.INFO,
+        headline=f"{report.day.isoformat()}: {report.figures()}",
+        body=report.render(),
+        at=at,
+        dedup_key=report.day.isoformat(),
+        html=email.html if email is not None else None,
+        attachments=()
+        if email is None
+        else tuple(
+            Attachment(i.filename, i.mime_type, i.data, content_id=i.content_id)
+            for i in email.images
+        ),
+    )
+
+
+def alert_sink(alerts: Notifier, clock: Clock, *, with_html: bool) -> ReportSink:
+    """An `on_report` that sends each day report through `alerts`; the chart and HTML are
+    rendered in a worker thread, so the event loop (and the risk-watch) never waits on them."""
+
+    async def send(report: DayReport) -> None:
+        alert = await asyncio.to_thread(report_alert, report, clock.now(), with_html=with_html)
+        await alerts.alert(alert)
+
+    return send
 
 
 class DayReportAfterClose:
