@@ -7,7 +7,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -16,9 +16,11 @@ from browser import rendered_dom, screenshot
 from day_journal import JournaledDay
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from stubs import plan
 from support import eventually, make_settings
 
 from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.proposals import EntryProposal
 from catalyst.domain.risk_events import RiskEventKind, Severity
 from catalyst.reporting.cycles import CycleDetail
 from catalyst.reporting.dashboard import DashboardView
@@ -117,6 +119,57 @@ async def test_the_page_shows_the_day_s_cycles_account_and_state(served: Served)
     assert "The book is flat." in page, "flat at the close"
     assert "No daemon is running" in page, "the simulated daemon has stopped"
     assert f"{summary.end_equity:,.2f}" in page, "equity as the risk-watch last read it"
+    trades = page[page.index('id="trades"') : page.index('id="cycles"')]
+    assert trades.count("<tr>") - 1 == summary.entries_placed, "one row per trade"
+    assert "end of day" in trades or "max hold" in trades or "stop" in trades
+    assert re.search(r'<img src="/chart\.png\?date=2026-11-24&amp;v=[^"]+"', page)
+    assert 'id="proposals"' not in page, "an autonomous day has no proposals"
+
+
+async def test_the_chart_is_a_png_drawn_once_until_the_day_changes(served: Served) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(served.url + "/chart.png?date=2026-11-24") as response:
+            assert response.status == 200
+            assert response.content_type == "image/png"
+            first = await response.read()
+        async with session.get(served.url + "/chart.png?date=2026-11-24") as response:
+            again = await response.read()
+        async with session.get(served.url + "/chart.png?date=2026-11-22") as response:
+            assert response.status == 404, "a Sunday: no samples, no chart"
+
+    assert first.startswith(b"\x89PNG")
+    assert again == first
+    source = served.source
+    assert isinstance(source, JournalSource)
+    cached = source._charts[served.day.day]  # the cache is the point of the test
+    assert cached[1] is not None
+    assert cached[1] == first, "drawn once, then served from the cache"
+
+
+async def test_supervised_proposals_are_listed_with_the_command_to_run(served: Served) -> None:
+    body = await served.json("/api/dashboard")
+    cycles = body["cycles"]
+    assert isinstance(cycles, list)
+    now = served.clock.now()
+    made = await served.store.record_proposal(
+        EntryProposal.for_plan(
+            plan(symbol="WXYZ"),
+            cycle_id=str(cycles[-1]["cycle_id"]),
+            reasons=("gap +4.1 %",),
+            created_at=now - timedelta(minutes=1),
+            expires_at=now + timedelta(minutes=14),
+        )
+    )
+    assert made is not None
+
+    status, page = await served.get("/")
+
+    assert status == 200
+    section = page[page.index('id="proposals"') :]
+    assert "1 waiting" in section
+    assert f"<code>catalyst approve {made.proposal_id}</code>" in section
+    assert "<form" not in page, "read-only: nothing to submit"
+    assert "<button" not in page, "read-only: nothing to click"
 
 
 async def test_the_json_carries_what_the_page_shows(served: Served) -> None:
@@ -175,6 +228,7 @@ class _AfterFirstLoad:
         self._store = store
         self._clock = clock
         self.loads = 0
+        self.charts_served = 0
 
     async def dashboard(self, day: date | None) -> DashboardView:
         view = await self._inner.dashboard(day)
@@ -190,6 +244,11 @@ class _AfterFirstLoad:
 
     async def cycle(self, cycle_id: str) -> CycleDetail | None:
         return await self._inner.cycle(cycle_id)
+
+    async def chart(self, day: date | None) -> bytes | None:
+        png = await self._inner.chart(day)
+        self.charts_served += png is not None
+        return png
 
 
 async def test_in_a_browser_the_page_renders_and_refreshes_itself_in_place(
@@ -207,3 +266,4 @@ async def test_in_a_browser_the_page_renders_and_refreshes_itself_in_place(
         assert dom.count('id="cycles"') == 1, "replaced, not appended"
         shot = await asyncio.to_thread(screenshot, served.url + "/", tmp_path / "dashboard.png")
         assert shot.stat().st_size > 20_000, "a page with content, not a blank one"
+        assert source.charts_served >= 1, "the browser loaded the equity chart"

@@ -15,6 +15,9 @@ from catalyst.config.models import Settings
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.ports import Clock
 from catalyst.reporting.cycles import CycleDetail, CycleList
+from catalyst.reporting.day_report import DayReport
+from catalyst.reporting.journal_day import load_day_report
+from catalyst.reporting.proposals import ProposalList
 from catalyst.reporting.status import StatusReport, collect_status
 from catalyst.store.records import AccountSnapshotRecord, RiskEventRecord
 from catalyst.store.repository import Store
@@ -31,6 +34,13 @@ class DashboardView:
     cycles: CycleList
     risk_events: tuple[RiskEventRecord, ...]
     equity: tuple[AccountSnapshotRecord, ...]
+    report: DayReport  # the day's trades, P&L, drawdown and equity curve, as `catalyst report`
+    proposals: ProposalList  # supervised mode: the day's entry proposals, open ones first
+
+    @property
+    def chart_version(self) -> str:
+        """Changes whenever the day's chart would: the page's image address carries it."""
+        return chart_version(self.report)
 
     @property
     def is_today(self) -> bool:
@@ -56,7 +66,16 @@ class DashboardView:
                 {"at": s.at.isoformat(), "equity": str(s.equity), "day_pnl": str(s.day_pnl)}
                 for s in self.equity
             ],
+            "report": self.report.as_dict(),
+            "proposals": self.proposals.as_dict(),
         }
+
+
+def chart_version(report: DayReport) -> str:
+    """What the chart of `report` shows, as a short key: its samples and its trades' fills."""
+    last = report.equity[-1].at.isoformat() if report.equity else "-"
+    fills = sum(len(t.entries) + len(t.exits) for t in report.trades)
+    return f"{len(report.equity)}-{last}-{fills}"
 
 
 async def collect_dashboard(
@@ -76,6 +95,13 @@ async def collect_dashboard(
     end = start + timedelta(days=1)
     status = await collect_status(settings, store, clock, calendar, host=host, state_dir=state_dir)
     events = [e for e in await store.risk_events_since(start) if e.at < end]
+    report = await load_day_report(
+        store,
+        chosen,
+        environment=settings.trading.broker.environment.value,
+        session=calendar.session(chosen),
+    )
+    day_proposals = tuple(p for p in await store.proposals(since=start) if p.created_at < end)
     return DashboardView(
         day=chosen,
         as_of=now,
@@ -83,6 +109,8 @@ async def collect_dashboard(
         cycles=CycleList(chosen, tuple(await store.cycles_for_day(chosen))),
         risk_events=tuple(events),
         equity=tuple(await store.account_snapshots_for_day(chosen)),
+        report=report,
+        proposals=ProposalList(now, day_proposals, where="", everything=True),
     )
 
 

@@ -36,6 +36,10 @@ class DashboardSource(Protocol):
         """One cycle's detail, None if unknown."""
         ...
 
+    async def chart(self, day: date | None) -> bytes | None:
+        """The day's equity chart as PNG, None without equity samples."""
+        ...
+
 
 def _day_parameter(request: Request) -> date | None:
     text = request.query_params.get("date")
@@ -68,6 +72,15 @@ def build_app(source: DashboardSource, *, refresh_seconds: int = REFRESH_SECONDS
             return HTMLResponse(pages.not_found("no such cycle in the journal"), status_code=404)
         return HTMLResponse(pages.cycle(detail))
 
+    async def chart(request: Request) -> Response:
+        if request.query_params.get("date") and _day_parameter(request) is None:
+            return PlainTextResponse("date must be YYYY-MM-DD", status_code=400)
+        png = await source.chart(_day_parameter(request))
+        if png is None:
+            return PlainTextResponse("no equity samples for this day", status_code=404)
+        # The page's address carries the chart's version, so a changed chart has a new address.
+        return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
+
     async def health(_: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -76,6 +89,7 @@ def build_app(source: DashboardSource, *, refresh_seconds: int = REFRESH_SECONDS
             Route("/", dashboard, methods=["GET"]),
             Route("/api/dashboard", dashboard_json, methods=["GET"]),
             Route("/cycles/{cycle_id}", cycle, methods=["GET"]),
+            Route("/chart.png", chart, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK_HOSTS))],

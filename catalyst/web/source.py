@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 
 from catalyst.config.models import Settings
+from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.ports import Clock
 from catalyst.reporting.cycles import CycleDetail
-from catalyst.reporting.dashboard import DashboardView, collect_cycle, collect_dashboard
+from catalyst.reporting.dashboard import (
+    DashboardView,
+    chart_version,
+    collect_cycle,
+    collect_dashboard,
+)
+from catalyst.reporting.journal_day import load_day_report
+from catalyst.reporting.report_chart import equity_chart_png
 from catalyst.store.repository import Store
 from catalyst.timekeeping.calendar import SessionCalendar
+
+MAX_CACHED_CHARTS = 4
 
 
 class JournalSource:
@@ -32,6 +43,9 @@ class JournalSource:
         self._calendar = calendar
         self._host = host
         self._state_dir = state_dir
+        # Drawing the chart takes a second or more of CPU; a page refreshes every few seconds.
+        # So the last drawing per day is kept, keyed by what it shows (`chart_version`).
+        self._charts: dict[date, tuple[str, bytes | None]] = {}
 
     async def dashboard(self, day: date | None) -> DashboardView:
         """The page for `day` (None: today in New York), the live state as of now."""
@@ -48,3 +62,23 @@ class JournalSource:
     async def cycle(self, cycle_id: str) -> CycleDetail | None:
         """One cycle's detail, None if the journal has no such cycle."""
         return await collect_cycle(self._store, cycle_id)
+
+    async def chart(self, day: date | None) -> bytes | None:
+        """The day's equity chart (PNG), None without equity samples; drawn in a worker thread
+        and only again when the day's samples or trades changed."""
+        chosen = day if day is not None else self._clock.now().astimezone(EXCHANGE_TZ).date()
+        report = await load_day_report(
+            self._store,
+            chosen,
+            environment=self._settings.trading.broker.environment.value,
+            session=self._calendar.session(chosen),
+        )
+        version = chart_version(report)
+        cached = self._charts.get(chosen)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        png = await asyncio.to_thread(equity_chart_png, report)
+        if len(self._charts) >= MAX_CACHED_CHARTS:
+            self._charts.pop(next(iter(self._charts)))
+        self._charts[chosen] = (version, png)
+        return png
