@@ -21,6 +21,7 @@ from support import make_settings
 
 from catalyst.config.models import SessionMode, Settings
 from catalyst.daemon.entry import decide_proposal, simulate_session, simulation_clock
+from catalyst.domain.alerts import AlertKind
 from catalyst.domain.errors import CatalystError
 from catalyst.domain.proposals import EntryProposal, ProposalStatus
 from catalyst.reporting.summary import DaySummary
@@ -28,7 +29,7 @@ from catalyst.sim.broker import build_sim_broker
 from catalyst.store.engine import make_engine, make_session_factory
 from catalyst.store.migrate import upgrade_database
 from catalyst.store.repository import Store
-from catalyst.store.tables import orders
+from catalyst.store.tables import alert_outbox, orders
 from catalyst.tasks.approvals import APPROVAL_POLL_SECONDS
 from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import SimClock
@@ -194,6 +195,24 @@ async def test_supervised_day_enters_only_what_a_person_approved_in_time_and_sti
     assert any(o["filled_qty"] for o in exits)
     assert summary.flat, summary.render()
     assert summary.scans_run == 6
+
+    # A person was told of every proposal, with the command that approves it.
+    told = await _alerts_of_kind(sqlite_url, AlertKind.ENTRIES_PROPOSED)
+    assert told, "the proposals were announced"
+    for proposal in proposals:
+        assert any(f"catalyst approve {proposal.proposal_id}" in text for text in told)
+
+
+async def _alerts_of_kind(url: str, kind: AlertKind) -> list[str]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                select(alert_outbox.c.payload).where(alert_outbox.c.kind == kind.value)
+            )
+            return [str(payload) for payload in result.scalars()]
+    finally:
+        await engine.dispose()
 
 
 async def test_supervised_day_repeats_exactly_with_the_same_seed(

@@ -115,6 +115,7 @@ async def build_components(
         pause_flag=pause_flag,
         entries_stopped=entries_stopped,
         on_proposed=approvals.wake,
+        notifier=alerts,
     )
     watch_journal = WatchJournal(store)  # one view of the journal for the three watches
     risk_watch = RiskWatch(

@@ -51,6 +51,7 @@ class AlertKind(StrEnum):
     DATABASE_OUTAGE = "database_outage"
     DATABASE_RECOVERED = "database_recovered"
     DAILY_REPORT = "daily_report"
+    ENTRIES_PROPOSED = "entries_proposed"  # supervised mode: entries waiting for a person
 
     @property
     def label(self) -> str:
@@ -73,6 +74,7 @@ _TITLES = {
     AlertKind.DATABASE_OUTAGE: "database unreachable",
     AlertKind.DATABASE_RECOVERED: "database reachable again",
     AlertKind.DAILY_REPORT: "daily report",
+    AlertKind.ENTRIES_PROPOSED: "entries proposed",
 }
 
 

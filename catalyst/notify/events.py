@@ -6,10 +6,13 @@ Each function is pure: it takes the facts and the time (from the injected clock)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from catalyst.domain.alerts import Alert, AlertKind, Severity, format_usd
+from catalyst.domain.exchange import EXCHANGE_TZ
+from catalyst.domain.proposals import EntryProposal
 from catalyst.execution.flatten import FlattenResult
 from catalyst.execution.reconcile import ReconcileReport
 
@@ -196,4 +199,33 @@ def repeated_errors(what: str, count: int, last_error: str, at: datetime) -> Ale
         body=f"{what} has failed {count} times in a row; the last error: {last_error}",
         at=at,
         dedup_key=what,
+    )
+
+
+def entries_proposed(proposals: Sequence[EntryProposal], at: datetime) -> Alert:
+    """Supervised mode: one scan's proposed entries, each with the commands that decide it.
+
+    Nothing is sent without a person, so a person must hear of them before they expire."""
+    first = min(p.expires_at for p in proposals).astimezone(EXCHANGE_TZ)
+    symbols = ", ".join(p.symbol for p in proposals)
+    lines = [
+        f"{len(proposals)} entr{'y' if len(proposals) == 1 else 'ies'} proposed, waiting for a "
+        "decision. Each expires unsent at the time shown; risk is checked again at approval.",
+        "",
+    ]
+    for p in proposals:
+        lines += [
+            f"{p.proposal_id}: buy {p.qty} {p.symbol} at {p.entry_price}, stop {p.stop_price}, "
+            f"target {p.target_price}, confidence {p.confidence:.2f}, expires "
+            f"{p.expires_at.astimezone(EXCHANGE_TZ):%H:%M} New York",
+            *(f"    {reason}" for reason in p.reasons),
+            f"    catalyst approve {p.proposal_id}    |    catalyst reject {p.proposal_id}",
+        ]
+    return Alert(
+        kind=AlertKind.ENTRIES_PROPOSED,
+        severity=Severity.WARNING,
+        headline=f"{len(proposals)} waiting, first expires {first:%H:%M}: {symbols}",
+        body="\n".join(lines),
+        at=at,
+        dedup_key=",".join(p.proposal_id for p in proposals),
     )

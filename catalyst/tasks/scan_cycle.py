@@ -35,11 +35,12 @@ from catalyst.domain.models import Asset
 from catalyst.domain.plans import TradePlan
 from catalyst.domain.proposals import EntryProposal
 from catalyst.execution.submitter import OrderSubmitter
+from catalyst.notify import events
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.pipeline.candidates import Candidate
 from catalyst.pipeline.sizing import plan_bracket, priced_at_limit
 from catalyst.pipeline.universe import with_sectors
-from catalyst.ports import Broker, Clock
+from catalyst.ports import Broker, Clock, Notifier
 from catalyst.risk.rules import check_all
 from catalyst.store.records import CycleStart, CycleStatus
 from catalyst.store.repository import Store
@@ -90,9 +91,11 @@ class ScanCycle:
         pause_flag: PauseFlag,
         entries_stopped: Callable[[], bool],
         on_proposed: Callable[[], None] = lambda: None,
+        notifier: Notifier | None = None,
     ) -> None:
         self._broker = broker
         self._on_proposed = on_proposed  # supervised: the approval watch looks at once
+        self._notifier = notifier  # supervised: a person is told what waits for them
         self._store = store
         self._clock = clock
         self._calendar = calendar
@@ -299,6 +302,10 @@ class ScanCycle:
                 outcome.placed.append(trade.symbol)
             else:
                 outcome.rejected[trade.symbol] = failure
+        if outcome.proposals and self._notifier is not None:
+            await self._notifier.alert(
+                events.entries_proposed(outcome.proposals, self._clock.now())
+            )
         return outcome
 
     async def _propose(
@@ -336,6 +343,7 @@ class ScanCycle:
             expires_at=proposal.expires_at.isoformat(),
         )
         outcome.proposed[trade.symbol] = proposal.proposal_id
+        outcome.proposals.append(proposal)
         self._on_proposed()
 
 
@@ -351,6 +359,7 @@ class _TradeOutcome:
     placed: list[str] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)  # symbol -> why not
     proposed: dict[str, str] = field(default_factory=dict)  # supervised: symbol -> proposal id
+    proposals: list[EntryProposal] = field(default_factory=list)  # supervised: as journaled
     plans: dict[str, TradePlan] = field(default_factory=dict)  # sized, by symbol
 
 
