@@ -45,6 +45,15 @@ config_option = click.option(
 )
 
 
+trading_day_option = click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Trading day, YYYY-MM-DD (default: today in New York).",
+)
+
+
 def _clock_spec(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
     """Parse a `--simulated-clock` value (see `parse_clock_spec`), None when not given."""
     if value is None:
@@ -239,13 +248,7 @@ def status(config_dir: Path, as_json: bool) -> None:
 
 @main.group(invoke_without_command=True)
 @config_option
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Trading day, YYYY-MM-DD (default: today in New York).",
-)
+@trading_day_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def cycles(ctx: click.Context, config_dir: Path, day: Any, as_json: bool) -> None:
@@ -352,13 +355,7 @@ def reject(config_dir: Path, proposal_id: str, reason: str | None) -> None:
 
 @main.command()
 @config_option
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Trading day, YYYY-MM-DD (default: today in New York).",
-)
+@trading_day_option
 @click.option(
     "--html",
     "html_path",

@@ -221,15 +221,21 @@ def _stage_table(stage: str, rows: Sequence[ScanResultRecord]) -> list[str]:
     return lines
 
 
-def _outcome(row: ScanResultRecord) -> str:
-    """Kept, dropped or final, and why: the reason it was dropped, else what moved it on."""
+def outcome(row: ScanResultRecord) -> tuple[str, str]:
+    """(verdict, why) of one symbol at one stage: final, kept or dropped (`-` for a row from
+    before stages that says neither), and the reason it was dropped, else what moved it on."""
     why = row.reject_reason or "; ".join(row.reasons)
     if row.kept is None:  # a row from before stages: only these two facts were journaled
-        verdict = "final" if row.final_candidate else "dropped" if row.reject_reason else ""
-        if not verdict:
-            return NOT_KNOWN
+        verdict = "final" if row.final_candidate else "dropped" if row.reject_reason else NOT_KNOWN
     else:
         verdict = "final" if row.final_candidate else "kept" if row.kept else "dropped"
+    return verdict, why
+
+
+def _outcome(row: ScanResultRecord) -> str:
+    verdict, why = outcome(row)
+    if verdict == NOT_KNOWN:
+        return NOT_KNOWN
     return f"{verdict}: {why}" if why else verdict
 
 

@@ -9,9 +9,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.funnel import FUNNEL_ORDER
-from catalyst.reporting.cycles import CycleDetail
+from catalyst.reporting.cycles import CycleDetail, outcome
 from catalyst.reporting.dashboard import DashboardView
-from catalyst.store.records import ScanResultRecord
 
 
 def _local(at: datetime | None, pattern: str = "%H:%M:%S") -> str:
@@ -28,15 +27,6 @@ def _sign_class(value: Decimal | None) -> str:
     if value is None or value == 0:
         return ""
     return "up" if value > 0 else "down"
-
-
-def outcome(row: ScanResultRecord) -> tuple[str, str]:
-    """(verdict, why) of one symbol at one stage: final, kept or dropped, and the reason."""
-    if row.kept is None:  # journaled before per-stage rows: only these two facts are known
-        verdict = "final" if row.final_candidate else "dropped" if row.reject_reason else "-"
-    else:
-        verdict = "final" if row.final_candidate else "kept" if row.kept else "dropped"
-    return verdict, row.reject_reason or "; ".join(row.reasons)
 
 
 class Pages:
