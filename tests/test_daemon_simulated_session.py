@@ -171,7 +171,7 @@ async def test_emergency_stop_emails_a_critical_alert_and_the_warning_once(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     from aiosmtpd.controller import Controller
-    from test_notify_email import Inbox, free_port
+    from smtp_server import Inbox, free_port
 
     inbox = Inbox()
     port = free_port()
@@ -193,13 +193,15 @@ async def test_emergency_stop_emails_a_critical_alert_and_the_warning_once(
     finally:
         controller.stop()
 
-    subjects = [message["Subject"] for _, _, message in inbox.messages]
-    critical = [s for s in subjects if "EMERGENCY STOP" in s]
+    subjects = [message["Subject"] for message in inbox.messages]
+    critical = [s for s in subjects if " emergency stop: " in s]
     assert len(critical) == 1, subjects
-    assert "[CRITICAL]" in critical[0]
-    body = next(m for _, _, m in inbox.messages if "EMERGENCY" in m["Subject"]).get_content()
-    assert "catalyst resume --ack" in body
-    assert sum("warning" in s.lower() for s in subjects) <= 1
+    assert critical[0].startswith("[Catalyst PAPER] CRITICAL emergency stop: "), critical
+    message = next(m for m in inbox.messages if " emergency stop: " in m["Subject"])
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "catalyst resume --ack" in body.get_content()
+    assert sum(" daily loss warning: " in s for s in subjects) <= 1
 
 
 async def test_positions_held_past_max_hold_time_are_closed(
