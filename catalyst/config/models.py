@@ -238,13 +238,6 @@ class LoggingConfig(_Frozen):
     format: Literal["auto", "json", "console"] = "auto"
 
 
-class DashboardConfig(_Frozen):
-    """The read-only web dashboard served by the daemon itself (`catalyst web` serves it too)."""
-
-    enabled: bool = False
-    port: Annotated[int, Field(gt=0, lt=65536)] = 8765
-
-
 class TradingFile(_Frozen):
     """Contents of trading_config.yaml."""
 
@@ -258,7 +251,6 @@ class TradingFile(_Frozen):
     simulation: SimulationConfig = SimulationConfig()
     logging: LoggingConfig = LoggingConfig()
     strategy: StrategyConfig = StrategyConfig()
-    dashboard: DashboardConfig = DashboardConfig()
 
 
 class RiskLimits(_Frozen):

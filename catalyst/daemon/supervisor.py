@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -60,17 +59,12 @@ from catalyst.tasks.scan_cycle import CycleReport
 from catalyst.timekeeping.alarm import Alarm
 from catalyst.timekeeping.day_plan import DayPlan, plan_for
 from catalyst.timekeeping.triggers import SessionTimesTrigger
-from catalyst.web.app import build_app
-from catalyst.web.server import serve_inside_daemon
-from catalyst.web.source import JournalSource
 
 log = structlog.get_logger(__name__)
 
 # Sections of trading_config.yaml whose values are built into long-lived objects at start-up
 # (the broker adapter, the database engine, the state files, the simulator, the notifier).
-RESTART_SECTIONS = frozenset(
-    {"broker", "database", "paths", "simulation", "notifications", "dashboard"}
-)
+RESTART_SECTIONS = frozenset({"broker", "database", "paths", "simulation", "notifications"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,9 +243,6 @@ class Supervisor:
                     tasks.append(group.create_task(watchdog, name="watchdog"))
                 if self._heartbeat is not None:  # never raises: a bystander
                     tasks.append(group.create_task(self._heartbeat.run(), name="heartbeat"))
-                dashboard = self._dashboard()
-                if dashboard is not None:  # a bystander: a port taken is logged, trading goes on
-                    tasks.append(group.create_task(dashboard, name="dashboard"))
                 if self._account_lock is not None:  # lost to another daemon: a graceful stop
                     keep = self._account_lock.keep(self.request_stop)
                     tasks.append(group.create_task(keep, name="account-lock"))
@@ -405,23 +396,6 @@ class Supervisor:
         # again until it ends (the TaskGroup would wait for it forever).
         await cancel_and_wait(others, CANCEL_SECONDS)
         raise _StopRequested
-
-    def _dashboard(self) -> Coroutine[object, object, None] | None:
-        """The read-only dashboard on 127.0.0.1, when `dashboard.enabled`; it reads the journal
-        through the daemon's own store, as `catalyst web` does through its own."""
-        c = self._components
-        config = c.settings.trading.dashboard
-        if not config.enabled:
-            return None
-        source = JournalSource(
-            c.settings,
-            c.store,
-            c.clock,
-            c.calendar,
-            host=socket.gethostname(),
-            state_dir=c.settings.trading.paths.state_dir.absolute(),
-        )
-        return serve_inside_daemon(build_app(source), config.port)
 
     async def _sleep_until(self, when: datetime) -> None:
         async with self._components.clock.participant():
