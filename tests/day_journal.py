@@ -17,15 +17,12 @@ from pathlib import Path
 
 from support import make_settings
 
+from catalyst.config.database_url import sqlite_url
 from catalyst.daemon.entry import run_simulated_day
 from catalyst.reporting.summary import DaySummary
 
 DAY = date(2026, 11, 24)  # a Tuesday, a full session
 MARKET = {"symbols": 800, "seed": 7}
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
 
 
 @dataclass(frozen=True)
