@@ -106,6 +106,16 @@ def _stop_and_time(daemon: Child) -> float:
     return elapsed
 
 
+def _assert_stopped_without_a_drain(daemon: Child, elapsed: float) -> None:
+    """Within the bound, and no part of the stop waited for a scan cycle to drain.
+
+    The log says so, not the wall time: on a loaded machine the stop's other parts (a journal
+    write queued behind a cancelled one, the alerts' last pass) take their bounded share.
+    """
+    assert elapsed < STOP_BOUND_SECONDS
+    assert "cycle still running after the drain period" not in daemon.text(), daemon.tail()
+
+
 def _assert_no_retry_after_stop(daemon: Child) -> None:
     lines = daemon.text().splitlines()
     stopped = next(i for i, line in enumerate(lines) if '"event": "stop requested"' in line)
@@ -151,7 +161,7 @@ def test_sigterm_while_the_order_stream_connects_stops_within_the_bound(rig: Sto
     elapsed = _stop_and_time(daemon)
 
     # Nothing was in flight, so no part of the stop waits for a drain.
-    assert elapsed < STOP_BOUND_SECONDS - DRAIN_SECONDS
+    _assert_stopped_without_a_drain(daemon, elapsed)
     assert '"event": "stopped"' in daemon.text()
 
 
@@ -163,7 +173,7 @@ def test_sigterm_just_after_the_order_stream_connects_stops_within_the_bound(
 
     elapsed = _stop_and_time(daemon)
 
-    assert elapsed < STOP_BOUND_SECONDS - DRAIN_SECONDS
+    _assert_stopped_without_a_drain(daemon, elapsed)
     assert '"event": "stopped"' in daemon.text()
 
 
@@ -175,7 +185,7 @@ def test_sigterm_while_the_server_is_gone_ends_the_fill_poll_retries(rig: StopRi
 
     elapsed = _stop_and_time(daemon)
 
-    assert elapsed < STOP_BOUND_SECONDS - DRAIN_SECONDS
+    _assert_stopped_without_a_drain(daemon, elapsed)
     _assert_no_retry_after_stop(daemon)
 
 
@@ -191,7 +201,7 @@ def test_sigterm_while_a_broker_call_hangs_in_its_thread_does_not_wait_for_it(
     elapsed = _stop_and_time(daemon)
 
     # The worker thread stays blocked for the adapter's whole 10 s timeout; the process does not.
-    assert elapsed < STOP_BOUND_SECONDS - DRAIN_SECONDS
+    _assert_stopped_without_a_drain(daemon, elapsed)
     assert "exiting without waiting for threads still blocked in I/O" in daemon.text()
 
 
