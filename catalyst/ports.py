@@ -28,6 +28,18 @@ from catalyst.domain.models import (
 )
 
 
+class Nap(Protocol):
+    """One sleep on a clock that another task may cut short (see `Clock.nap_until`)."""
+
+    async def wait(self) -> None:
+        """Sleep until the nap's deadline, or less if interrupted."""
+        ...
+
+    def interrupt(self) -> None:
+        """End the sleep now (under a simulated clock: at the sleeper's next turn)."""
+        ...
+
+
 class Clock(Protocol):
     """The one source of time. `now()` is timezone-aware UTC."""
 
@@ -41,6 +53,10 @@ class Clock(Protocol):
 
     async def sleep_until(self, when: datetime) -> None:
         """Wait until `when` (returns at once if it has passed)."""
+        ...
+
+    def nap_until(self, when: datetime) -> Nap:
+        """A sleep until `when` that `Nap.interrupt()` ends early; `await nap.wait()` sleeps."""
         ...
 
     def participant(self) -> AbstractAsyncContextManager[None]:

@@ -7,63 +7,44 @@ scan schedule and end-of-day flattener (a reloaded configuration moved their tim
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from catalyst.ports import Clock
+from catalyst.ports import Clock, Nap
 
 
 class Alarm:
     """`sleep(seconds)` on `clock`, ended early by `wake()`.
 
-    The sleep runs in a child task, no participant itself, so under a simulated clock it is a
-    real clock sleep (time moves) while the caller waits inside `idle()` and then for its turn;
-    `wake()` cancels the child (clock sleeps are cancel-safe). A wake that arrives while the
-    caller is busy makes its next sleep return at once; several wakes count as one.
+    Each sleep is one `Clock.nap_until`: under a simulated clock the sleeper is blocked on the
+    clock (time moves) and a wake makes it due now, so it goes on at its next turn. A wake that
+    arrives while the caller is busy makes its next sleep return at once (after that turn);
+    several wakes count as one.
     """
 
     def __init__(self, clock: Clock, name: str) -> None:
         self._clock = clock
-        self._name = name
+        self.name = name  # which loop sleeps here (for a debugger's eyes)
         self._woken = False
-        self._nap: asyncio.Task[None] | None = None
+        self._nap: Nap | None = None
 
     def wake(self) -> None:
         """End the current sleep now, or make the next one return at once."""
         self._woken = True
-        if self._nap is not None and not self._nap.done():
-            self._nap.cancel()
+        if self._nap is not None:
+            self._nap.interrupt()
 
     async def sleep(self, seconds: float) -> None:
         """Sleep `seconds` of clock time, or less if woken."""
-        await self._sleep(self._nap_for(seconds))
+        await self.sleep_until(self._clock.now() + timedelta(seconds=max(0.0, seconds)))
 
     async def sleep_until(self, when: datetime) -> None:
         """Sleep until `when` on the clock, or less if woken."""
-        await self._sleep(self._nap_until(when))
-
-    async def _sleep(self, nap_coroutine: Coroutine[object, object, None]) -> None:
+        nap = self._clock.nap_until(when)
         if self._woken:
-            self._woken = False
-            nap_coroutine.close()
-            return
-        nap = asyncio.create_task(nap_coroutine, name=f"{self._name}-sleep")
+            nap.interrupt()
         self._nap = nap
         try:
-            async with self._clock.idle():
-                await asyncio.wait({nap})
+            await nap.wait()
         finally:
             self._nap = None
-            if not nap.done():
-                nap.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await nap
-        self._woken = False
-
-    async def _nap_for(self, seconds: float) -> None:
-        await self._clock.sleep(seconds)
-
-    async def _nap_until(self, when: datetime) -> None:
-        await self._clock.sleep_until(when)
+            self._woken = False

@@ -46,8 +46,9 @@ make the children participants and wrap the parent's wait in `idle()`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,33 @@ _DEFAULT_QUIET_ROUNDS = 4
 def _require_aware(when: datetime) -> None:
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError(f"clock deadlines must be timezone-aware, got naive {when!r}")
+
+
+class WallNap:
+    """An interruptible sleep on a clock whose time moves on its own (wall or accelerated).
+
+    `real_seconds_left()` is re-read after every chunk, so, as with `sleep_until`, the nap never
+    ends before its deadline unless interrupted.
+    """
+
+    def __init__(self, real_seconds_left: Callable[[], float], max_chunk: float) -> None:
+        self._left = real_seconds_left
+        self._max_chunk = max_chunk
+        self._interrupted = asyncio.Event()
+
+    def interrupt(self) -> None:
+        """End the sleep now (or make `wait()` return at once if it has not begun)."""
+        self._interrupted.set()
+
+    async def wait(self) -> None:
+        """Sleep until the deadline or the interruption, whichever comes first."""
+        while not self._interrupted.is_set():
+            left = self._left()
+            if left <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(left, self._max_chunk)):
+                    await self._interrupted.wait()
 
 
 class RealClock:
@@ -87,6 +115,11 @@ class RealClock:
             if remaining <= 0:
                 return
             await asyncio.sleep(min(remaining, self._max_chunk))
+
+    def nap_until(self, when: datetime) -> WallNap:
+        """A sleep until the wall clock reads `when`, which `interrupt()` ends early."""
+        _require_aware(when)
+        return WallNap(lambda: (when - self.now()).total_seconds(), self._max_chunk)
 
     def participant(self) -> AbstractAsyncContextManager[None]:
         """No-op: real time moves on its own. Present so code runs against either clock."""
@@ -146,6 +179,11 @@ class AcceleratedClock:
             if remaining <= 0:
                 return
             await asyncio.sleep(min(remaining, self._max_chunk))
+
+    def nap_until(self, when: datetime) -> WallNap:
+        """A sleep until simulated time reads `when`, which `interrupt()` ends early."""
+        _require_aware(when)
+        return WallNap(lambda: (when - self.now()).total_seconds() / self.speed, self._max_chunk)
 
     def participant(self) -> AbstractAsyncContextManager[None]:
         """No-op: accelerated time moves on its own."""
@@ -251,7 +289,14 @@ class SimClock:
             return
         await self._wait(when.astimezone(UTC))
 
-    async def _wait(self, deadline: datetime) -> None:
+    def nap_until(self, when: datetime) -> SimNap:
+        """A sleep until `when` that `interrupt()` moves to now: the sleeper then wakes at its
+        next turn, as a participant leaving `idle()` does (one timer, no helper task: the
+        risk-watch and the other interval loops nap tens of thousands of times a day)."""
+        _require_aware(when)
+        return SimNap(self, when.astimezone(UTC))
+
+    async def _wait(self, deadline: datetime, nap: SimNap | None = None) -> None:
         """Block on a timer until the clock fires it (a deadline of `now` is a turn)."""
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
@@ -260,6 +305,8 @@ class SimClock:
         order = (0, participant.rank, seq) if participant is not None else (1, seq, seq)
         timer = _Timer(deadline, order, loop.create_future(), task)
         self._timers.append(timer)
+        if nap is not None:
+            nap.timer = timer
         self._kick()
         try:
             await timer.future
@@ -336,6 +383,12 @@ class SimClock:
         if record.idle_depth == 0:
             await self._wait(self._now)  # woken by another participant: wait until it blocks
 
+    def _bring_forward(self, timer: _Timer) -> None:
+        """Make a pending timer due now (an interrupted nap): it fires at its turn."""
+        if timer in self._timers and not timer.future.done() and timer.deadline > self._now:
+            timer.deadline = self._now
+            self._kick()
+
     def _fire(self, timer: _Timer) -> datetime:
         self._timers.remove(timer)
         timer.future.set_result(None)
@@ -378,6 +431,31 @@ class SimClock:
         self._now = max(self._now, first.deadline)
         self._fire(first)
         self._kick()
+
+
+class SimNap:
+    """An interruptible sleep on a `SimClock` (see `SimClock.nap_until`)."""
+
+    def __init__(self, clock: SimClock, deadline: datetime) -> None:
+        self._clock = clock
+        self._deadline = deadline
+        self._interrupted = False
+        self.timer: _Timer | None = None  # while waiting: the clock's timer for this nap
+
+    def interrupt(self) -> None:
+        """Wake the sleeper at its next turn (at once if it has not begun to wait)."""
+        self._interrupted = True
+        if self.timer is not None:
+            self._clock._bring_forward(self.timer)
+
+    async def wait(self) -> None:
+        """Sleep until the deadline, or until the turn after an interruption."""
+        now = self._clock.now()
+        due = now if self._interrupted or self._deadline <= now else self._deadline
+        try:
+            await self._clock._wait(due, self)
+        finally:
+            self.timer = None
 
 
 def _current_task(what: str) -> asyncio.Task[object]:
