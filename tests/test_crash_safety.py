@@ -6,10 +6,11 @@ Two real processes share one accelerated timeline (`--simulated-clock`): `cataly
 daemon, killed over and over). Kills come from a seeded random delay after READY=1, or from a
 failpoint (`CATALYST_FAILPOINTS`) that exits the process exactly between the intent commit and the
 POST, or between the POST and the recorded acknowledgement. Half-way, `catalyst halt` latches
-HALTED while the daemon is down; the kills go on; finally the daemon trades to the close and exits.
+HALTED while the daemon is down; the kills go on; finally a last life closes the book on an
+operator's flatten request and is stopped, and one more start reconciles.
 
 The kill phase is counted, not raced: it ends when the kills (and failpoint deaths in each window)
-are done, and scans run every five minutes until 14:40, so it has most of the day. How fast the
+are done, and scans run every five minutes until 15:15, so it has most of the day. How fast the
 simulated day runs is chosen from this machine's measured start-up cost (`_calibrated_speed`): a
 slow or loaded machine gets a slower day, never a missed deadline. Every process runs in its own
 process group and is killed at teardown, pass or fail.
@@ -26,6 +27,7 @@ Checked at the broker (alpaca-py over HTTP) and in the SQLite journal (SQLAlchem
 from __future__ import annotations
 
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -60,8 +62,8 @@ from sqlalchemy import Engine, create_engine, select
 
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.ops.failpoints import AFTER_INTENT_COMMIT, AFTER_SUBMIT_BEFORE_ACK, CRASH_EXIT_CODE
+from catalyst.ops.flatten_request import FlattenRequest
 from catalyst.store.tables import orders, positions, trading_state
-from catalyst.timekeeping.calendar import ExchangeCalendar
 from catalyst.timekeeping.clock import AcceleratedClock, RealClock
 
 pytestmark = pytest.mark.slow
@@ -70,13 +72,15 @@ DAY = datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ).date()
 SIM_START = datetime.combine(DAY, clock_time(9, 25), tzinfo=EXCHANGE_TZ)
 SEED = 20261124
 
-MIN_KILLS = 22
-MIN_PER_WINDOW = 4  # failpoint deaths in each of the two windows
-KILLS_AFTER_HALT = 6
-# Scans every 5 minutes up to 14:40; the kill phase must be over by then (the final life still
-# has the late scans, the end-of-day flatten at 15:50 and the close to itself).
-LAST_SCAN = clock_time(14, 40)
-LAST_KILL_BY = datetime.combine(DAY, clock_time(14, 45), tzinfo=EXCHANGE_TZ)
+MIN_KILLS = 14
+MIN_PER_WINDOW = 3  # failpoint deaths in each of the two windows
+KILLS_AFTER_HALT = 4
+# Scans every 5 minutes up to 15:15; the kill phase must be over by 15:20 (the final life still
+# has the end-of-day flatten at 15:50 and the close to itself). The whole run lasts the
+# simulated day over the calibrated speed: a kill phase that fills most of the day makes the
+# speed as high as the lives allow.
+LAST_SCAN = clock_time(15, 15)
+LAST_KILL_BY = datetime.combine(DAY, clock_time(15, 20), tzinfo=EXCHANGE_TZ)
 SCAN_EVERY = timedelta(minutes=5)
 READY_TIMEOUT = 90.0  # wall seconds from spawn to READY=1 (generous: a loaded machine)
 EXIT_TIMEOUT = 60.0  # wall seconds for a life to end once it should
@@ -85,18 +89,18 @@ EXIT_TIMEOUT = 60.0  # wall seconds for a life to end once it should
 # phase needs fit in its window with room to spare on *this* machine, at its current load.
 MAX_SPEED = 150.0  # simulated seconds per wall second: the 6 h 40 min day in ~2 min 40 s
 MIN_SPEED = 20.0
-EXPECTED_LIVES = 28  # MIN_KILLS plus failpoint lives that found no order, with some to spare
-FAILPOINT_LIVES = 8  # each also waits for the next scan to place an order
+EXPECTED_LIVES = 18  # MIN_KILLS plus failpoint lives that found no order, with some to spare
+FAILPOINT_LIVES = 6  # each also waits for the next scan to place an order
 SAFETY = 1.5
 
 
 def _scan_times() -> list[str]:
-    # Every 5 minutes through the kill phase, then two late scans for the final life.
+    # Every 5 minutes through the kill phase.
     first = datetime.combine(DAY, clock_time(9, 35))
     times: list[datetime] = []
     while (first + len(times) * SCAN_EVERY).time() <= LAST_SCAN:
         times.append(first + len(times) * SCAN_EVERY)
-    return [f"{t:%H:%M}" for t in times] + ["15:00", "15:20"]
+    return [f"{t:%H:%M}" for t in times]
 
 
 def _calibrated_speed(env: dict[str, str]) -> tuple[float, float]:
@@ -218,6 +222,23 @@ class CrashRig:
         child.process.kill()
         life.returncode = child.wait_exit(EXIT_TIMEOUT)
         life.killed_at = self.sim_now()
+
+    def stop(self, child: Child) -> int:
+        """SIGTERM the daemon; its exit status (0: it stopped cleanly)."""
+        child.signal(signal.SIGTERM)
+        code = child.wait_exit(EXIT_TIMEOUT)
+        assert code == 0, f"exit {code} after SIGTERM\n{child.tail()}"
+        return code
+
+    def wait_until_flat(self, child: Child) -> None:
+        """Until the broker holds no position and no open order (the flatten request done)."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while self.broker_positions() or any(
+            o.status.value not in _FINAL_BROKER_STATUSES for o in self.broker_orders()
+        ):
+            assert child.alive, f"the daemon died while flattening\n{child.tail()}"
+            assert time.monotonic() < deadline, f"not flat in time\n{child.tail()}"
+            time.sleep(0.2)
 
     def run_cli(self, *args: str) -> str:
         return self.processes.run([*args, "--config", str(self.config)], self.env)
@@ -412,20 +433,19 @@ def test_sigkill_at_any_point_never_duplicates_loses_or_unprotects_an_order(
         if halted_at is not None:
             assert rig.journal_state() == ("halted", "crash-test"), "HALTED must survive restarts"
 
-    # The last life trades to the end of the session and stops by itself.
+    # The last life closes the book on the operator's request and is stopped once flat: the
+    # request file `catalyst flatten` leaves, dated on the shared simulated clock (the command
+    # dates it on the wall clock, which is this timeline's only in production).
     final, child = rig.start_daemon("random")
     assert rig.wait_ready(final, child)
     rig.assert_every_position_protected("the final life after start-up reconciliation")
-    session = ExchangeCalendar().session(DAY)
-    assert session is not None
-    sim_left = (session.close + timedelta(minutes=5) - rig.clock.now()).total_seconds()
-    final.returncode = child.wait_exit(sim_left / rig.clock.speed + EXIT_TIMEOUT)
-    assert final.returncode == 0, child.tail()
-    # One more start after the session: its start-up reconciliation is the last one, and the
-    # daemon, past its simulated end, stops at once.
+    FlattenRequest(rig.processes.root / "state").submit("crash test over", "test", rig.clock.now())
+    rig.wait_until_flat(child)
+    final.returncode = rig.stop(child)
+    # One more start: its start-up reconciliation is the last one.
     last, child = rig.start_daemon("random")
-    last.returncode = child.wait_exit(READY_TIMEOUT + EXIT_TIMEOUT)
-    assert last.returncode == 0, child.tail()
+    assert rig.wait_ready(last, child)
+    last.returncode = rig.stop(child)
 
     _check_the_end_state(rig, halted_at)
     kinds = Counter(life.kind for life in rig.lives if life.returncode != 0)
