@@ -18,4 +18,5 @@ export CATALYST_REQUIRE_BROWSER=1
 "$BIN/ruff" check catalyst tests bench
 "$BIN/lint-imports" --no-cache  # the layers (pyproject.toml [tool.importlinter])
 "$BIN/mypy"
-exec "$BIN/pytest" -q -p no:cacheprovider "$@"
+# One worker per CPU core (pytest-xdist): the slow tests mostly wait on processes of their own.
+exec "$BIN/pytest" -q -p no:cacheprovider --numprocesses=auto "$@"
