@@ -18,7 +18,7 @@ from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
 from catalyst.fake_alpaca.faults import FaultPlan
 from catalyst.fake_alpaca.server import start_fake_alpaca
-from catalyst.notify.log_notifier import LogNotifier
+from catalyst.notify import build_notifier
 from catalyst.sim.broker import SimBroker, build_sim_broker
 from catalyst.store.migrate import upgrade_database
 from catalyst.timekeeping.calendar import ExchangeCalendar
@@ -75,7 +75,7 @@ async def alpaca_daemon(
             clock=clock,
             broker=broker,
             calendar=calendar,
-            notifier=LogNotifier(),
+            notifier=build_notifier(settings, clock=clock),
             database_url=url,
             entries_stopped=entries_stopped,
         )

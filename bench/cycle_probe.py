@@ -46,7 +46,7 @@ from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.logs import configure_logging
-from catalyst.notify.log_notifier import LogNotifier
+from catalyst.notify import build_notifier
 from catalyst.ports import Broker
 from catalyst.sim.broker import build_sim_broker
 from catalyst.store.migrate import upgrade_database
@@ -147,7 +147,7 @@ async def build(settings: Settings, broker: Broker, clock: SimClock, url: str) -
         clock=clock,
         broker=broker,
         calendar=ExchangeCalendar(),
-        notifier=LogNotifier(),
+        notifier=build_notifier(settings, clock=clock),
         database_url=url,
         entries_stopped=lambda: False,
     )

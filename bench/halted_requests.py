@@ -98,8 +98,7 @@ def _watch_like(components: Components, kind: type[RiskWatch]) -> RiskWatch:
             "risk",
             "flattener",
             "notifier",
-            "max_hold",
-            "flatten_request",
+            "journal",
         )
     }
     return kind(**args)
