@@ -33,7 +33,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from cycle_processes import HERE, server_url, start_server, stop_server
+from cycle_processes import HERE, CpuSplit, pinned, server_url, start_server, stop_server
 
 START = "2026-11-24T08:00:00-05:00"  # the probe's simulated day starts here (bench/cycle_probe.py)
 
@@ -64,11 +64,14 @@ def run(config: Config) -> dict[str, Any]:
         f"--freeze={config.freeze}",
         "--stall-sites",
     ]
-    server = start_server(config.symbols, START) if config.broker == "alpaca" else None
+    cpus = CpuSplit.of_this_machine()
+    server = start_server(config.symbols, START, cpus.server) if config.broker == "alpaca" else None
     try:
         if server is not None:
             args.append("--server-url-on-stdin")  # both start up side by side
-        probe = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        probe = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, **pinned(cpus.daemon)
+        )
         url = "" if server is None else server_url(server)
         out, _ = probe.communicate(f"{url}\n")
     finally:
@@ -108,6 +111,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     print(f"machine: {cores} cores, load average {load:.1f} at the start", end="")
     print(" (others are using the CPU: wall times and stalls are inflated)" if load > cores else "")
+    print(f"Alpaca path: {CpuSplit.of_this_machine().describe()} (bench/cycle_processes.py)")
     results = {}
     for config in configs(sizes, args.quick, args.gc_after_assets):
         print(f"running {config.label} at {config.symbols:,} symbols ...", flush=True)

@@ -18,6 +18,11 @@ import time
 from collections import Counter
 from types import FrameType
 
+IDLE_IN_SELECT = "the loop idle in select (GIL held by a worker thread, or no CPU)"
+# Where an idle worker thread waits: not what holds the interpreter.
+_PARKED = frozenset(
+    {"wait", "_wait_for_tstate_lock", "get", "select", "_worker", "sleep", "poll", "readinto"}
+)
 SAMPLE_SECONDS = 0.005
 STUCK_SECONDS = 0.020  # the monitor beats every 10 ms when the loop is free
 
@@ -48,10 +53,14 @@ class StallSites:
             time.sleep(SAMPLE_SECONDS)
             if time.monotonic() - self._last_beat < STUCK_SECONDS:
                 continue
-            frame = sys._current_frames().get(self._loop_thread)
+            frames = sys._current_frames()
+            frame = frames.get(self._loop_thread)
             if frame is not None:
+                site = _site(frame)
+                if site == IDLE_IN_SELECT:
+                    site += _busy_workers(frames, {self._loop_thread, threading.get_ident()})
                 with self._lock:
-                    self._samples[_site(frame)] += 1
+                    self._samples[site] += 1
 
 
 def _site(frame: FrameType) -> str:
@@ -64,8 +73,23 @@ def _site(frame: FrameType) -> str:
             return f"{_name(current)}{below}"
         callee, current = current, current.f_back
     if frame.f_code.co_name == "select":
-        return "the loop idle in select (GIL held by a worker thread, or no CPU)"
+        return IDLE_IN_SELECT
     return _name(frame)
+
+
+def _busy_workers(frames: dict[int, FrameType], exclude: set[int]) -> str:
+    """What the other threads run while the loop waits for the interpreter: for each one not
+    parked in a wait, its innermost frame and the innermost Catalyst frame above it."""
+    busy = []
+    for ident, frame in frames.items():
+        if ident in exclude or frame.f_code.co_name in _PARKED:
+            continue
+        ours = frame
+        while ours is not None and "/catalyst/" not in ours.f_code.co_filename:
+            ours = ours.f_back
+        where = _name(frame) if ours is None or ours is frame else f"{_name(ours)} … {_name(frame)}"
+        busy.append(where)
+    return ": " + "; ".join(sorted(busy)) if busy else ""
 
 
 def _name(frame: FrameType) -> str:
