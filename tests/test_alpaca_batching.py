@@ -9,6 +9,8 @@ import pytest
 
 from catalyst.brokers.alpaca.batching import (
     MAX_CONCURRENT_REQUESTS,
+    REQUEST_TARGET_BUDGET,
+    SNAPSHOT_SYMBOLS_BUDGET,
     SYMBOLS_QUERY_BUDGET,
     encode_query,
     run_in_order,
@@ -46,10 +48,18 @@ def test_batches_of_symbols_that_need_escaping_count_the_escapes() -> None:
     assert len(batches[0]) == (1000 + 1) // (len("B%2F0000") + 1)
 
 
-def test_twelve_thousand_typical_symbols_take_ten_batches() -> None:
+def test_twelve_thousand_typical_symbols_take_nine_batches() -> None:
     symbols = build_universe(11, 12_000).symbols  # 3-4 letters, as most US tickers
     # 14 with the commas sent as %2C; 500-symbol batches took 24.
-    assert len(symbol_batches(symbols)) == 10
+    assert len(symbol_batches(symbols)) == 9
+    assert len(symbol_batches(symbols, budget=SNAPSHOT_SYMBOLS_BUDGET)) == 9
+    assert len(symbol_batches(symbols[:11_183], budget=SNAPSHOT_SYMBOLS_BUDGET)) == 8
+
+
+@pytest.mark.parametrize("budget", [SNAPSHOT_SYMBOLS_BUDGET, SYMBOLS_QUERY_BUDGET])
+def test_every_budget_leaves_the_request_target_under_the_servers_limit(budget: int) -> None:
+    # aiohttp (and nginx's, Apache's defaults) refuse a request target over about 8 KiB.
+    assert budget < REQUEST_TARGET_BUDGET <= 8_190 * 0.86
 
 
 def test_the_query_escapes_each_symbol_and_every_other_value_but_not_the_commas() -> None:

@@ -14,11 +14,13 @@ bars request (times, timeframe, limit, adjustment, sort, feed, a page token) add
 Alpaca documents no limit on the symbol count or the URL length, so the choice is conservative.
 Common servers refuse a request line over about 8 KiB: aiohttp, which serves the fake Alpaca
 server, answers 400 to a request target over 8,190 bytes (checked); nginx's and Apache's defaults
-are 8 KiB too. A batch holds as many symbols as fit in `SYMBOLS_QUERY_BUDGET` encoded bytes, so
-with the path and the other parameters the request target stays under 6.3 KB, a quarter below
-those limits, whatever the symbols' lengths. That is about 1,270 typical (3-4 letter) symbols per
-request: 10 snapshot requests for 12,000 symbols and 4 for 4,119, where 500-symbol batches with
-escaped commas took 24 and 9.
+are 8 KiB too. Every request target is kept within `REQUEST_TARGET_BUDGET` (7,000 bytes, 15 %
+under those limits, whatever the symbols' lengths): a snapshot request carries nothing but its
+path and `feed` beside the symbols (`SNAPSHOT_SYMBOLS_BUDGET` leaves them 100 bytes), a bars or
+news request its times, timeframe, limit, sort, feed and a page token
+(`SYMBOLS_QUERY_BUDGET` leaves them 400). That is about 1,470 typical (3-4 letter) symbols per
+snapshot request: 9 for 12,000 symbols (8 for the 11,183 a later scan of the simulated 12,000
+asks for) and 3 for 4,119, where 500-symbol batches with escaped commas took 24 and 9.
 
 Concurrency
 -----------
@@ -37,7 +39,10 @@ from urllib.parse import quote_plus, urlencode
 
 T = TypeVar("T")
 
-SYMBOLS_QUERY_BUDGET = 6_000  # encoded bytes of one request's `symbols` value
+REQUEST_TARGET_BUDGET = 7_000  # bytes of a request's path and query (module doc)
+# Encoded bytes of one request's `symbols` value: the target's budget less what else it carries.
+SNAPSHOT_SYMBOLS_BUDGET = REQUEST_TARGET_BUDGET - 100  # the path, `feed`
+SYMBOLS_QUERY_BUDGET = REQUEST_TARGET_BUDGET - 400  # bars and news: times, limits, a page token
 MAX_CONCURRENT_REQUESTS = 4
 # Characters `quote_plus` leaves as they are: a symbol made of them alone costs its length. The
 # check is a tenth of the price of quoting, which at 12,000 symbols took 25 ms on the event loop.

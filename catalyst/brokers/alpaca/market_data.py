@@ -24,7 +24,12 @@ from alpaca.data.historical.news import NewsClient
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
-from catalyst.brokers.alpaca.batching import encode_query, run_in_order, symbol_batches
+from catalyst.brokers.alpaca.batching import (
+    SNAPSHOT_SYMBOLS_BUDGET,
+    encode_query,
+    run_in_order,
+    symbol_batches,
+)
 from catalyst.brokers.alpaca.news_cache import NewsCache
 from catalyst.brokers.alpaca.translate import (
     asset_from_json,
@@ -113,7 +118,8 @@ class MarketData:
                 "get snapshots", _get_parsed, self._data, "/stocks/snapshots", params, parse
             )
 
-        answers = await run_in_order("get snapshots", [job(b) for b in symbol_batches(symbols)])
+        batches = symbol_batches(symbols, budget=SNAPSHOT_SYMBOLS_BUDGET)
+        answers = await run_in_order("get snapshots", [job(b) for b in batches])
         return {s.symbol: s for answer in answers if answer is not None for s in answer[0]}
 
     async def get_daily_bars(self, symbols: Sequence[str], days: int) -> dict[str, list[Bar]]:
