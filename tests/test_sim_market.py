@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -254,9 +253,3 @@ def test_feed_uses_calendar_sessions_for_history_dates() -> None:
         date(2026, 11, 25),
         date(2026, 11, 27),
     )
-
-
-def test_building_a_3000_symbol_market_takes_under_two_seconds() -> None:
-    started = time.perf_counter()
-    SyntheticMarket(7, 3000, SESSION, history_days=30, catalyst_fraction=0.03)
-    assert time.perf_counter() - started < 2.0

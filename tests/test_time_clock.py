@@ -48,11 +48,12 @@ async def test_real_clock_sleep_until_never_returns_before_the_deadline() -> Non
     assert clock.now() >= deadline
 
 
-async def test_real_clock_sleep_until_a_past_instant_returns_at_once() -> None:
+def test_real_clock_sleep_until_a_past_instant_returns_at_once() -> None:
     clock = RealClock()
-    started = time.perf_counter()
-    await clock.sleep_until(clock.now() - timedelta(hours=1))
-    assert time.perf_counter() - started < 0.05
+    sleeping = clock.sleep_until(clock.now() - timedelta(hours=1))
+    # Driven by hand: it finishes on its first step, without ever waiting on the event loop.
+    with pytest.raises(StopIteration):
+        sleeping.send(None)
 
 
 class _SteppedBackWallClock(RealClock):
@@ -161,10 +162,8 @@ async def test_advance_to_wakes_due_sleepers_in_deadline_order_and_returns_them(
 
 async def test_sleep_with_no_participants_advances_at_once() -> None:
     clock = SimClock(START)
-    started = time.perf_counter()
-    await _within(clock.sleep(3600))
+    await _within(clock.sleep(3600))  # an hour of simulated time, not of the wall clock
     assert clock.now() == START + timedelta(hours=1)
-    assert time.perf_counter() - started < 0.5
 
 
 async def test_sleepers_without_participants_wake_one_after_another() -> None:
@@ -520,7 +519,7 @@ def test_participant_outside_a_task_is_an_error() -> None:
         entering.send(None)  # driven by hand: no event loop, no task
 
 
-async def test_a_trading_day_of_five_second_sleeps_runs_in_well_under_a_second() -> None:
+async def test_a_trading_day_of_five_second_sleeps_wakes_every_sleeper_every_time() -> None:
     clock = SimClock(START)
     close = START + timedelta(hours=6, minutes=30)
     wakes: list[int] = [0, 0]
@@ -531,12 +530,10 @@ async def test_a_trading_day_of_five_second_sleeps_runs_in_well_under_a_second()
                 await clock.sleep(5)
                 wakes[index] += 1
 
-    started = time.perf_counter()
-    await _within(asyncio.gather(loop(0), loop(1)))
-    elapsed = time.perf_counter() - started
+    # How fast it runs is bench/simulated_day.py's to say; here only a bound against a hang.
+    await _within(asyncio.gather(loop(0), loop(1)), seconds=60.0)
     assert clock.now() == close
     assert wakes == [6.5 * 3600 / 5] * 2
-    assert elapsed < 1.0
 
 
 @settings(max_examples=40, deadline=None)
