@@ -1,7 +1,8 @@
 """One configuration of bench/cycle.py, measured in a process of its own: prints one JSON line.
 
 The daemon's components (`build_components`, the shipped settings sized to `--symbols`) run the
-scan cycles of one simulated day (09:15 pre-market, 09:30, 10:30; `--scans` for others) against
+scan cycles of one simulated day (the shipped schedule's: 09:15 pre-market, 09:30, 10:30, 12:00,
+13:30, 15:00; `--scans` for others) against
 the in-process simulator broker or the real Alpaca adapter talking to the fake Alpaca server in a
 child process
 (bench/cycle_server.py), so that this process's peak RSS and event loop are the daemon's alone.
@@ -55,7 +56,8 @@ from catalyst.timekeeping.clock import SimClock
 
 DAY = datetime(2026, 11, 24, tzinfo=EXCHANGE_TZ).date()  # a Tuesday, a full session
 START = datetime.combine(DAY, clock_time(8, 0), tzinfo=EXCHANGE_TZ)
-SCANS = "09:15,09:30,10:30"  # bench/cycle.py's; --scans adds the day's later ones, say
+# The shipped schedule's scan times (config/trading_config.yaml): every scan of the day.
+SCANS = ",".join(f"{t:%H:%M}" for t in shipped_settings(1).trading.schedule.scan_times)
 
 
 def scan_times(spec: str) -> list[datetime]:

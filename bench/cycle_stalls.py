@@ -4,9 +4,10 @@ One stall is a noisy figure on a shared machine: a process that gets no CPU for 
 200 ms stall whatever its code does. This runs bench/cycle_probe.py `--runs` times for each size
 (the Alpaca adapter against the fake Alpaca server in its own process, on cores of its own where
 the machine has two or more (bench/cycle_processes.py CpuSplit), at 0 ms, with
-`gc.freeze()` after start-up as `catalyst run` does) and prints, per scan (09:15 pre-market and
-the day's first, 09:30, 10:30), the minimum, median and maximum stall, the median wall time, the
-daemon's peak RSS, the load average before each run, and for the worst stall the longest garbage
+`gc.freeze()` after start-up as `catalyst run` does) and prints, per scan of the shipped
+schedule (09:15 pre-market and the day's first, to 15:00), the minimum, median and maximum
+stall, the median wall time, the daemon's peak RSS, the load average before each run, and for
+the worst stall the longest garbage
 collection of its cycle and where the loop was stuck (bench/stall_sites.py).
 Run: .venv/bin/python bench/cycle_stalls.py [--symbols 4119,12000] [--runs 5]
 """
