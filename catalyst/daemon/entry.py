@@ -25,7 +25,7 @@ from catalyst.config.models import Settings
 from catalyst.daemon.components import Components, build_components
 from catalyst.daemon.startup import Dependency, StartupWait, StopDuringStartup
 from catalyst.daemon.stopping import CLOSE_SECONDS, StopRequest
-from catalyst.daemon.supervisor import Supervisor
+from catalyst.daemon.supervisor import Supervisor, keep_unsent_alerts
 from catalyst.domain.alerts import Alert
 from catalyst.domain.decisions import Rejected
 from catalyst.domain.errors import (
@@ -293,6 +293,7 @@ async def _trade_live(
     try:
         account_lock = await stop.unless_requested(_lock_account(settings, broker, holder))
     except BaseException:
+        await keep_unsent_alerts(components.notifier)  # the start-up waits' alerts, say
         await components.close()
         raise
     heartbeat = Heartbeat(

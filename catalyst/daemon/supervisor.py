@@ -37,6 +37,7 @@ from catalyst.daemon.scheduling import (
     drive_with_apscheduler,
     settle_missed_scans,
 )
+from catalyst.daemon.startup import StopDuringStartup
 from catalyst.daemon.stopping import (
     ALERT_DRAIN_SECONDS,
     CANCEL_SECONDS,
@@ -49,6 +50,7 @@ from catalyst.domain.errors import JournalUnavailable, OperationalError
 from catalyst.domain.models import TradingSession
 from catalyst.domain.trading_state import TradingStateRecord
 from catalyst.notify import events
+from catalyst.notify.dispatcher import AlertDispatcher
 from catalyst.ops.sdnotify import SystemdNotifier
 from catalyst.store.account_lock import AccountLock
 from catalyst.tasks.heartbeat import Heartbeat
@@ -87,6 +89,16 @@ def _freeze_start_up_heap() -> None:
     """
     gc.collect()  # garbage first, so none of it is frozen
     gc.freeze()
+
+
+async def keep_unsent_alerts(notifier: AlertDispatcher) -> None:
+    """Journal the alerts still queued (bounded by `ALERT_DRAIN_SECONDS`): a stop before the
+    supervisor's delivery runs must not lose them; the next start sends them."""
+    try:
+        async with asyncio.timeout(ALERT_DRAIN_SECONDS):
+            await notifier.journal_pending()
+    except TimeoutError:
+        log.error("unsent alerts not journaled at shutdown", pending=notifier.pending)
 
 
 class _StopRequested(Exception):
@@ -182,7 +194,11 @@ class Supervisor:
         """Reconcile, then run until stopped. Raises if start-up reconciliation fails, and
         `StopDuringStartup` when a stop is requested before start-up is done."""
         c = self._components
-        state, start = await self._stop.unless_requested(self._start_up())
+        try:
+            state, start = await self._stop.unless_requested(self._start_up())
+        except StopDuringStartup:
+            await keep_unsent_alerts(c.notifier)  # start-up reconciliation's, say
+            raise
         mode = c.settings.trading.broker.environment.value.upper()
         await c.notifier.alert(
             events.startup(
@@ -262,11 +278,7 @@ class Supervisor:
                 await c.notifier.drain()
         except TimeoutError:
             log.error("alerts still unsent at shutdown", pending=c.notifier.pending)
-        try:  # what is still unsent waits in the alert journal for the next start
-            async with asyncio.timeout(ALERT_DRAIN_SECONDS):
-                await c.notifier.journal_pending()
-        except TimeoutError:
-            log.error("unsent alerts not journaled at shutdown", pending=c.notifier.pending)
+        await keep_unsent_alerts(c.notifier)  # it waits in the alert journal for the next start
         log.info(
             "stopped",
             cycles=len(self.record.cycles),
