@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ta.volatility import AverageTrueRange
 from ta.volume import VolumeWeightedAveragePrice
 
 from catalyst.pipeline.bars import BAR_COLUMNS, empty_bars
@@ -23,6 +24,7 @@ from catalyst.pipeline.technicals import (
     compute_technicals,
     daily_atr,
     session_vwap,
+    wilder_atr_last,
 )
 
 OPEN = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
@@ -401,3 +403,34 @@ def test_indicators_stay_sane_on_any_valid_bars(
     assert (result.ema_fast is None) == (len(frame) < params.ema_fast)
     assert (result.rsi is None) == (len(frame) < params.rsi_window)
     assert (result.atr is None) == (len(frame) < params.atr_window)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=30).flatmap(
+        lambda window: st.tuples(
+            st.just(window),
+            st.lists(
+                st.tuples(
+                    st.floats(min_value=1.0, max_value=500.0),  # close
+                    st.floats(min_value=0.0, max_value=5.0),  # high above it
+                    st.floats(min_value=0.0, max_value=5.0),  # low below it
+                ),
+                min_size=window,
+                max_size=400,
+            ),
+        )
+    )
+)
+def test_the_vectorised_atr_is_tas_average_true_range(
+    case: tuple[int, list[tuple[float, float, float]]],
+) -> None:
+    window, rows = case
+    close = pd.Series([c for c, _, _ in rows])
+    high = close + pd.Series([up for _, up, _ in rows])
+    low = close - pd.Series([down for _, _, down in rows])
+    expected = AverageTrueRange(high, low, close, window=window).average_true_range().iloc[-1]
+
+    got = wilder_atr_last(high.to_numpy(), low.to_numpy(), close.to_numpy(), window)
+
+    assert got == pytest.approx(float(expected), rel=1e-9, abs=1e-12)
