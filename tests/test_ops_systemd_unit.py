@@ -94,7 +94,15 @@ def test_parse_unit_keeps_repeated_keys_in_order() -> None:
     ],
 )
 def test_service_section_sets_required_directive(unit: Unit, key: str, expected: str) -> None:
-    assert values(unit, "Service", key) == [expected]
+    found = values(unit, "Service", key)
+    # Environment may be given several times; each of the others must appear exactly once.
+    assert expected in found if key == "Environment" else found == [expected]
+
+
+def test_matplotlib_caches_in_the_units_own_cache_directory(unit: Unit) -> None:
+    # ProtectHome hides the home directory: matplotlib's cache lives under CacheDirectory.
+    assert values(unit, "Service", "CacheDirectory") == ["catalyst"]
+    assert "MPLCONFIGDIR=/var/cache/catalyst/matplotlib" in values(unit, "Service", "Environment")
 
 
 def test_stop_timeout_leaves_systemds_sigkill_well_behind_the_daemons_own_stop_bound(
