@@ -196,3 +196,18 @@ async def test_an_unknown_id_is_a_usage_error_naming_the_list_command(operator: 
     (line,) = result.stderr.splitlines()
     assert "no proposal 'NOPE-12345' in the journal" in line
     assert "`catalyst proposals`" in line
+
+
+async def test_status_names_the_entries_waiting_for_approval_but_not_the_expired_one(
+    operator: Operator,
+) -> None:
+    data = json.loads((await operator.run("status", "--json")).stdout)
+    plain = await operator.run("status")
+
+    pid = operator.open.proposal_id
+    assert [p["id"] for p in data["proposals_waiting"]] == [pid]
+    assert data["proposals_waiting"][0]["symbol"] == "ABCD"
+    assert plain.exit_code == 0, plain.output
+    assert f"1 entry waiting ({pid})" in plain.stdout
+    assert operator.stale.proposal_id not in plain.stdout
+    assert "catalyst proposals" in plain.stdout

@@ -21,6 +21,7 @@ from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.heartbeat import DaemonPresence, others_alive, presence_for
 from catalyst.domain.models import Fill, LegRole
 from catalyst.domain.positions import position_opened_at
+from catalyst.domain.proposals import EntryProposal, ProposalStatus
 from catalyst.ops.flatten_request import FlattenRequest, PendingFlatten
 from catalyst.ops.pause_flag import PauseFlag
 from catalyst.ports import Clock
@@ -78,6 +79,8 @@ class StatusReport:
     state_dir: str
     daemon: DaemonPresence
     other_daemons: tuple[DaemonPresence, ...] = ()  # live ones elsewhere on this journal
+    # Supervised mode: entries waiting for `catalyst approve` (pending, not yet expired).
+    proposals_waiting: tuple[EntryProposal, ...] = ()
 
     @property
     def unrealised_pnl(self) -> Decimal:
@@ -140,6 +143,7 @@ async def collect_status(
     since = datetime.combine(day - timedelta(days=1), time(), tzinfo=EXCHANGE_TZ)
     opened = position_opened_at(await store.fills_since(since))
     roles = {o.client_order_id: o.role for o in (*orders_today, *open_orders)}
+    waiting = [p for p in await store.proposals({ProposalStatus.PENDING}) if not p.expired_at(now)]
     trigger = SessionTimesTrigger(
         calendar, lambda session: plan_for(session, settings.trading).scan_times
     )
@@ -169,4 +173,5 @@ async def collect_status(
         state_dir=where,
         daemon=presence_for(beats, host, where, now),
         other_daemons=tuple(others_alive(beats, host, where, now)),
+        proposals_waiting=tuple(sorted(waiting, key=lambda p: p.expires_at)),
     )

@@ -65,6 +65,15 @@ def status_dict(report: StatusReport) -> dict[str, object]:
             "at": pause.get("paused_at"),
         },
         "flatten_request": _flatten(report),
+        "proposals_waiting": [
+            {
+                "id": p.proposal_id,
+                "symbol": p.symbol,
+                "qty": p.qty,
+                "expires_at": _time(p.expires_at),
+            }
+            for p in report.proposals_waiting
+        ],
         "account": _account(report),
         "pnl_today": {
             "realised": _money(report.realised_pnl_today),

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from catalyst.config.models import SessionMode
 from catalyst.domain.exchange import EXCHANGE_TZ
 from catalyst.domain.heartbeat import DaemonPresence, Liveness
 from catalyst.reporting.status import RECENT_ORDERS, StatusReport
@@ -87,6 +88,7 @@ def status_view(report: StatusReport) -> StatusView:
             _state_field(report, now),
             _pause_field(report),
             _flatten_field(report),
+            *_proposals_field(report, now),
             _account_field(report),
             _pnl_field(report),
             _prices_field(report),
@@ -228,6 +230,23 @@ def _pause_field(report: StatusReport) -> Field:
         return Field("paused", "no")
     detail = "; ".join(line.strip() for line in (report.pause_detail or "").splitlines())
     return Field("paused", f"yes ({detail})" if detail else "yes", Level.WARN)
+
+
+def _proposals_field(report: StatusReport, now: datetime) -> tuple[Field, ...]:
+    waiting = report.proposals_waiting
+    if not waiting:
+        supervised = report.session_mode == SessionMode.SUPERVISED
+        return (Field("approvals", "none waiting"),) if supervised else ()
+    first = waiting[0]  # the soonest to expire
+    ids = ", ".join(p.proposal_id for p in waiting)
+    return (
+        Field(
+            "approvals",
+            f"{len(waiting)} entr{'y' if len(waiting) == 1 else 'ies'} waiting ({ids}); the first "
+            f"expires in {duration(first.expires_at - now)}: catalyst proposals",
+            Level.WARN,
+        ),
+    )
 
 
 def _flatten_field(report: StatusReport) -> Field:
