@@ -124,3 +124,26 @@ async def test_later_scans_skip_the_snapshots_of_names_under_the_liquidity_floor
 
 def _unlisted(assets: Sequence[Asset]) -> set[str]:
     return {a.symbol for a in assets if not a.tradable or a.exchange not in US_EQUITY_EXCHANGES}
+
+
+async def test_the_days_first_scan_reads_the_liquid_names_history_so_later_scans_need_none(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    async with rig(OPEN + timedelta(minutes=6), symbols=SYMBOLS) as r:
+        session = CALENDAR.session(OPEN.date())
+        assert session is not None
+        plan = plan_for(session, settings.trading)
+        assets = await r.broker.list_assets()
+        funnel = FunnelScan(broker=r.broker, calendar=CALENDAR, settings=settings)
+        first = await funnel.scan(plan, r.clock.now(), assets)
+        r.clock.advance_to(OPEN + timedelta(hours=3))
+        before = r.requests("/v2/stocks/bars")
+        later = await funnel.scan(plan, r.clock.now(), assets)
+        bars_requests = r.requests("/v2/stocks/bars") - before
+
+    newcomers = set(later.volumes) - set(first.volumes)
+    assert newcomers, "the most active names changed: the later scan has names of its own"
+    # 3 x 200 most liquid names cover this 300-symbol universe: the later scan asks only for
+    # today's minute bars, none of its newcomers' daily history.
+    assert bars_requests == 1

@@ -6,10 +6,11 @@ import pytest
 from stubs import AT, asset, snapshot
 
 from catalyst.domain.models import Asset, Snapshot
-from catalyst.pipeline.candidates import StageRejection
+from catalyst.pipeline.candidates import StageRejection, UniverseMember
 from catalyst.pipeline.universe import (
     SkipReason,
     count_by_reason,
+    most_liquid,
     previous_dollar_volume,
     screen_assets,
     screen_universe,
@@ -213,3 +214,22 @@ def test_rejections_are_counted_per_reason_most_frequent_first() -> None:
         StageRejection("D", "something else"),
     ]
     assert count_by_reason(rejected) == {"stale": 2, "no_snapshot": 1, "other": 1}
+
+
+def test_the_most_liquid_names_are_ranked_by_the_previous_sessions_dollar_volume() -> None:
+    def member(symbol: str, prev_close: str, prev_volume: int) -> UniverseMember:
+        return UniverseMember(
+            asset(symbol), snapshot(symbol, prev_close=prev_close, prev_volume=prev_volume)
+        )
+
+    members = [
+        member("CHEAP", "2.00", 10_000_000),  # $20 M
+        member("DEAR", "400.00", 100_000),  # $40 M
+        member("THIN", "10.00", 1_000),  # $10 k
+        member("TIEB", "20.00", 1_000_000),  # $20 M, ties CHEAP: by symbol
+        member("BROKEN", "20.00", -5),  # no usable volume: last
+    ]
+
+    assert most_liquid(members, 3) == ["DEAR", "CHEAP", "TIEB"]
+    assert most_liquid(members, 10)[-2:] == ["THIN", "BROKEN"]
+    assert most_liquid(members, 0) == []

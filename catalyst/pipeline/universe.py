@@ -81,6 +81,13 @@ def previous_dollar_volume(snapshot: Snapshot) -> float:
     return dollars if math.isfinite(dollars) and dollars > 0 else 0.0
 
 
+def most_liquid(members: Sequence[UniverseMember], n: int) -> list[str]:
+    """The `n` symbols of `members` whose previous session traded the most dollars, most
+    first (ties by symbol, so the choice repeats)."""
+    ranked = sorted(members, key=lambda m: (-previous_dollar_volume(m.snapshot), m.symbol))
+    return [m.symbol for m in ranked[: max(n, 0)]]
+
+
 def screen_assets(
     assets: Sequence[Asset],
     *,
