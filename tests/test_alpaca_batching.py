@@ -13,6 +13,7 @@ from catalyst.brokers.alpaca.batching import (
     SNAPSHOT_SYMBOLS_BUDGET,
     SYMBOLS_QUERY_BUDGET,
     encode_query,
+    even_parts,
     run_in_order,
     symbol_batches,
 )
@@ -126,3 +127,15 @@ async def test_run_in_order_raises_the_first_failure_and_cancels_the_rest() -> N
     assert sorted(cancelled) == sorted(set(started) - {1})
     assert {0, 2} <= set(cancelled)
     assert 5 not in started
+
+
+def test_even_parts_are_as_few_as_the_limit_allows_and_even_in_size() -> None:
+    names = [f"S{i:02d}" for i in range(50)]
+    assert [len(p) for p in even_parts(names, 30)] == [25, 25]
+    assert [len(p) for p in even_parts(names, 25)] == [25, 25]
+    assert [len(p) for p in even_parts(names, 24)] == [17, 17, 16]
+    assert [s for p in even_parts(names, 7) for s in p] == names  # every name once, in order
+    assert even_parts(names, 50) == [names]
+    assert even_parts([], 5) == []
+    with pytest.raises(ValueError, match="at least 1"):
+        even_parts(names, 0)

@@ -182,7 +182,8 @@ async def test_minute_bars_of_50_symbols_over_a_whole_session_take_2_pages() -> 
         bars = await r.broker.get_intraday_bars(symbols, OPEN, CLOSE)
         assert sorted(bars) == sorted(symbols)
         assert all(len(series) == 390 for series in bars.values())
-        assert r.requests("/v2/stocks/bars") == 2  # 19,500 bars, 10,000 a page
+        # 19,500 bars, 10,000 a page: two batches of 25 names, a page each, read side by side.
+        assert r.requests("/v2/stocks/bars") == 2
 
 
 async def test_minute_bars_of_50_symbols_for_the_first_half_hour_take_1_request() -> None:

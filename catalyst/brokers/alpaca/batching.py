@@ -83,6 +83,18 @@ def symbol_batches(symbols: Sequence[str], budget: int = SYMBOLS_QUERY_BUDGET) -
     return batches
 
 
+def even_parts(batch: list[str], most: int) -> list[list[str]]:
+    """`batch` cut into as few parts of at most `most` symbols as can be, of even sizes (50 at
+    most 30 each: 25 and 25, not 30 and 20), in order."""
+    if most < 1:
+        raise ValueError("most must be at least 1")
+    parts = -(-len(batch) // most)  # ceiling
+    if parts <= 1:
+        return [batch] if batch else []
+    size = -(-len(batch) // parts)
+    return [batch[i : i + size] for i in range(0, len(batch), size)]
+
+
 async def run_in_order(
     name: str,
     jobs: Sequence[Callable[[], Awaitable[T]]],

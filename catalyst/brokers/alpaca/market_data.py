@@ -13,6 +13,7 @@ the session opens Alpaca's `dailyBar` is the previous session's (see `snapshot_f
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -27,6 +28,7 @@ from alpaca.trading.client import TradingClient
 from catalyst.brokers.alpaca.batching import (
     SNAPSHOT_SYMBOLS_BUDGET,
     encode_query,
+    even_parts,
     run_in_order,
     symbol_batches,
 )
@@ -163,10 +165,19 @@ class MarketData:
     async def get_intraday_bars(
         self, symbols: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[Bar]]:
-        """Minute bars in [start, end) per symbol, oldest first."""
+        """Minute bars in [start, end) per symbol, oldest first.
+
+        The symbols go in batches of about a page each (a page holds `BARS_PAGE_LIMIT` bars, at
+        most one a minute per symbol), read side by side: where one request's pages would follow
+        one another, each waiting for the last page's token, the batches' requests overlap. As
+        many requests as pages (50 names at 15:00: 2 of 25, each a page), in about half the
+        wall time."""
         if end <= start:
             return {}
-        bars = await self._bars(symbols, "1Min", start, end, adjustment="raw")
+        minutes = max(1, math.ceil((end - start).total_seconds() / 60))
+        bars = await self._bars(
+            symbols, "1Min", start, end, adjustment="raw", per_batch=BARS_PAGE_LIMIT // minutes
+        )
         result: dict[str, list[Bar]] = {}
         for symbol, series in bars.items():
             inside = [b for b in series if start <= b.timestamp < end]  # Alpaca's end is inclusive
@@ -208,7 +219,11 @@ class MarketData:
         end: datetime,
         *,
         adjustment: str,
+        per_batch: int | None = None,
     ) -> dict[str, list[Bar]]:
+        """Bars of `symbols`, batched by the URL budget and, with `per_batch`, into even
+        batches of at most that many symbols (at least one each); batches run side by side."""
+
         def job(batch: list[str]) -> Callable[[], Awaitable[list[dict[str, list[Bar]]]]]:
             params = self._with_feed(
                 {
@@ -224,7 +239,10 @@ class MarketData:
             return lambda: self._all_pages(self._data, "/stocks/bars", params, "get bars", _bars)
 
         result: dict[str, list[Bar]] = {}
-        batches = await run_in_order("get bars", [job(b) for b in symbol_batches(symbols)])
+        batched = symbol_batches(symbols)
+        if per_batch is not None:
+            batched = [part for batch in batched for part in even_parts(batch, max(1, per_batch))]
+        batches = await run_in_order("get bars", [job(b) for b in batched])
         for pages in batches:
             for page in pages:
                 for symbol, bars in page.items():
