@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from catalyst.timekeeping.alarm import Alarm
@@ -30,22 +31,25 @@ async def test_on_the_simulated_clock_a_sleep_moves_time_to_its_deadline() -> No
     assert clock.now() == START + timedelta(seconds=90)
 
 
+async def _hour_sleeper(clock: SimClock, alarm: Alarm, on_waking: Callable[[], None]) -> None:
+    """A participant that sleeps an hour on `alarm`, then calls `on_waking`."""
+    async with clock.participant():
+        await alarm.sleep(HOUR)
+        on_waking()
+
+
 async def test_a_wake_ends_a_simulated_sleep_at_the_current_instant() -> None:
     clock = SimClock(START)
     alarm = Alarm(clock, "test")
     woke_at: list[datetime] = []
-
-    async def sleeper() -> None:
-        async with clock.participant():
-            await alarm.sleep(HOUR)
-            woke_at.append(clock.now())
 
     async def waker() -> None:
         async with clock.participant():
             await clock.sleep(60)
             alarm.wake()
 
-    await _within(asyncio.gather(sleeper(), waker()))
+    sleeper = _hour_sleeper(clock, alarm, lambda: woke_at.append(clock.now()))
+    await _within(asyncio.gather(sleeper, waker()))
     assert woke_at == [START + timedelta(seconds=60)]
     assert clock.pending_deadlines() == []  # the hour-long timer went with the wake
 
@@ -55,11 +59,6 @@ async def test_a_woken_sleeper_waits_for_its_turn_while_the_waker_works() -> Non
     alarm = Alarm(clock, "test")
     trace: list[str] = []
 
-    async def sleeper() -> None:
-        async with clock.participant():
-            await alarm.sleep(HOUR)
-            trace.append("sleeper woke")
-
     async def waker() -> None:
         async with clock.participant():
             await clock.sleep(60)
@@ -68,7 +67,8 @@ async def test_a_woken_sleeper_waits_for_its_turn_while_the_waker_works() -> Non
             await asyncio.sleep(0)  # a turn of the loop, not of the clock: still its turn
             trace.append("waker done")
 
-    await _within(asyncio.gather(sleeper(), waker()))
+    sleeper = _hour_sleeper(clock, alarm, lambda: trace.append("sleeper woke"))
+    await _within(asyncio.gather(sleeper, waker()))
     assert trace == ["waker still working", "waker done", "sleeper woke"]
 
 

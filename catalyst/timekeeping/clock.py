@@ -67,8 +67,9 @@ def _require_aware(when: datetime) -> None:
 class WallNap:
     """An interruptible sleep on a clock whose time moves on its own (wall or accelerated).
 
-    `real_seconds_left()` is re-read after every chunk, so, as with `sleep_until`, the nap never
-    ends before its deadline unless interrupted.
+    `real_seconds_left()` is re-read after every chunk, so the nap never ends before its deadline
+    unless interrupted (asyncio times waits on the monotonic clock; see the module doc). The
+    clocks' `sleep_until` is such a nap that nothing interrupts.
     """
 
     def __init__(self, real_seconds_left: Callable[[], float], max_chunk: float) -> None:
@@ -109,12 +110,7 @@ class RealClock:
 
     async def sleep_until(self, when: datetime) -> None:
         """Wait until the wall clock reads `when` or later; never returns before it."""
-        _require_aware(when)
-        while True:
-            remaining = (when - self.now()).total_seconds()
-            if remaining <= 0:
-                return
-            await asyncio.sleep(min(remaining, self._max_chunk))
+        await self.nap_until(when).wait()  # one that nothing interrupts
 
     def nap_until(self, when: datetime) -> WallNap:
         """A sleep until the wall clock reads `when`, which `interrupt()` ends early."""
@@ -173,12 +169,7 @@ class AcceleratedClock:
 
     async def sleep_until(self, when: datetime) -> None:
         """Wait until simulated time reads `when` or later; never returns before it."""
-        _require_aware(when)
-        while True:
-            remaining = (when - self.now()).total_seconds() / self.speed
-            if remaining <= 0:
-                return
-            await asyncio.sleep(min(remaining, self._max_chunk))
+        await self.nap_until(when).wait()  # one that nothing interrupts
 
     def nap_until(self, when: datetime) -> WallNap:
         """A sleep until simulated time reads `when`, which `interrupt()` ends early."""

@@ -175,9 +175,8 @@ class MarketData:
         if end <= start:
             return {}
         minutes = max(1, math.ceil((end - start).total_seconds() / 60))
-        bars = await self._bars(
-            symbols, "1Min", start, end, adjustment="raw", per_batch=BARS_PAGE_LIMIT // minutes
-        )
+        per_page = max(1, BARS_PAGE_LIMIT // minutes)  # symbols whose minutes fill one page
+        bars = await self._bars(symbols, "1Min", start, end, adjustment="raw", per_batch=per_page)
         result: dict[str, list[Bar]] = {}
         for symbol, series in bars.items():
             inside = [b for b in series if start <= b.timestamp < end]  # Alpaca's end is inclusive
@@ -222,7 +221,7 @@ class MarketData:
         per_batch: int | None = None,
     ) -> dict[str, list[Bar]]:
         """Bars of `symbols`, batched by the URL budget and, with `per_batch`, into even
-        batches of at most that many symbols (at least one each); batches run side by side."""
+        batches of at most that many (at least 1) symbols; batches run side by side."""
 
         def job(batch: list[str]) -> Callable[[], Awaitable[list[dict[str, list[Bar]]]]]:
             params = self._with_feed(
@@ -241,7 +240,7 @@ class MarketData:
         result: dict[str, list[Bar]] = {}
         batched = symbol_batches(symbols)
         if per_batch is not None:
-            batched = [part for batch in batched for part in even_parts(batch, max(1, per_batch))]
+            batched = [part for batch in batched for part in even_parts(batch, per_batch)]
         batches = await run_in_order("get bars", [job(b) for b in batched])
         for pages in batches:
             for page in pages:
