@@ -84,6 +84,7 @@ LAST_KILL_BY = datetime.combine(DAY, clock_time(15, 20), tzinfo=EXCHANGE_TZ)
 SCAN_EVERY = timedelta(minutes=5)
 READY_TIMEOUT = 90.0  # wall seconds from spawn to READY=1 (generous: a loaded machine)
 EXIT_TIMEOUT = 60.0  # wall seconds for a life to end once it should
+READ_ATTEMPTS = 50  # consistent reads of the broker's book (each three requests)
 
 # How fast the simulated day runs: as fast as MAX_SPEED, but slow enough that the lives the kill
 # phase needs fit in its window with room to spare on *this* machine, at its current load.
@@ -292,12 +293,25 @@ class CrashRig:
             row = connection.execute(select(trading_state)).mappings().first()
         return ("active", None) if row is None else (row["status"], row["reason"])
 
+    def consistent_book(self) -> tuple[list[AlpacaOrder], list[AlpacaPosition]]:
+        """The broker's orders and positions as of one moment.
+
+        They are two requests, and the simulated market trades on between them: an entry that
+        fills in between shows as held shares beside a still-new entry with held legs. The
+        positions are read between two order listings and kept only when nothing changed."""
+        for _ in range(READ_ATTEMPTS):
+            before = self.broker_orders()
+            positions = self.broker_positions()
+            after = self.broker_orders()
+            if _order_states(before) == _order_states(after):
+                return after, positions
+        raise AssertionError(f"the broker's book changed during each of {READ_ATTEMPTS} reads")
+
     def assert_every_position_protected(self, when: str) -> None:
         """Each long position covered by open sell stops (bracket legs included) or a market
         sell already working: no position is ever left without protection."""
-        open_orders = [
-            o for o in self.broker_orders() if o.status.value not in _FINAL_BROKER_STATUSES
-        ]
+        orders, positions = self.consistent_book()
+        open_orders = [o for o in orders if o.status.value not in _FINAL_BROKER_STATUSES]
         covered: Counter[str] = Counter()
         for order in open_orders:
             kind, side = _value(order.type), _value(order.side)
@@ -305,7 +319,7 @@ class CrashRig:
             if side == "sell" and protective and order.status.value != "held":
                 remaining = float(order.qty or 0) - float(order.filled_qty or 0)
                 covered[str(order.symbol)] += int(remaining)
-        for position in self.broker_positions():
+        for position in positions:
             qty = int(float(position.qty))
             assert qty > 0, f"{when}: a short position in {position.symbol}: {qty}"
             working = [
@@ -317,6 +331,10 @@ class CrashRig:
                 f"{when}: {qty} {position.symbol} held, only {covered[position.symbol]} covered "
                 f"by working sell stops; its open orders: {working}"
             )
+
+
+def _order_states(orders: Sequence[AlpacaOrder]) -> list[tuple[str, str, str]]:
+    return [(o.client_order_id, o.status.value, str(o.filled_qty)) for o in orders]
 
 
 def _value(member: Any) -> str | None:
